@@ -1,0 +1,47 @@
+# briefreel: the two commands of the README, plus the plugin package.
+#   make demo     build ./.venv (Python 3.12), install, storyboard + animatic of the bundled encrypted brief
+#   make test     install what the tests need (Python packages, ffmpeg via imageio-ffmpeg, fonts, redis, chromium)
+#                 and run every test
+#   make plugin   build dist/briefreel-<version>.difypkg
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_BRIEF ?= examples/brief_en.pdf
+DEMO_PASSWORD ?= reel-2026
+DEMO_OUT ?= out/demo
+
+.PHONY: demo test plugin venv install install-test system-deps examples clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (set PYTHON=/path/to/python3.12)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+venv: $(BIN)/python
+
+install: venv
+	$(BIN)/pip install -q -e .
+
+demo: install
+	BRIEFREEL_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/briefreel run $(DEMO_BRIEF) --out $(DEMO_OUT)
+	@echo "Animatic: $(DEMO_OUT)/animatic.mp4   (shot list: $(DEMO_OUT)/shots.json)"
+
+system-deps:
+	bash .ci/system-deps.sh
+
+install-test: venv system-deps
+	$(BIN)/pip install -q -e '.[test,wan,llm,service,plugin]'
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+examples: install
+	$(BIN)/python examples/make_examples.py
+
+plugin: install
+	$(BIN)/python -m plugin.package --out dist
+
+clean:
+	rm -rf $(VENV) dist out .pytest_cache

@@ -1,0 +1,63 @@
+"""Typed intake errors. Each has a stable exit code and a one-line message for stderr.
+
+Messages never contain a password: they are built from fixed text and the file's own facts only.
+"""
+
+from __future__ import annotations
+
+
+class BriefError(Exception):
+    """Base class: the brief could not be turned into text."""
+
+    exit_code = 1
+    code = "brief_error"
+    default_message = "the brief could not be read"
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.default_message)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.default_message
+
+
+class PasswordRequired(BriefError):
+    exit_code = 10
+    code = "password_required"
+    default_message = "this PDF is password-protected: give its password (BRIEFREEL_PASSWORD or --password-file)"
+
+
+class WrongPassword(BriefError):
+    exit_code = 11
+    code = "wrong_password"
+    default_message = "the password does not open this PDF (neither its user nor its owner password)"
+
+
+class UnsupportedEncryption(BriefError):
+    exit_code = 12
+    code = "unsupported_encryption"
+    default_message = (
+        "this PDF is encrypted with a certificate (public-key) security handler, which cannot be opened with a "
+        "password; ask the sender for a password-protected or unencrypted copy"
+    )
+
+
+class DamagedPDF(BriefError):
+    exit_code = 13
+    code = "damaged_pdf"
+    default_message = "the file is damaged or is not a PDF"
+
+
+class LimitExceeded(BriefError):
+    exit_code = 14
+    code = "over_limit"
+    default_message = "the PDF is over a safety limit"
+
+
+class NoTextLayer(BriefError):
+    exit_code = 15
+    code = "no_text"
+    default_message = "the PDF has no text layer (scanned pages?): export the brief with text, or OCR it first"
+
+
+ALL_ERRORS = (PasswordRequired, WrongPassword, UnsupportedEncryption, DamagedPDF, LimitExceeded, NoTextLayer)
