@@ -1,0 +1,29 @@
+"""Intake: decrypt and extract a PDF brief.
+
+    from parsers import open_brief
+    brief = open_brief("brief.pdf", password="...")   # -> parsers.brief.Brief
+"""
+
+from parsers.brief import Brief, Line, Page
+from parsers.errors import (
+    BriefError,
+    DamagedPDF,
+    LimitExceeded,
+    NoTextLayer,
+    PasswordRequired,
+    UnsupportedEncryption,
+    WrongPassword,
+)
+
+__all__ = [
+    "Brief", "Page", "Line", "open_brief",
+    "BriefError", "PasswordRequired", "WrongPassword", "UnsupportedEncryption", "DamagedPDF", "LimitExceeded",
+    "NoTextLayer",
+]
+
+
+def open_brief(source, password=None, **kwargs):
+    """Decrypt (if needed) and extract ``source`` (a path or the PDF's bytes). See parsers/intake.py."""
+    from parsers.intake import open_brief as _open
+
+    return _open(source, password=password, **kwargs)
