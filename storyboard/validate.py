@@ -1,0 +1,238 @@
+"""Check a storyboard against the contract and against its brief; both planners call this.
+
+    from storyboard.validate import validate_board
+    problems = validate_board(board, brief=brief, target=30.0)   # [] when the board is good
+
+Each problem is one human-readable sentence naming the shot, so it can be shown to a user or handed back to an
+LLM as the reason to try again ("S03: duration 0.8 s is under 1.5 s"). ``board`` may be a
+:class:`~storyboard.schema.Storyboard` or a plain dict (an LLM's raw answer): a dict that does not even fit the
+schema gives the schema's complaints, worded for a reader, and no further checks.
+
+What is checked:
+
+- enums (size, angle, movement, ...) valid, shot ids unique, prompts and descriptions non-empty;
+- durations positive, summing to ``target`` (or the board's ``target_duration_s``) within 0.05 s, none under
+  1.5 s unless the brief itself gave that duration;
+- every voice-over/dialogue line of the brief in exactly one shot's ``dialogue`` (when the lines are known:
+  ``lines=`` or the brief's metadata, see :func:`brief_lines`), and no shot speaking words the brief never had;
+- bible ids unique, shot references resolving, and each bible description pasted verbatim in the prompt of every
+  shot that refers to it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from storyboard.schema import Storyboard
+
+SUM_TOLERANCE_S = 0.05
+MIN_SHOT_S = 1.5
+
+__all__ = ["validate_board", "brief_lines", "stated_durations", "norm_line", "SUM_TOLERANCE_S", "MIN_SHOT_S"]
+
+
+def validate_board(
+    board: Storyboard | dict,
+    brief: Any = None,
+    target: float | None = None,
+    *,
+    lines: Iterable[str] | None = None,
+) -> list[str]:
+    """Return the board's problems as sentences (an empty list when it is good).
+
+    ``brief`` is the :class:`parsers.Brief` (or its text) the board was planned from: it supplies the VO/dialogue
+    lines (unless ``lines`` is given) and the durations the brief states, which may go under 1.5 s.
+    ``target`` overrides the board's ``target_duration_s``.
+    """
+    if isinstance(board, dict):
+        try:
+            board = Storyboard.model_validate(board)
+        except ValidationError as exc:
+            return schema_problems(exc)
+    problems: list[str] = []
+    shots = board.shots
+
+    # -- ids, text ------------------------------------------------------------------------------------------------
+    seen: dict[str, int] = {}
+    for shot in shots:
+        seen[shot.id] = seen.get(shot.id, 0) + 1
+    for sid, n in seen.items():
+        if n > 1:
+            problems.append(f"shot id {sid} is used {n} times; ids must be unique")
+    for shot in shots:
+        if not shot.description.strip():
+            problems.append(f"{shot.id}: the description is empty")
+        if not shot.prompt.strip():
+            problems.append(f"{shot.id}: the prompt is empty")
+
+    # -- durations ------------------------------------------------------------------------------------------------
+    stated = stated_durations(_brief_text(brief))
+    for shot in shots:
+        d = shot.duration_s
+        if not d > 0:
+            problems.append(f"{shot.id}: duration {d:g} s is not positive")
+        elif d < MIN_SHOT_S - 1e-9 and not any(abs(d - s) < 0.01 for s in stated):
+            problems.append(f"{shot.id}: duration {d:g} s is under {MIN_SHOT_S:g} s (the brief does not ask for it)")
+    goal = target if target is not None else board.target_duration_s
+    if goal is not None:
+        total = sum(s.duration_s for s in shots)
+        if abs(total - goal) > SUM_TOLERANCE_S:
+            problems.append(
+                f"durations sum to {total:.2f} s but the target is {goal:g} s "
+                f"({'over' if total > goal else 'short'} by {abs(total - goal):.2f} s)"
+            )
+
+    # -- VO / dialogue coverage -----------------------------------------------------------------------------------
+    known = list(lines) if lines is not None else brief_lines(brief)
+    if known:
+        problems += _coverage(board, known)
+
+    # -- bible ----------------------------------------------------------------------------------------------------
+    by_id: dict[str, Any] = {}
+    for entry in board.bible:
+        if entry.id in by_id:
+            problems.append(f"bible id {entry.id} is used twice")
+        by_id[entry.id] = entry
+        if not entry.description.strip():
+            problems.append(f"bible {entry.id} ({entry.name}) has an empty description")
+    for shot in shots:
+        for ref in shot.characters:
+            entry = by_id.get(ref)
+            if entry is None:
+                problems.append(f"{shot.id}: refers to bible id {ref}, which is not in the bible")
+            elif entry.description.strip() and entry.description not in shot.prompt:
+                problems.append(
+                    f"{shot.id}: the prompt must contain the bible description of {ref} ({entry.name}) word for word"
+                )
+    return problems
+
+
+# -- VO lines -----------------------------------------------------------------------------------------------------
+
+def _coverage(board: Storyboard, known: list[str]) -> list[str]:
+    problems: list[str] = []
+    spoken = {s.id: norm_line(s.dialogue) for s in board.shots}
+    wanted = [(line, norm_line(line)) for line in known]
+    wanted = [(line, n) for line, n in wanted if n]
+    for line, n in wanted:
+        where = [sid for sid, text in spoken.items() if n in text]
+        if not where:
+            problems.append(f"the line {_quote(line)} is not in any shot's dialogue")
+        elif len(where) > 1:
+            # A short line inside a longer one ("Yes." in "Yes. We did.") is only a repeat if the longer is not
+            # itself a brief line containing it.
+            longer = [m for _, m in wanted if m != n and n in m]
+            real = [sid for sid in where if not any(m in spoken[sid] for m in longer)]
+            if len(real) > 1:
+                problems.append(f"the line {_quote(line)} is in shots {', '.join(real)}; it must be in exactly one")
+    for shot in board.shots:
+        text = spoken[shot.id]
+        if text and not any(n in text or text in n for _, n in wanted):
+            problems.append(f"{shot.id}: the dialogue {_quote(shot.dialogue)} is not a line of the brief")
+    return problems
+
+
+def brief_lines(brief: Any) -> list[str] | None:
+    """The brief's VO/dialogue lines, when they can be known: a ``lines``/``vo_lines`` attribute or key of
+    ``brief``, or what ``storyboard.meta.read_meta`` finds in a :class:`parsers.Brief`. ``None`` when unknown."""
+    if brief is None or isinstance(brief, str):
+        return None
+    for key in ("lines", "vo_lines", "voiceover_lines", "dialogue_lines"):
+        got = brief.get(key) if isinstance(brief, dict) else getattr(brief, key, None)
+        if got is not None:
+            return [_line_text(x) for x in got]
+    if hasattr(brief, "pages"):
+        try:
+            from storyboard.meta import read_meta
+        except ImportError:
+            return None
+        return brief_lines(read_meta(brief))
+    return None
+
+
+def _line_text(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        return str(item.get("text", ""))
+    return str(getattr(item, "text", item))
+
+
+_KEEP = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def norm_line(text: str) -> str:
+    """Letters, digits and CJK only, case-folded: punctuation, quotes and spacing do not decide a match."""
+    return _KEEP.sub("", unicodedata.normalize("NFKC", text or "")).casefold()
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return "“" + (text if len(text) <= limit else text[: limit - 1] + "…") + "”"
+
+
+# -- durations the brief states -----------------------------------------------------------------------------------
+
+_DURATION = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:s\b|secs?\b|seconds?\b|sek\b|\"|″|秒)|:(\d{2})\b|(\d+(?:\.\d+)?)\s*(?:f\b|frames?\b|帧)",
+    re.IGNORECASE,
+)
+
+
+def stated_durations(text: str) -> set[float]:
+    """Every duration written in ``text`` ("1s", "0.5 sec", "1秒", ":01", "12 frames" at 24 fps), in seconds."""
+    out: set[float] = set()
+    for m in _DURATION.finditer(text or ""):
+        if m.group(1):
+            out.add(float(m.group(1)))
+        elif m.group(2):
+            out.add(float(m.group(2)))
+        elif m.group(3):
+            out.add(round(float(m.group(3)) / 24.0, 3))
+    return out
+
+
+def _brief_text(brief: Any) -> str:
+    if brief is None:
+        return ""
+    if isinstance(brief, str):
+        return brief
+    if isinstance(brief, dict):
+        return str(brief.get("text", ""))
+    return str(getattr(brief, "text", "") or "")
+
+
+# -- schema errors, worded for a reader ---------------------------------------------------------------------------
+
+def schema_problems(exc: ValidationError) -> list[str]:
+    """Pydantic's errors as sentences: ``shots[3] (S03).size: 'WIDE' is not allowed; use one of EWS, LS, ...``."""
+    out = []
+    for err in exc.errors(include_url=False):
+        where = _loc(err.get("loc", ()))
+        got = err.get("input")
+        kind = err.get("type", "")
+        if kind == "enum" or kind == "literal_error":
+            allowed = (err.get("ctx") or {}).get("expected", "")
+            out.append(f"{where}: {got!r} is not allowed; use one of {allowed}")
+        elif kind == "missing":
+            out.append(f"{where}: missing")
+        else:
+            out.append(f"{where}: {err.get('msg', 'invalid')} (got {_short(got)})")
+    return out
+
+
+def _loc(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part + 1}]" if isinstance(part, int) else (("." if text else "") + str(part))
+    return text or "board"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
