@@ -1,0 +1,825 @@
+"""The CPU panel renderer: a drawn storyboard frame per shot, animated with the shot's camera move.
+
+Read top to bottom:
+
+1. Labels: shot size, angle and move names in English and Chinese.
+2. ``camera_path``: the shot's move as a function of time: view centre, zoom, roll and motion blur (and, for moves
+   with parallax, a second path for the subject layer).
+3. ``_layout`` / ``_draw_*``: the frame the camera looks at: background set (room, street, sea, hills, open ground)
+   from the shot's words and angle, and the subject (figures, a product) scaled by shot size. It is drawn once, on
+   a canvas big enough for the whole move and sharp at its tightest zoom.
+4. ``_overlay``: the fixed labels (shot id, size, angle, move, duration, description) and the dialogue caption.
+5. ``Stage.frame(t)``: one video frame: a sub-pixel ``resize(box=...)`` (or an affine transform when the camera
+   rolls) of the canvas, the subject layer pasted on top when there is parallax, the overlay pasted last.
+6. ``draw_panel``: the still storyboard panel (first frame, labels, red move arrows and the end frame).
+7. ``PanelRenderer``: the ``render.base.Renderer`` that pipes those frames into the shared H.264 encoder.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from PIL import Image, ImageDraw
+
+from render.base import Clip, RenderSettings, stable_hash
+from render.fonts import draw_lines, font, line_height, wrap
+from storyboard.schema import Shot, Storyboard
+
+# -- 1. labels ------------------------------------------------------------------------------------------------------
+
+SIZE_LABELS = {
+    "en": {"EWS": "Extreme wide", "LS": "Long shot", "FS": "Full shot", "MLS": "Medium long", "MS": "Medium shot",
+           "MCU": "Medium close-up", "CU": "Close-up", "ECU": "Extreme close-up", "OTS": "Over the shoulder",
+           "POV": "Point of view", "INSERT": "Insert"},
+    "zh": {"EWS": "大远景", "LS": "远景", "FS": "全景", "MLS": "小全景", "MS": "中景", "MCU": "近景",
+           "CU": "特写", "ECU": "大特写", "OTS": "过肩", "POV": "主观镜头", "INSERT": "插入镜头"},
+}
+ANGLE_LABELS = {
+    "en": {"eye_level": "Eye level", "high": "High angle", "low": "Low angle", "overhead": "Overhead",
+           "worms_eye": "Worm's-eye", "dutch": "Dutch angle"},
+    "zh": {"eye_level": "平视", "high": "俯拍", "low": "仰拍", "overhead": "顶拍", "worms_eye": "极度仰拍",
+           "dutch": "斜角"},
+}
+MOVE_LABELS = {
+    "en": {"static": "Static", "push_in": "Push in", "pull_out": "Pull out", "dolly_in": "Dolly in",
+           "dolly_out": "Dolly out", "zoom_in": "Zoom in", "zoom_out": "Zoom out", "pan": "Pan",
+           "pan_left": "Pan left", "pan_right": "Pan right", "tilt": "Tilt", "tilt_up": "Tilt up",
+           "tilt_down": "Tilt down", "truck_left": "Truck left", "truck_right": "Truck right",
+           "pedestal_up": "Pedestal up", "pedestal_down": "Pedestal down", "crane_up": "Crane up",
+           "crane_down": "Crane down", "follow": "Follow", "arc": "Arc", "whip_pan": "Whip pan",
+           "handheld": "Handheld", "aerial": "Aerial", "roll": "Roll", "dolly_zoom": "Dolly zoom"},
+    "zh": {"static": "固定", "push_in": "推", "pull_out": "拉", "dolly_in": "轨道推", "dolly_out": "轨道拉",
+           "zoom_in": "变焦推", "zoom_out": "变焦拉", "pan": "摇", "pan_left": "左摇", "pan_right": "右摇",
+           "tilt": "上下摇", "tilt_up": "上摇", "tilt_down": "下摇", "truck_left": "左移", "truck_right": "右移",
+           "pedestal_up": "升", "pedestal_down": "降", "crane_up": "摇臂升", "crane_down": "摇臂降",
+           "follow": "跟", "arc": "环绕", "whip_pan": "甩", "handheld": "手持", "aerial": "航拍",
+           "roll": "旋转", "dolly_zoom": "推拉变焦"},
+}
+FIELD_LABELS = {
+    "en": {"shot": "Shot", "scene": "SC", "dialogue": "", "vo": "VO", "super": "SUPER", "seconds": "s"},
+    "zh": {"shot": "镜号", "scene": "场", "dialogue": "", "vo": "旁白", "super": "字幕", "seconds": "秒"},
+}
+
+
+def _lang(board: Storyboard) -> str:
+    return "zh" if board.language == "zh" else "en"
+
+
+def _v(x) -> str:
+    return getattr(x, "value", x)
+
+
+def spec_line(shot: Shot, board: Storyboard) -> str:
+    """'MS · Eye level · Push in · 3.0 s' (or 中景 · 平视 · 推 · 3.0秒)."""
+    lang = _lang(board)
+    sec = FIELD_LABELS[lang]["seconds"]
+    dur = f"{shot.duration_s:.1f} {sec}" if lang == "en" else f"{shot.duration_s:.1f}{sec}"
+    size = _v(shot.size)
+    size_txt = size if lang == "en" else f"{SIZE_LABELS['zh'][size]}"
+    return " · ".join([size_txt, ANGLE_LABELS[lang][_v(shot.angle)], MOVE_LABELS[lang][_v(shot.movement)], dur])
+
+
+def caption_text(shot: Shot, board: Storyboard) -> str:
+    """The burned-in caption: dialogue or VO, prefixed with the speaker or 'VO' (empty when silent)."""
+    text = (shot.dialogue or "").strip()
+    if not text:
+        return ""
+    lang = _lang(board)
+    sep = "：" if lang == "zh" else ": "
+    if shot.speaker:
+        return f"{shot.speaker}{sep}{text}"
+    prefix = FIELD_LABELS[lang].get(shot.dialogue_kind or "dialogue", "")
+    return f"{prefix}{sep}{text}" if prefix else text
+
+
+# -- 2. camera moves ------------------------------------------------------------------------------------------------
+
+SPEED = {"slow": 0.6, "medium": 1.0, "fast": 1.6, None: 1.0}
+
+
+@dataclass(frozen=True)
+class View:
+    """Where the camera looks, in output pixels relative to the nominal frame's centre."""
+
+    cx: float = 0.0
+    cy: float = 0.0
+    z: float = 1.0  # zoom: 1 = the nominal frame, 2 = twice as close
+    rot: float = 0.0  # roll, degrees, counter-clockwise
+    blur: float = 0.0  # horizontal motion blur length, output pixels
+
+
+def _ease(t: float) -> float:
+    """Ease in and out (a real operator accelerates and settles)."""
+    t = min(1.0, max(0.0, t))
+    return 0.5 - 0.5 * math.cos(math.pi * t)
+
+
+@dataclass
+class CameraPath:
+    """The move: ``view(t)`` for the background, ``subject(t)`` for the subject layer when it moves differently."""
+
+    view: Callable[[float], View]
+    subject: Callable[[float], View] | None = None  # None: subject is painted into the background
+    still: bool = False  # True: every frame is the same picture
+
+    def views(self, t: float) -> tuple[View, View | None]:
+        return self.view(t), (self.subject(t) if self.subject else None)
+
+
+def camera_path(shot: Shot, w: int, h: int, focus: tuple[float, float], seed: int, duration_s: float) -> CameraPath:
+    """The shot's move as views over t in [0, 1]. ``focus`` is the subject's eye line (pushes aim at it)."""
+    move = _v(shot.movement)
+    m = SPEED.get(shot.movement_speed, 1.0)
+    dutch = 8.0 if _v(shot.angle) == "dutch" else 0.0
+    fx, fy = focus
+
+    def zoom_about_focus(z: float, rot: float = dutch) -> View:
+        # Keep the focus point where it is in frame while zooming.
+        return View(fx * (1 - 1 / z), fy * (1 - 1 / z), z, rot)
+
+    if move in ("push_in", "dolly_in", "zoom_in"):
+        a = 0.22 * m
+        return CameraPath(lambda t: zoom_about_focus(1 + a * _ease(t)))
+    if move in ("pull_out", "dolly_out", "zoom_out"):
+        a = 0.22 * m
+        return CameraPath(lambda t: zoom_about_focus(1 + a * (1 - _ease(t))))
+    if move in ("pan", "pan_right", "truck_right", "pan_left", "truck_left"):
+        d = 0.28 * w * m * (-1 if move.endswith("left") else 1)
+        return CameraPath(lambda t: View(-d / 2 + d * _ease(t), 0.0, 1.0, dutch))
+    if move in ("tilt", "tilt_up", "pedestal_up", "crane_up", "tilt_down", "pedestal_down", "crane_down"):
+        down = move.endswith("down")
+        d = 0.28 * h * m * (1 if down else -1)
+        crane = move.startswith("crane")
+
+        def vertical(t: float) -> View:
+            e = _ease(t)
+            z = (1.0 + 0.1 * (e if down else 1 - e)) if crane else 1.0  # a crane rises and reveals
+            return View(0.0, -d / 2 + d * e, z, dutch)
+
+        return CameraPath(vertical)
+    if move == "aerial":
+        a = 0.15 * m
+        return CameraPath(lambda t: View(0.0, 0.06 * h * (1 - 2 * _ease(t)), 1 + a * _ease(t), dutch))
+    if move == "follow":
+        # The subject keeps its place in frame (with a walking bob); the world slides past behind it.
+        d = 0.35 * w * m
+        steps = max(1.0, duration_s * 1.8)
+        return CameraPath(
+            lambda t: View(-d / 2 + d * t, 0.0, 1.0, dutch),
+            lambda t: View(0.0, 0.006 * h * abs(math.sin(math.pi * steps * t)), 1.0, dutch),
+        )
+    if move == "arc":
+        # Orbit: background and subject travel in opposite directions (parallax) with a slight push.
+        d = 0.32 * w * m
+        return CameraPath(
+            lambda t: View(-d / 2 + d * _ease(t), 0.0, 1.03 + 0.08 * _ease(t), dutch),
+            lambda t: View(0.12 * w * m * (0.5 - _ease(t)), 0.0, 1.03 + 0.08 * _ease(t), dutch),
+        )
+    if move == "roll":
+        r = 14.0 * m
+        return CameraPath(lambda t: View(0.0, 0.0, 1.0, dutch + r * _ease(t)))
+    if move == "whip_pan":
+        d = 1.1 * w * (1 if random.Random(seed).random() < 0.5 else -1)
+
+        def ramp(t: float) -> float:  # hold, whip through the middle third, settle
+            return _ease((t - 0.3) / 0.4)
+
+        frames = max(2.0, duration_s * 24)
+
+        def whip(t: float) -> View:
+            v = abs(ramp(t + 0.5 / frames) - ramp(t - 0.5 / frames)) * abs(d)  # pixels per frame
+            return View(-d / 2 + d * ramp(t), 0.0, 1.0, dutch, blur=0.6 * v)
+
+        return CameraPath(whip)
+    if move == "handheld":
+        rng = random.Random(seed)
+        ph = [rng.uniform(0, 2 * math.pi) for _ in range(6)]
+        amp = 0.006 * w * m
+
+        def shake(t: float) -> View:
+            s = t * duration_s
+            dx = amp * (0.6 * math.sin(2 * math.pi * 0.7 * s + ph[0]) + 0.4 * math.sin(2 * math.pi * 1.9 * s + ph[1]))
+            dy = amp * (0.6 * math.sin(2 * math.pi * 0.9 * s + ph[2]) + 0.4 * math.sin(2 * math.pi * 2.3 * s + ph[3]))
+            rot = 0.5 * m * (0.7 * math.sin(2 * math.pi * 0.5 * s + ph[4]) + 0.3 * math.sin(2 * math.pi * 1.3 * s + ph[5]))
+            return View(dx, dy, 1.03, dutch + rot)
+
+        return CameraPath(shake)
+    if move == "dolly_zoom":
+        # Vertigo: the subject holds its size while the background stretches away behind it.
+        a = 0.35 * m
+        return CameraPath(
+            lambda t: View(0.0, 0.0, 1 + a * (1 - _ease(t)), dutch),
+            lambda t: View(0.0, 0.0, 1.0, dutch),
+        )
+    return CameraPath(lambda t: View(0.0, 0.0, 1.0, dutch), still=True)  # static
+
+
+# -- 3. the drawn frame ---------------------------------------------------------------------------------------------
+
+PAPER = (243, 240, 232)
+SKY = (249, 247, 242)
+GROUND = (228, 224, 214)
+LINE = (92, 92, 98)
+FAINT = (188, 186, 182)
+FIGURE = (138, 140, 148)
+FIGURE_DARK = (58, 58, 64)
+PRODUCT = (96, 110, 128)
+ACCENT = (208, 62, 58)
+
+SETTING_WORDS = {
+    "interior": ("room", "office", "kitchen", "studio", "home", "cafe", "café", "store", "shop", "bar", "lobby",
+                 "bedroom", "living", "int.", "indoor", "室内", "房间", "办公", "厨房", "客厅", "咖啡", "店",
+                 "卧室", "大厅", "内景"),
+    "city": ("city", "street", "urban", "skyline", "downtown", "road", "traffic", "城市", "街", "都市", "楼",
+             "马路", "路口"),
+    "sea": ("sea", "ocean", "beach", "harbour", "harbor", "coast", "lake", "river", "wave", "海", "港", "沙滩",
+            "湖", "江", "河", "浪"),
+    "hills": ("mountain", "hill", "forest", "field", "meadow", "valley", "countryside", "山", "森林", "田",
+              "草原", "山谷", "乡"),
+}
+
+
+@dataclass
+class Layout:
+    """What is in the frame, in canvas pixels: frame rect, horizon, subjects; and the focus in output pixels."""
+
+    setting: str
+    horizon: float | None  # fraction of frame height; None when looking straight down
+    figures: list[tuple[float, float, float]] = field(default_factory=list)  # (x frac, top y frac, body height frac)
+    product: tuple[float, float, float] | None = None  # (x frac, bottom y frac, height frac)
+    face_detail: str = ""  # "cu" | "ecu" draws eyes, nose, mouth
+    ots: bool = False
+    pov: bool = False
+    focus: tuple[float, float] = (0.0, 0.0)  # relative to frame centre, in output pixels
+
+
+def _bible_kinds(shot: Shot, board: Storyboard) -> tuple[int, bool]:
+    kinds = {b.id: b.kind for b in board.bible}
+    people = sum(1 for c in shot.characters if kinds.get(c) == "character")
+    product = any(kinds.get(c) == "product" for c in shot.characters)
+    return people, product
+
+
+def _setting(shot: Shot, board: Storyboard) -> str:
+    heading = ""
+    for sc in board.scenes:
+        if sc.number == shot.scene:
+            heading = sc.heading
+    text = f"{heading} {shot.description} {shot.prompt}".lower()
+    for name, words in SETTING_WORDS.items():
+        if any(w in text for w in words):
+            return name
+    return "interior" if _v(shot.size) in ("MCU", "CU", "ECU", "INSERT", "OTS") else "open"
+
+
+# Body cut per shot size: (body fraction at the frame's bottom edge, headroom as frame fraction).
+# Body fractions from the head top: chin .125, shoulders .17, chest .27, waist .42, knees .72, feet 1.
+_CUTS = {"FS": (None, 0.1), "MLS": (0.72, 0.08), "MS": (0.42, 0.08), "MCU": (0.28, 0.07), "CU": (0.19, 0.05),
+         "POV": (0.5, 0.2), "OTS": (0.3, 0.1)}
+
+
+def _layout(shot: Shot, board: Storyboard, w: int, h: int, index: int) -> Layout:
+    size, angle = _v(shot.size), _v(shot.angle)
+    people, has_product = _bible_kinds(shot, board)
+    setting = _setting(shot, board)
+    horizon = {"eye_level": 0.42, "high": 0.18, "low": 0.8, "worms_eye": 0.93, "overhead": None,
+               "dutch": 0.42}[angle]
+    lay = Layout(setting=setting, horizon=horizon)
+    tall = h > w
+    side = 1 if index % 2 == 0 else -1
+    third = 0.5 if tall else 0.5 + side * 0.16  # rule of thirds, alternating sides shot to shot
+    if _v(shot.movement) in ("push_in", "pull_out", "dolly_in", "dolly_out", "zoom_in", "zoom_out", "dolly_zoom"):
+        third = 0.5 + (third - 0.5) * 0.5
+    n = max(1, min(3, people)) if size not in ("ECU", "INSERT") else 1
+    if size == "INSERT" or (has_product and people == 0):
+        hfrac = {"ECU": 0.9, "CU": 0.72, "INSERT": 0.66, "MCU": 0.58}.get(size, 0.36)
+        lay.product = (0.5 if size in ("INSERT", "ECU", "CU") else third, 0.82, hfrac)
+        lay.focus = ((lay.product[0] - 0.5) * w, (lay.product[1] - hfrac * 0.55 - 0.5) * h)
+        return lay
+    if size in ("EWS", "LS") and people == 0 and not has_product:
+        # An establishing shot with nobody named: the place is the subject; one tiny figure gives scale.
+        body = 0.07 if size == "EWS" else 0.18
+        feet = (horizon or 0.5) + (1 - (horizon or 0.5)) * 0.45
+        lay.figures = [(third, feet - body, body)]
+        lay.focus = ((third - 0.5) * w, (feet - body * 0.9 - 0.5) * h)
+        return lay
+    if size == "EWS":
+        body, top = 0.09, None
+    elif size == "LS":
+        body, top = 0.3, None
+    elif size == "ECU":
+        body = 1.8 / 0.13  # a face almost twice the frame: the eyes fill it
+        top = 0.45 - 0.062 * body
+    else:
+        cut, headroom = _CUTS.get(size, (0.42, 0.08))
+        body = (1 - headroom * 2) if cut is None else (1 - headroom) / cut
+        top = headroom
+    if top is None:
+        feet = (horizon or 0.5) + (1 - (horizon or 0.5)) * 0.55
+        top = feet - body
+    if tall and size not in ("ECU", "CU"):
+        body *= 0.9
+    xs = [third] if n == 1 else [third + (i - (n - 1) / 2) * (0.22 if body < 1.5 else 0.34) for i in range(n)]
+    if size == "OTS":
+        lay.ots = True
+        xs = [0.5 + 0.18 * side * (-1)]
+    lay.figures = [(x, top, body) for x in xs]
+    lay.face_detail = "ecu" if size == "ECU" else ("cu" if size in ("CU", "MCU") else "")
+    lay.pov = size == "POV"
+    if has_product and size in ("MS", "MCU", "MLS"):
+        lay.product = (xs[0] - 0.2 * side if not tall else 0.5, 0.97, 0.22)
+    eye = top + 0.06 * body
+    lay.focus = ((xs[0] - 0.5) * w, (eye - 0.5) * h)
+    return lay
+
+
+def _draw_background(d: ImageDraw.ImageDraw, size: tuple[int, int], F: tuple[float, float, float, float],
+                     lay: Layout, rng: random.Random, k: float) -> None:
+    W, H = size
+    fx, fy, fw, fh = F
+    lw = max(1, round(2 * k * fh / 720))
+    if lay.horizon is None:  # overhead: a floor seen from above
+        d.rectangle((0, 0, W, H), fill=GROUND)
+        step = fh / 6
+        x = fx - step * math.ceil(fx / step)
+        while x < W:
+            d.line((x, 0, x, H), fill=FAINT, width=lw)
+            x += step
+        y = fy - step * math.ceil(fy / step)
+        while y < H:
+            d.line((0, y, W, y), fill=FAINT, width=lw)
+            y += step
+        return
+    hy = fy + fh * lay.horizon
+    vx = fx + fw / 2
+    # Sky (or wall) above the horizon, ground below; a soft band of tone under the horizon.
+    d.rectangle((0, 0, W, hy), fill=SKY)
+    d.rectangle((0, hy, W, H), fill=GROUND)
+    if lay.setting == "interior":
+        floor = hy + fh * 0.08
+        d.rectangle((0, 0, W, floor), fill=(236, 232, 223))
+        d.rectangle((0, floor, W, H), fill=GROUND)
+        d.line((0, floor, W, floor), fill=LINE, width=lw)
+        # A window and a framed picture on the back wall.
+        wx = fx + fw * (0.12 if rng.random() < 0.5 else 0.64)
+        wy, ww, wh = fy + fh * 0.05, fw * 0.24, min(fh * 0.4, floor - fy - fh * 0.1)
+        if wh > 0:
+            d.rectangle((wx, wy, wx + ww, wy + wh), fill=SKY, outline=LINE, width=lw)
+            d.line((wx + ww / 2, wy, wx + ww / 2, wy + wh), fill=LINE, width=lw)
+            d.line((wx, wy + wh / 2, wx + ww, wy + wh / 2), fill=LINE, width=lw)
+        px = fx + fw * (0.7 if wx < fx + fw * 0.5 else 0.16)
+        if floor - fy > fh * 0.3:
+            d.rectangle((px, fy + fh * 0.12, px + fw * 0.1, fy + fh * 0.26), outline=FAINT, width=lw)
+        # Floor boards converge on the vanishing point.
+        for i in range(-14, 15):
+            d.line((vx + i * fw * 0.02, floor, vx + i * fw * 0.22, H), fill=FAINT, width=lw)
+        return
+    d.line((0, hy, W, hy), fill=LINE, width=lw)
+    if lay.setting == "city":
+        x = 0.0
+        while x < W:
+            bw = fw * rng.uniform(0.05, 0.11)
+            bh = fh * rng.uniform(0.08, 0.34)
+            tone = rng.choice([(214, 212, 208), (200, 199, 196), (222, 220, 215)])
+            d.rectangle((x, hy - bh, x + bw, hy), fill=tone, outline=FAINT, width=lw)
+            wy = hy - bh + fh * 0.02
+            while wy < hy - fh * 0.03:
+                for wxp in range(3):
+                    cx = x + bw * (0.2 + 0.28 * wxp)
+                    d.rectangle((cx, wy, cx + bw * 0.12, wy + fh * 0.012), fill=(238, 236, 230))
+                wy += fh * 0.035
+            x += bw + fw * rng.uniform(0.0, 0.02)
+        for s in (-1, 1):  # kerb lines of a street running to the vanishing point
+            d.line((vx + s * fw * 0.03, hy, vx + s * fw * 0.9, H), fill=LINE, width=lw)
+        for i in range(1, 7):  # dashed centre line
+            y0 = hy + (H - hy) * (i / 7) ** 2
+            y1 = hy + (H - hy) * ((i + 0.4) / 7) ** 2
+            d.line((vx, y0, vx, y1), fill=FAINT, width=lw * 2)
+    elif lay.setting == "sea":
+        d.ellipse((fx + fw * 0.72, hy - fh * 0.22, fx + fw * 0.8, hy - fh * 0.22 + fw * 0.08), outline=FAINT,
+                  width=lw)
+        d.rectangle((0, hy, W, H), fill=(222, 226, 228))
+        d.line((0, hy, W, hy), fill=LINE, width=lw)
+        for _ in range(int(60 * W / max(fw, 1))):
+            x = rng.uniform(0, W)
+            y = hy + (H - hy) * rng.random() ** 1.6
+            s = fw * 0.01 * (1 + 4 * (y - hy) / max(H - hy, 1))
+            d.arc((x, y, x + s * 2, y + s), 200, 340, fill=FAINT, width=lw)
+    elif lay.setting == "hills":
+        pts = [(0.0, hy)]
+        x = 0.0
+        while x < W:
+            x += fw * rng.uniform(0.08, 0.2)
+            pts.append((x, hy - fh * rng.uniform(0.05, 0.22)))
+        pts.append((W, hy))
+        d.polygon(pts + [(W, hy + 1), (0, hy + 1)], fill=(214, 214, 206), outline=FAINT)
+        for _ in range(int(80 * W / max(fw, 1))):
+            x = rng.uniform(0, W)
+            y = hy + (H - hy) * rng.random()
+            s = fh * 0.012 * (1 + 3 * (y - hy) / max(H - hy, 1))
+            d.line((x, y, x + s * 0.3, y - s), fill=FAINT, width=lw)
+    else:  # open ground: a perspective grid
+        for i in range(-12, 13):
+            d.line((vx + i * fw * 0.03, hy, vx + i * fw * 0.3, H), fill=FAINT, width=lw)
+        for i in range(1, 8):
+            y = hy + (H - hy) * (i / 8) ** 2
+            d.line((0, y, W, y), fill=FAINT, width=lw)
+
+
+def _draw_figure(d: ImageDraw.ImageDraw, x: float, top: float, hpx: float, frame_h: float, face: str,
+                 overhead: bool, dark: bool = False) -> None:
+    """A mannequin, head top at (x, top), ``hpx`` tall; body units 0 (head top) .. 1 (feet)."""
+    fill = FIGURE_DARK if dark else FIGURE
+    out = FIGURE_DARK
+    lw = max(1, round(min(hpx, frame_h) * 0.005))
+
+    def P(u: float, v: float) -> tuple[float, float]:
+        return (x + u * hpx, top + v * hpx)
+
+    if overhead:  # seen from above: shoulders and a head
+        d.ellipse((*P(-0.14, 0.3), *P(0.14, 0.44)), fill=fill, outline=out, width=lw)
+        d.ellipse((*P(-0.055, 0.31), *P(0.055, 0.43)), fill=(112, 112, 120), outline=out, width=lw)
+        return
+    # legs, torso, arms, neck, head (back to front)
+    for sgn in (-1, 1):
+        d.polygon([P(sgn * 0.012, 0.5), P(sgn * 0.095, 0.5), P(sgn * 0.075, 0.97), P(sgn * 0.03, 0.97)], fill=fill,
+                  outline=out, width=lw)
+        d.ellipse((*P(sgn * 0.055 - 0.045, 0.955), *P(sgn * 0.055 + 0.045, 1.0)), fill=fill, outline=out, width=lw)
+    d.polygon([P(-0.125, 0.17), P(0.125, 0.17), P(0.088, 0.42), P(0.105, 0.52), P(-0.105, 0.52), P(-0.088, 0.42)],
+              fill=fill, outline=out, width=lw)
+    d.ellipse((*P(-0.13, 0.148), *P(0.13, 0.2)), fill=fill)  # rounded shoulders
+    d.arc((*P(-0.13, 0.148), *P(0.13, 0.2)), 180, 360, fill=out, width=lw)
+    for sgn in (-1, 1):
+        d.polygon([P(sgn * 0.095, 0.17), P(sgn * 0.14, 0.18), P(sgn * 0.142, 0.47), P(sgn * 0.108, 0.47),
+                   P(sgn * 0.1, 0.26)], fill=fill, outline=out, width=lw)
+        d.ellipse((*P(sgn * 0.125 - 0.024, 0.455), *P(sgn * 0.125 + 0.024, 0.51)), fill=fill, outline=out, width=lw)
+    d.rectangle((*P(-0.024, 0.115), *P(0.024, 0.16)), fill=fill)
+    d.line((*P(-0.024, 0.118), *P(-0.024, 0.152)), fill=out, width=lw)
+    d.line((*P(0.024, 0.118), *P(0.024, 0.152)), fill=out, width=lw)
+    d.ellipse((*P(-0.052, 0.0), *P(0.052, 0.13)), fill=(168, 168, 174) if not dark else fill, outline=out,
+              width=max(lw, 1))
+    if face:
+        ew = max(1, round(min(hpx * 0.0035, frame_h * 0.012)))
+        for s in (-1, 1):  # eyes, brows
+            d.ellipse((*P(s * 0.021 - 0.009, 0.058), *P(s * 0.021 + 0.009, 0.066)), fill=out)
+            d.arc((*P(s * 0.021 - 0.014, 0.046), *P(s * 0.021 + 0.014, 0.06)), 200, 340, fill=out, width=ew)
+        d.line((*P(0.0, 0.07), *P(-0.006, 0.088)), fill=out, width=ew)  # nose
+        d.line((*P(-0.006, 0.088), *P(0.004, 0.089)), fill=out, width=ew)
+        d.arc((*P(-0.018, 0.093), *P(0.018, 0.106)), 20, 160, fill=out, width=ew)  # mouth
+
+
+def _draw_product(d: ImageDraw.ImageDraw, x: float, bottom: float, hpx: float) -> None:
+    """A bottle on a surface: body, shoulder, neck, cap and a label band."""
+    bw = hpx * 0.36
+    lw = max(1, round(hpx * 0.008))
+    d.line((x - hpx * 0.9, bottom, x + hpx * 0.9, bottom), fill=LINE, width=lw)  # table edge
+    d.ellipse((x - bw * 0.7, bottom - hpx * 0.03, x + bw * 0.7, bottom + hpx * 0.03), fill=(200, 198, 192))
+    d.rounded_rectangle((x - bw / 2, bottom - hpx * 0.68, x + bw / 2, bottom), radius=bw * 0.12, fill=PRODUCT,
+                        outline=FIGURE_DARK, width=lw)
+    d.polygon([(x - bw / 2, bottom - hpx * 0.66), (x - bw * 0.16, bottom - hpx * 0.82),
+               (x + bw * 0.16, bottom - hpx * 0.82), (x + bw / 2, bottom - hpx * 0.66)], fill=PRODUCT,
+              outline=FIGURE_DARK)
+    d.rectangle((x - bw * 0.14, bottom - hpx * 0.92, x + bw * 0.14, bottom - hpx * 0.8), fill=PRODUCT,
+                outline=FIGURE_DARK, width=lw)
+    d.rounded_rectangle((x - bw * 0.17, bottom - hpx, x + bw * 0.17, bottom - hpx * 0.9), radius=bw * 0.04,
+                        fill=FIGURE_DARK)
+    d.rectangle((x - bw / 2 + lw, bottom - hpx * 0.46, x + bw / 2 - lw, bottom - hpx * 0.22), fill=(236, 234, 228))
+    d.line((x - bw * 0.3, bottom - hpx * 0.36, x + bw * 0.3, bottom - hpx * 0.36), fill=ACCENT, width=lw * 2)
+    d.line((x + bw * 0.3, bottom - hpx * 0.62, x + bw * 0.3, bottom - hpx * 0.5), fill=(170, 180, 196),
+           width=lw * 2)  # highlight
+
+
+def _draw_subject(d: ImageDraw.ImageDraw, F, lay: Layout) -> None:
+    fx, fy, fw, fh = F
+    k_over = lay.horizon is None
+    for i, (xf, topf, body) in enumerate(lay.figures):
+        _draw_figure(d, fx + fw * xf, fy + fh * topf, fh * body, fh, lay.face_detail, k_over)
+    if lay.ots:  # the foreground shoulder we look over, dark and big
+        x = fx + fw * (0.5 + (0.5 - lay.figures[0][0]) * 1.9)
+        _draw_figure(d, x, fy + fh * 0.45, fh * 3.2, fh, "", False, dark=True)
+    if lay.product:
+        xf, bf, hf = lay.product
+        _draw_product(d, fx + fw * xf, fy + fh * bf, fh * hf)
+
+
+# -- 4. the fixed overlay: labels and caption ------------------------------------------------------------------------
+
+def _overlay(shot: Shot, board: Storyboard, w: int, h: int, *, desc_lines: int, caption: bool) -> Image.Image:
+    """A label chip at the top left (shot id, scene, specs, description) and the dialogue caption (RGBA)."""
+    ov = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    d = ImageDraw.Draw(ov)
+    u = min(w, h) / 720
+    pad = round(12 * u)
+    f_id, f_spec, f_desc = font(round(28 * u)), font(round(20 * u)), font(round(18 * u))
+    lang = _lang(board)
+    spec = f"{FIELD_LABELS[lang]['scene']} {shot.scene}  |  {spec_line(shot, board)}"
+    id_w = f_id.getlength(shot.id) + 2 * pad
+    id_h = line_height(f_id, 1.0) + pad // 2
+    text_x = pad * 2 + id_w
+    max_w = (w * (0.62 if w > h else 0.9)) - text_x
+    spec_lines = wrap(spec, f_spec, max_w, max_lines=2)
+    desc = wrap(shot.description, f_desc, max_w, max_lines=desc_lines) if desc_lines else []
+    text_w = max([f_spec.getlength(x) for x in spec_lines] + [f_desc.getlength(x) for x in desc])
+    text_h = line_height(f_spec, 1.2) * len(spec_lines) + line_height(f_desc) * len(desc)
+    chip = (pad, pad, text_x + text_w + pad, pad + max(id_h, text_h) + pad)
+    d.rounded_rectangle(chip, radius=pad * 0.6, fill=(22, 22, 26, 165))
+    d.rectangle((pad * 2, pad * 2, pad * 2 + id_w - pad, pad * 2 + id_h - pad // 2), fill=(255, 255, 255, 240))
+    d.text((pad * 2.5, pad * 2 - round(2 * u)), shot.id, font=f_id, fill=(20, 20, 24), stroke_width=max(1, round(u)),
+           stroke_fill=(20, 20, 24))
+    y = draw_lines(d, (text_x + pad // 2, pad * 1.6), spec_lines, f_spec, (255, 255, 255), spacing=1.2)
+    draw_lines(d, (text_x + pad // 2, y), desc, f_desc, (222, 222, 228))
+    cap = caption_text(shot, board)
+    if caption and cap:
+        f_cap = font(round(32 * u))
+        lines = wrap(cap, f_cap, w * 0.84, max_lines=3)
+        lh = line_height(f_cap, 1.2)
+        bottom = h - round(h * 0.07)
+        top = bottom - lh * len(lines)
+        box_w = max(f_cap.getlength(ln) for ln in lines) + pad * 2
+        d.rounded_rectangle(((w - box_w) / 2, top - pad * 0.6, (w + box_w) / 2, bottom + pad * 0.4),
+                            radius=pad * 0.6, fill=(0, 0, 0, 120))
+        draw_lines(d, (0, top), lines, f_cap, (255, 255, 255), align="center", width=w, spacing=1.2,
+                   stroke_width=max(1, round(2 * u)), stroke_fill=(0, 0, 0))
+    return ov
+
+
+def _overlay_regions(ov: Image.Image) -> list[tuple[tuple[int, int, int, int], Image.Image, Image.Image]]:
+    """The overlay cut into its non-empty horizontal bands: (box, RGB tile, alpha mask) for fast pasting."""
+    alpha = ov.getchannel("A")
+    w, h = ov.size
+    rows = alpha.resize((1, h), Image.BOX).getdata()  # per-row coverage (0 where empty)
+    regions, start = [], None
+    for y, v in enumerate(list(rows) + [0]):
+        if v and start is None:
+            start = y
+        elif not v and start is not None:
+            box = (0, start, w, y)
+            bb = alpha.crop(box).getbbox()
+            if bb:
+                box = (bb[0], start, bb[2], y)
+                tile = ov.crop(box)
+                regions.append((box, tile.convert("RGB"), tile.getchannel("A")))
+            start = None
+    return regions
+
+
+# -- 5. the stage: canvas + camera + overlay = frames -----------------------------------------------------------------
+
+def shot_seed(shot: Shot, base_seed: int = 0) -> int:
+    """The shot's seed, or one derived from the base seed and the shot id (stable across runs)."""
+    if shot.seed is not None:
+        return int(shot.seed)
+    return int(stable_hash({"base": base_seed, "shot": shot.id})[:8], 16)
+
+
+class Stage:
+    """Everything needed to paint any frame of one shot."""
+
+    MAX_SHARPNESS = 1.5  # canvas pixels per output pixel, at most
+
+    def __init__(self, shot: Shot, board: Storyboard, w: int, h: int, *, seed: int | None = None,
+                 index: int | None = None, captions: bool = True, desc_lines: int = 2):
+        self.w, self.h = w, h
+        self.seed = shot_seed(shot) if seed is None else seed
+        if index is None:
+            index = next((i for i, s in enumerate(board.shots) if s.id == shot.id), 0)
+        self.layout = _layout(shot, board, w, h, index)
+        self.path = camera_path(shot, w, h, self.layout.focus, self.seed, shot.duration_s)
+        self._build_canvas(shot, board)
+        self.overlay = _overlay(shot, board, w, h, desc_lines=desc_lines, caption=captions)
+        self._regions = _overlay_regions(self.overlay)
+
+    # The canvas covers every view of the move, drawn sharp enough for the tightest one.
+    def _build_canvas(self, shot: Shot, board: Storyboard) -> None:
+        w, h = self.w, self.h
+        xs, ys, zmax = [], [], 1.0
+        for i in range(49):
+            for v in self.path.views(i / 48):
+                if v is None:
+                    continue
+                zmax = max(zmax, v.z)
+                c, s = math.cos(math.radians(v.rot)), math.sin(math.radians(v.rot))
+                for px, py in ((-w / 2, -h / 2), (w / 2, -h / 2), (-w / 2, h / 2), (w / 2, h / 2)):
+                    qx, qy = px / v.z, py / v.z
+                    xs.append(v.cx + c * qx + s * qy)
+                    ys.append(v.cy - s * qx + c * qy)
+        m = 4.0  # a few pixels of margin for the resampling kernel
+        self.minx, self.miny = min(xs + [-w / 2]) - m, min(ys + [-h / 2]) - m
+        maxx, maxy = max(xs + [w / 2]) + m, max(ys + [h / 2]) + m
+        self.k = k = min(self.MAX_SHARPNESS, zmax)
+        size = (math.ceil((maxx - self.minx) * k), math.ceil((maxy - self.miny) * k))
+        F = ((-w / 2 - self.minx) * k, (-h / 2 - self.miny) * k, w * k, h * k)
+        rng = random.Random(self.seed)
+        self.canvas = Image.new("RGB", size, PAPER)
+        _draw_background(ImageDraw.Draw(self.canvas), size, F, self.layout, rng, k)
+        if self.path.subject is None:
+            _draw_subject(ImageDraw.Draw(self.canvas), F, self.layout)
+            self.subject = None
+        else:
+            self.subject = Image.new("RGBA", size, (0, 0, 0, 0))
+            _draw_subject(ImageDraw.Draw(self.subject), F, self.layout)
+            bb = self.subject.getbbox()
+            self.subject_bbox = bb  # canvas pixels
+        self.F = F
+
+    def _box(self, v: View) -> tuple[float, float, float, float]:
+        """Canvas box seen by an unrolled view."""
+        k, w, h = self.k, self.w, self.h
+        x0 = (v.cx - w / (2 * v.z) - self.minx) * k
+        y0 = (v.cy - h / (2 * v.z) - self.miny) * k
+        return (x0, y0, x0 + w * k / v.z, y0 + h * k / v.z)
+
+    def _affine(self, v: View) -> tuple[float, ...]:
+        """Output pixel -> canvas pixel for a rolled view (PIL's AFFINE data)."""
+        k, w, h = self.k, self.w, self.h
+        c, s = math.cos(math.radians(v.rot)), math.sin(math.radians(v.rot))
+        a, b, dd, e = k * c / v.z, k * s / v.z, -k * s / v.z, k * c / v.z
+        c0 = k * (v.cx - self.minx) - a * w / 2 - b * h / 2
+        f0 = k * (v.cy - self.miny) - dd * w / 2 - e * h / 2
+        return (a, b, c0, dd, e, f0)
+
+    def _view_image(self, img: Image.Image, v: View) -> Image.Image:
+        if abs(v.rot) < 1e-3:
+            return img.resize((self.w, self.h), Image.BILINEAR, box=self._box(v))
+        return img.transform((self.w, self.h), Image.AFFINE, self._affine(v), resample=Image.BILINEAR)
+
+    def picture(self, t: float) -> Image.Image:
+        """The camera's picture at ``t`` in [0, 1], without labels."""
+        v, sv = self.path.views(t)
+        frame = self._view_image(self.canvas, v)
+        if sv is not None and self.subject is not None:
+            layer = self._view_image(self.subject, sv)
+            frame.paste(layer, (0, 0), layer)
+        if v.blur >= 1.5:  # motion blur: squeeze horizontally, stretch back (a cheap box blur along x)
+            n = min(v.blur, self.w / 8)
+            frame = frame.resize((max(8, round(self.w / n)), self.h), Image.BILINEAR).resize(
+                (self.w, self.h), Image.BILINEAR)
+        return frame
+
+    def frame(self, t: float) -> Image.Image:
+        """The video frame at ``t`` in [0, 1]: picture plus labels and caption."""
+        frame = self.picture(t)
+        for box, tile, mask in self._regions:
+            frame.paste(tile, box, mask)
+        return frame
+
+
+# -- 6. the still panel ----------------------------------------------------------------------------------------------
+
+def _arrow(d: ImageDraw.ImageDraw, p0, p1, width: int, head: float, fill=ACCENT) -> None:
+    d.line((*p0, *p1), fill=fill, width=width)
+    ang = math.atan2(p1[1] - p0[1], p1[0] - p0[0])
+    for s in (-1, 1):
+        a = ang + math.pi + s * 0.45
+        d.line((*p1, p1[0] + head * math.cos(a), p1[1] + head * math.sin(a)), fill=fill, width=width)
+
+
+def _dashed_rect(d: ImageDraw.ImageDraw, box, width: int, dash: float, fill=ACCENT) -> None:
+    x0, y0, x1, y1 = box
+    for (ax, ay), (bx, by) in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
+        n = max(1, int(math.hypot(bx - ax, by - ay) / dash))
+        for i in range(0, n, 2):
+            t0, t1 = i / n, min(1.0, (i + 1) / n)
+            d.line((ax + (bx - ax) * t0, ay + (by - ay) * t0, ax + (bx - ax) * t1, ay + (by - ay) * t1), fill=fill,
+                   width=width)
+
+
+def _move_marks(d: ImageDraw.ImageDraw, stage: Stage, shot: Shot) -> None:
+    """Storyboard notation for the move: red arrows, and the end frame as a dashed box for zooms."""
+    w, h = stage.w, stage.h
+    u = min(w, h) / 720
+    lw, head = max(2, round(4 * u)), 22 * u
+    move = _v(shot.movement)
+    fam = shot.family
+    v0, v1 = stage.path.view(0.0), stage.path.view(1.0)
+
+    def to_out(px: float, py: float, v: View) -> tuple[float, float]:  # scene point -> output pixel under v
+        return ((px - v.cx) * v.z + w / 2, (py - v.cy) * v.z + h / 2)
+
+    if fam in ("push", "pull", "aerial") or move == "dolly_zoom":
+        # The other end of the move, drawn in the first frame's coordinates.
+        end = v1 if fam != "pull" else v1
+        x0, y0 = to_out(end.cx - w / (2 * end.z), end.cy - h / (2 * end.z), v0)
+        x1, y1 = to_out(end.cx + w / (2 * end.z), end.cy + h / (2 * end.z), v0)
+        if end.z < v0.z:  # pulling out: the end frame is bigger than this one; show this one inside it
+            s = end.z / v0.z
+            cx, cy = w / 2 + (v0.cx - end.cx) * end.z, h / 2 + (v0.cy - end.cy) * end.z
+            x0, y0, x1, y1 = cx - w * s / 2, cy - h * s / 2, cx + w * s / 2, cy + h * s / 2
+        _dashed_rect(d, (x0, y0, x1, y1), lw, 14 * u)
+        inward = fam != "pull" and move != "dolly_zoom"
+        for (cx, cy), (ex, ey) in (((0, 0), (x0, y0)), ((w, 0), (x1, y0)), ((0, h), (x0, y1)), ((w, h), (x1, y1))):
+            a = (cx + (ex - cx) * 0.25, cy + (ey - cy) * 0.25)
+            b = (cx + (ex - cx) * 0.85, cy + (ey - cy) * 0.85)
+            _arrow(d, a if inward else b, b if inward else a, lw, head)
+    elif fam in ("pan", "truck") or move == "arc":
+        dx = v1.cx - v0.cx
+        y = h * 0.3
+        sgn = 1 if dx >= 0 else -1
+        _arrow(d, (w / 2 - sgn * w * 0.3, y), (w / 2 + sgn * w * 0.3, y), lw * (2 if move == "whip_pan" else 1), head)
+        if move == "whip_pan":
+            for i in range(3):
+                yy = y + (i - 1) * 14 * u
+                d.line((w / 2 - sgn * w * 0.42, yy, w / 2 - sgn * w * 0.34, yy), fill=ACCENT, width=lw)
+        if move == "arc":
+            r = w * 0.3
+            d.arc((w / 2 - r, h * 0.55, w / 2 + r, h * 0.95), 20, 160, fill=ACCENT, width=lw)
+    elif fam in ("tilt", "vertical"):
+        dy = v1.cy - v0.cy
+        x = w * 0.12 if stage.layout.figures and stage.layout.figures[0][0] > 0.5 else w * 0.88
+        sgn = 1 if dy >= 0 else -1
+        _arrow(d, (x, h / 2 - sgn * h * 0.25), (x, h / 2 + sgn * h * 0.25), lw, head)
+    elif fam == "roll":
+        r = min(w, h) * 0.3
+        d.arc((w / 2 - r, h / 2 - r, w / 2 + r, h / 2 + r), 200, 320, fill=ACCENT, width=lw)
+        a = math.radians(320)
+        p = (w / 2 + r * math.cos(a), h / 2 + r * math.sin(a))
+        _arrow(d, (p[0] - 20 * u, p[1] - 16 * u), p, lw, head)
+    elif fam == "handheld":
+        pts = [(w * 0.35 + i * w * 0.3 / 24, h * 0.3 + math.sin(i * 1.3) * 10 * u) for i in range(25)]
+        d.line(pts, fill=ACCENT, width=lw)
+
+
+def _frame_marks(d: ImageDraw.ImageDraw, w: int, h: int) -> None:
+    """Rule-of-thirds guides and crop marks, as on a storyboard template."""
+    u = min(w, h) / 720
+    g = (255, 255, 255, 80)
+    for i in (1, 2):
+        for j in range(0, int(h), int(16 * u) or 1):
+            d.line((w * i / 3, j, w * i / 3, j + 6 * u), fill=g, width=1)
+        for j in range(0, int(w), int(16 * u) or 1):
+            d.line((j, h * i / 3, j + 6 * u, h * i / 3), fill=g, width=1)
+    m, L, c = 10 * u, 28 * u, (30, 30, 34, 200)
+    lw = max(1, round(2 * u))
+    for x, sx in ((m, 1), (w - m, -1)):
+        for y, sy in ((m, 1), (h - m, -1)):
+            d.line((x, y, x + sx * L, y), fill=c, width=lw)
+            d.line((x, y, x, y + sy * L), fill=c, width=lw)
+
+
+def draw_panel(shot: Shot, board: Storyboard, width: int, height: int) -> Image.Image:
+    """The storyboard panel for ``shot``: the drawn frame, the move in red, labels and the caption (RGB)."""
+    stage = Stage(shot, board, width, height, captions=True, desc_lines=4)
+    img = stage.picture(0.0).convert("RGBA")
+    marks = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(marks)
+    _frame_marks(d, width, height)
+    _move_marks(d, stage, shot)
+    img = Image.alpha_composite(img, marks)
+    img = Image.alpha_composite(img, stage.overlay)
+    ImageDraw.Draw(img).rectangle((0, 0, width - 1, height - 1), outline=(30, 30, 34), width=max(1, width // 640))
+    return img.convert("RGB")
+
+
+# -- 7. the renderer -------------------------------------------------------------------------------------------------
+
+class PanelRenderer:
+    """CPU renderer: drawn panels with the camera move simulated; clips come out conformed and captioned."""
+
+    name = "panel"
+    version = "1"
+
+    def __init__(self, seed: int | None = None, **_ignored: Any):
+        self.base_seed = 0 if seed is None else int(seed)
+
+    def seed_for(self, shot: Shot) -> int:
+        return shot_seed(shot, self.base_seed)
+
+    def cache_key(self, shot: Shot, board: Storyboard, settings: RenderSettings, frames: int) -> dict[str, Any]:
+        index = next((i for i, s in enumerate(board.shots) if s.id == shot.id), 0)
+        kinds = {b.id: b.kind for b in board.bible}
+        heading = next((sc.heading for sc in board.scenes if sc.number == shot.scene), "")
+        return {
+            "renderer": self.name,
+            "version": self.version,
+            "shot": shot.model_dump(mode="json", exclude={"prompt", "negative_prompt", "source_page", "transition"}),
+            "language": board.language,
+            "bible_kinds": {c: kinds.get(c) for c in shot.characters},
+            "scene_heading": heading,
+            "side": index % 2,  # the subject alternates thirds shot to shot
+            "seed": self.seed_for(shot),
+            "size": [settings.width, settings.height],
+            "fps": settings.fps,
+            "frames": frames,
+        }
+
+    def render_shot(self, shot: Shot, board: Storyboard, settings: RenderSettings, frames: int,
+                    out_path: Path) -> Clip:
+        from render.ffmpeg import VideoWriter
+
+        stage = Stage(shot, board, settings.width, settings.height, seed=self.seed_for(shot))
+        with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer:
+            if stage.path.still:
+                data = stage.frame(0.0).tobytes()
+                for _ in range(frames):
+                    writer.write_bytes(data)
+            else:
+                for i in range(frames):
+                    t = i / (frames - 1) if frames > 1 else 0.0
+                    writer.write_bytes(stage.frame(t).tobytes())
+        return Clip(path=Path(out_path), frames=frames, fps=settings.fps, width=settings.width,
+                    height=settings.height, seed=stage.seed, conformed=True,
+                    info={"movement": _v(shot.movement)})
