@@ -1,0 +1,12 @@
+"""The render service: an HTTP API in front of a job queue, with an embedded default that needs no server.
+
+    from render.service.app import create_app
+    from render.service.settings import Settings
+    app = create_app(Settings.from_env())          # then uvicorn.run(app)
+
+Embedded (no configuration): a SQLite job store, a durable queue in the same file and worker threads in the
+server process. With ``BRIEFREEL_BROKER=redis://...`` jobs go to Celery workers (``briefreel worker``).
+Modules: settings (configuration), auth, limits, store (jobs in SQLite), queue (embedded queue and worker),
+runner (one job, top to bottom), celery_app (Redis mode), storage (local disk or S3), safety (prompt filter),
+app (the FastAPI routes), cli (``briefreel serve`` and ``briefreel worker``).
+"""

@@ -1,0 +1,242 @@
+"""One job, top to bottom: what a worker (embedded thread or Celery task) does with a job it has claimed.
+
+    load shots.json -> safety check -> render_board (shot by shot, cache in DATA_DIR/cache) -> publish outputs
+
+The job's inputs were written at submission (``jobs/<id>/shots.json``, and ``jobs/<id>/brief.pdf``: the upload as
+it came, still encrypted); the password was used then and is not here. Progress is reported per shot; a cancel
+request is seen before each shot; a heartbeat thread keeps the job's lease while it runs. Shots already in the
+cache (from an earlier, interrupted attempt) are reused, not rendered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from render.errors import RenderError
+from render.service.safety import SafetyFilter
+from render.service.settings import Settings
+from render.service.storage import Storage
+from render.service.store import JobStore
+from storyboard.errors import StoryboardError
+from storyboard.schema import Storyboard
+
+log = logging.getLogger("briefreel.service")
+
+RENDER_OPTION_KEYS = ("model", "steps", "guidance", "memory", "seed", "device", "dtype", "width", "height")
+
+
+class JobCancelled(Exception):
+    """Raised between shots when the job was cancelled (or another worker took it over)."""
+
+
+class Transient(Exception):
+    """A failure worth retrying (a lost connection, a full disk, a GPU out of memory): the job is tried again."""
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: JobStore
+    storage: Storage
+    safety: SafetyFilter | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Context":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(
+            settings=settings,
+            store=JobStore(settings.db_path),
+            storage=Storage(settings.storage_url, **settings.storage_options),
+            safety=SafetyFilter(settings.safety_words) if settings.safety else None,
+        )
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, Transient):
+        return True
+    if isinstance(exc, (RenderError, StoryboardError, JobCancelled)):
+        return False
+    if type(exc).__name__ in ("OutOfMemoryError", "AcceleratorError"):  # torch.cuda.OutOfMemoryError
+        return True
+    if isinstance(exc, (ConnectionError, TimeoutError, MemoryError)):
+        return True
+    # A full disk or a flaky network filesystem, not a missing file or a permission error.
+    return isinstance(exc, OSError) and exc.errno in (28, 5, 11, 110, 112, 116)  # ENOSPC EIO EAGAIN ETIMEDOUT ...
+
+
+def backoff(settings: Settings, attempt: int) -> float:
+    return min(600.0, settings.retry_backoff * 2 ** max(0, attempt - 1))
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, ctx: Context, job_id: str, worker: str):
+        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
+        self.ctx, self.job_id, self.worker = ctx, job_id, worker
+        self.lost = False
+        self._stop = threading.Event()
+
+    def run(self):
+        every = max(0.2, self.ctx.settings.lease_s / 3)
+        while not self._stop.wait(every):
+            try:
+                if not self.ctx.store.heartbeat(self.job_id, self.worker, self.ctx.settings.lease_s):
+                    self.lost = True
+                    return
+            except Exception:  # a busy database: try again next beat
+                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+
+    def stop(self):
+        self._stop.set()
+
+
+def run_job(ctx: Context, job: dict, worker: str) -> str:
+    """Run a claimed job to an outcome. Returns 'done', 'failed', 'cancelled' or 'retry' (then re-queued)."""
+    job_id = job["id"]
+    store = ctx.store
+    beat = _Heartbeat(ctx, job_id, worker)
+    beat.start()
+    t0 = time.monotonic()
+
+    def should_stop() -> bool:
+        return beat.lost or store.cancel_requested(job_id)
+
+    try:
+        if should_stop():
+            raise JobCancelled()
+        board = Storyboard.from_json(ctx.storage.get_bytes(f"jobs/{job_id}/shots.json").decode("utf-8"))
+        if ctx.safety is not None:
+            refusal = ctx.safety.check(board)
+            if refusal is not None:
+                store.finish(job_id, worker, "failed", error_code="unsafe_content", error_message=refusal.reason)
+                return "failed"
+        files = _render(ctx, job, board, worker, should_stop)
+        if beat.lost:
+            raise JobCancelled()
+        store.finish(job_id, worker, "done", files=files)
+        log.info("job %s done in %.1f s (attempt %d)", job_id, time.monotonic() - t0, job["attempts"])
+        return "done"
+    except JobCancelled:
+        if beat.lost and not store.cancel_requested(job_id):
+            log.warning("job %s: lost its lease; another worker has it", job_id)
+            return "lost"
+        store.finish(job_id, worker, "cancelled", error_code="cancelled", error_message="cancelled while running")
+        return "cancelled"
+    except Exception as exc:  # noqa: BLE001 - every failure becomes the job's outcome
+        code = getattr(exc, "code", None) or ("transient" if is_transient(exc) else "internal_error")
+        message = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
+        if is_transient(exc) and job["attempts"] <= ctx.settings.max_retries:
+            delay = backoff(ctx.settings, job["attempts"])
+            store.retry_later(job_id, worker, delay, code,
+                              f"attempt {job['attempts']} failed ({message}); retrying in {delay:g} s")
+            log.warning("job %s: transient failure, retry in %g s: %s", job_id, delay, message)
+            return "retry"
+        if code == "internal_error":
+            message = f"{type(exc).__name__}: {message}"
+            log.exception("job %s failed", job_id)
+        store.finish(job_id, worker, "failed", error_code=code, error_message=message)
+        return "failed"
+    finally:
+        beat.stop()
+
+
+# -- rendering ----------------------------------------------------------------------------------------------------
+
+def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop) -> list[str]:
+    """Render the board into the job's folder and return the output file names."""
+    from render.pipeline import render_board
+
+    job_id = job["id"]
+    options = job["options"]
+    storage = ctx.storage
+    local = storage.local_path(f"jobs/{job_id}")
+    out_dir = local if local is not None else ctx.settings.work_dir / job_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if local is None:
+        storage.get_file(f"jobs/{job_id}/shots.json", out_dir / "shots.json")
+
+    def on_shot(shot_id: str, state: str, **info) -> None:
+        ctx.store.set_shot(job_id, shot_id, state, **info)
+
+    hooks = _ProgressHooks(on_shot, should_stop)
+    render_options = {k: options[k] for k in RENDER_OPTION_KEYS if options.get(k) is not None}
+    report = render_board(
+        board,
+        out_dir,
+        renderer=hooks.wrap(options.get("renderer", "panel"), render_options),
+        renderer_options=render_options,
+        use_cache=True,
+        cache_dir=ctx.settings.cache_dir,
+        progress=False,
+        **hooks.kwargs(render_board),
+    )
+    for shot_id in getattr(report, "reused", []) or []:
+        on_shot(shot_id, "reused")
+    for shot_id in getattr(report, "rendered", []) or []:
+        on_shot(shot_id, "done")
+    if local is None:
+        for name in _walk(out_dir):
+            storage.put_file(out_dir / name, f"jobs/{job_id}/{name}")
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return storage.list(f"jobs/{job_id}")
+
+
+def _walk(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)).replace(os.sep, "/") for p in folder.rglob("*") if p.is_file())
+
+
+class _ProgressHooks:
+    """Per-shot progress and a cancel check between shots, through the renderer render_board calls.
+
+    The renderer is wrapped: before each shot it checks ``should_stop`` (and raises JobCancelled), then marks the
+    shot 'rendering', renders it, and marks it 'done'. Shots served from the cache never reach the renderer.
+    """
+
+    def __init__(self, on_shot, should_stop):
+        self.on_shot = on_shot
+        self.should_stop = should_stop
+
+    def kwargs(self, render_board) -> dict:
+        return {}
+
+    def wrap(self, name: str, options: dict):
+        from render.pipeline import get_renderer
+
+        inner = get_renderer(name, **options) if _accepts_kwargs(get_renderer) else get_renderer(name, options)
+        return _WatchedRenderer(inner, self.on_shot, self.should_stop)
+
+
+def _accepts_kwargs(fn) -> bool:
+    import inspect
+
+    params = inspect.signature(fn).parameters.values()
+    return any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+class _WatchedRenderer:
+    def __init__(self, inner, on_shot, should_stop):
+        self._inner = inner
+        self._on_shot = on_shot
+        self._should_stop = should_stop
+        self.name = inner.name
+        self.version = inner.version
+
+    def __getattr__(self, item):
+        return getattr(self._inner, item)
+
+    def cache_key(self, shot, board, settings, frames):
+        return self._inner.cache_key(shot, board, settings, frames)
+
+    def render_shot(self, shot, board, settings, frames, out_path):
+        if self._should_stop():
+            raise JobCancelled()
+        self._on_shot(shot.id, "rendering")
+        t0 = time.monotonic()
+        clip = self._inner.render_shot(shot, board, settings, frames, out_path)
+        self._on_shot(shot.id, "done", seconds=round(time.monotonic() - t0, 2))
+        return clip
