@@ -5,6 +5,7 @@
 """
 
 from parsers.brief import Brief, Line, Page
+from parsers.limits import Limits
 from parsers.errors import (
     BriefError,
     DamagedPDF,
@@ -16,7 +17,7 @@ from parsers.errors import (
 )
 
 __all__ = [
-    "Brief", "Page", "Line", "open_brief",
+    "Brief", "Page", "Line", "Limits", "open_brief",
     "BriefError", "PasswordRequired", "WrongPassword", "UnsupportedEncryption", "DamagedPDF", "LimitExceeded",
     "NoTextLayer",
 ]

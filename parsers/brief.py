@@ -39,6 +39,7 @@ class Brief:
     filename: str = ""
     encryption: dict[str, Any] | None = None  # None when the file was not encrypted; never holds a password
     sha256: str = ""
+    warnings: list[str] = field(default_factory=list)  # e.g. what qpdf repaired in a damaged file
 
     @property
     def page_count(self) -> int:
@@ -77,6 +78,7 @@ class Brief:
             filename=d.get("filename", ""),
             encryption=d.get("encryption"),
             sha256=d.get("sha256", ""),
+            warnings=list(d.get("warnings", [])),
         )
 
     @classmethod

@@ -1,0 +1,210 @@
+"""Open a PDF with pikepdf (qpdf), decrypt it in memory, check it against the limits, read its metadata.
+
+The result is the document's bytes saved *unencrypted* into memory (never to disk), which pdfplumber then reads:
+qpdf opens more encryption variants than pdfminer does (R6 owner passwords with 127-byte /O /U, indirect /Encrypt
+entries, crypt-filter mixes) and repairs broken cross-reference tables on the way.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+
+from parsers.errors import DamagedPDF, LimitExceeded, PasswordRequired, UnsupportedEncryption, WrongPassword
+from parsers.limits import Limits, human_bytes
+from parsers.passwords import candidates
+
+INFO_KEYS = {
+    "/Title": "title", "/Author": "author", "/Subject": "subject", "/Keywords": "keywords",
+    "/Creator": "creator", "/Producer": "producer", "/CreationDate": "created", "/ModDate": "modified",
+}
+
+
+@dataclass
+class Decrypted:
+    data: bytes  # the whole document, unencrypted
+    page_count: int
+    encryption: dict | None
+    metadata: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def apply_qpdf_limits(limits: Limits) -> None:
+    """Cap qpdf's decoders (process-wide: the sandboxed child sets them once)."""
+    import pikepdf
+
+    cap = int(limits.max_stream_bytes)
+    pikepdf.settings.set_qpdf_limits(
+        flate_max_memory=cap, run_length_max_memory=cap, png_max_memory=cap, tiff_max_memory=cap,
+        dct_max_memory=cap,
+    )
+
+
+def _sniff(data: bytes) -> None:
+    if not data:
+        raise DamagedPDF("the file is empty")
+    if b"%PDF-" not in data[:1024]:
+        raise DamagedPDF("not a PDF: no %PDF header in the first 1024 bytes")
+
+
+def _is_pubsec(data: bytes) -> bool:
+    return bool(re.search(rb"/Filter\s*/Adobe\.PubSec|/SubFilter\s*/adbe\.pkcs7\.s[345]", data[-65536:])) or bool(
+        re.search(rb"/Filter\s*/Adobe\.PubSec", data))
+
+
+def _clean(msg: str) -> str:
+    """qpdf messages start with the stream's repr ("<_io.BytesIO object at 0x..>"): keep only the reason."""
+    msg = re.sub(r"^.*?BytesIO object at 0x[0-9a-f]+>\s*", "", str(msg))
+    msg = re.sub(r"^stream\s*", "", msg)
+    return msg.strip().strip(":").strip()[:200]
+
+
+def open_pdf(data: bytes, password: str | bytes | None, limits: Limits):
+    """Return ``(pikepdf.Pdf, how)``; ``how`` is "user", "owner" or "empty" (None when not encrypted)."""
+    import pikepdf
+
+    _sniff(data)
+    tried_real_password = False
+    for kind, pw in candidates(password):
+        tried_real_password |= kind != "empty"
+        try:
+            pdf = pikepdf.open(io.BytesIO(data), password=pw, suppress_warnings=True)
+        except pikepdf.PasswordError:  # NOT a PdfError subclass
+            continue
+        except MemoryError:
+            raise LimitExceeded("memory: opening the PDF ran out of its memory budget") from None
+        except pikepdf.PdfError as exc:
+            reason = _clean(str(exc))
+            if "unsupported encryption filter" in reason or _is_pubsec(data):
+                raise UnsupportedEncryption() from None
+            if "memory" in reason.lower() and "limit" in reason.lower():
+                raise LimitExceeded(f"decompressed size: a stream inflates past {human_bytes(limits.max_stream_bytes)}") from None
+            raise DamagedPDF(f"the file is damaged or is not a PDF ({reason})" if reason else None) from None
+        except (OSError, ValueError, RuntimeError, RecursionError) as exc:
+            raise DamagedPDF(f"the file is damaged or is not a PDF ({type(exc).__name__})") from None
+        if not pdf.is_encrypted:
+            return pdf, None
+        if kind == "empty":
+            return pdf, "empty"
+        if pdf.owner_password_matched and not pdf.user_password_matched:
+            return pdf, "owner"
+        return pdf, "user"
+    if tried_real_password:
+        raise WrongPassword()
+    raise PasswordRequired()
+
+
+def encryption_info(pdf, how: str | None) -> dict | None:
+    """Handler facts for the Brief. Only attributes are read: EncryptionInfo's repr shows the password and key."""
+    if not pdf.is_encrypted:
+        return None
+    enc = pdf.encryption
+    R, V, bits = int(enc.R), int(enc.V), int(enc.bits)
+    stream = str(enc.stream_method).rsplit(".", 1)[-1].lower()
+    if V < 4 or stream == "rc4":
+        method = f"RC4-{bits if V > 1 else 40}"
+    elif stream in ("aes", "aesv2"):
+        method = "AES-128"
+    elif stream == "aesv3" or V >= 5:
+        method = "AES-256"
+    else:
+        method = stream
+    return {"handler": "Standard", "R": R, "V": V, "bits": bits, "method": method, "opened_with": how}
+
+
+def _date(raw: str) -> str:
+    """'D:20260301093000+08'00'' -> '2026-03-01T09:30:00+08:00'; anything unparsable comes back as given."""
+    try:
+        from pikepdf.models.metadata import decode_pdf_date
+
+        return decode_pdf_date(raw).isoformat()
+    except Exception:  # noqa: BLE001: a date we cannot read stays as the file wrote it
+        return raw
+
+
+def metadata(pdf) -> dict[str, str]:
+    out = {v: "" for v in INFO_KEYS.values()}
+    try:
+        info = pdf.docinfo
+        for key, name in INFO_KEYS.items():
+            if key in info:
+                value = str(info[key]).replace("\x00", "").strip()
+                out[name] = _date(value) if name in ("created", "modified") and value else value
+    except Exception:  # noqa: BLE001: a broken Info dictionary is not worth failing the brief for
+        pass
+    if not out["title"] or not out["author"]:
+        try:
+            xmp = pdf.open_metadata()
+            out["title"] = out["title"] or str(xmp.get("dc:title", "") or "")
+            creators = xmp.get("dc:creator")
+            if not out["author"] and creators:
+                out["author"] = ", ".join(creators) if isinstance(creators, list) else str(creators)
+        except Exception:  # noqa: BLE001
+            pass
+    return out
+
+
+def check_streams(pdf, limits: Limits) -> int:
+    """Inflate every non-image stream through qpdf's capped decoders; returns the total decoded size.
+
+    pdfminer inflates with no cap at all, so a Flate bomb must be refused here, before it gets there.
+    """
+    import pikepdf
+
+    total = 0
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream):
+            continue
+        try:
+            if obj.get("/Subtype") == pikepdf.Name.Image:
+                continue
+            total += len(obj.read_bytes())
+        except pikepdf.DataDecodingError as exc:
+            if "memory" in str(exc).lower() or "limit" in str(exc).lower():
+                raise LimitExceeded(
+                    f"decompressed size: a stream inflates past {human_bytes(limits.max_stream_bytes)} "
+                    "(Limits.max_stream_bytes)") from None
+            continue  # undecodable stream: pdfminer skips it too
+        except MemoryError:
+            raise LimitExceeded("memory: decompressing the PDF's streams ran out of its memory budget") from None
+        except pikepdf.PdfError:
+            continue
+        if total > limits.max_decompressed_bytes:
+            raise LimitExceeded(
+                f"decompressed size: the streams inflate past {human_bytes(limits.max_decompressed_bytes)} "
+                "(Limits.max_decompressed_bytes)")
+    return total
+
+
+def decrypt(data: bytes, password: str | bytes | None = None, limits: Limits | None = None) -> Decrypted:
+    """Open, decrypt, check and re-save ``data`` unencrypted, in memory."""
+    import pikepdf
+
+    limits = limits or Limits()
+    if len(data) > limits.max_file_bytes:
+        raise LimitExceeded(f"file size: {human_bytes(len(data))} is over {human_bytes(limits.max_file_bytes)} "
+                            "(Limits.max_file_bytes)")
+    apply_qpdf_limits(limits)
+    pdf, how = open_pdf(data, password, limits)
+    with pdf:
+        try:
+            n = len(pdf.pages)
+        except pikepdf.PdfError as exc:
+            raise DamagedPDF(f"the file is damaged: its page tree cannot be read ({_clean(str(exc))})") from None
+        warnings = [_clean(w) for w in pdf.get_warnings()][:20]
+        if n == 0:
+            raise DamagedPDF("the file is damaged or has no pages" + (f" ({warnings[0]})" if warnings else ""))
+        if n > limits.max_pages:
+            raise LimitExceeded(f"pages: {n} pages is over {limits.max_pages} (Limits.max_pages)")
+        check_streams(pdf, limits)
+        info = encryption_info(pdf, how)
+        meta = metadata(pdf)
+        out = io.BytesIO()
+        try:
+            pdf.save(out)  # encryption=None: written unencrypted, streams left compressed
+        except pikepdf.DataDecodingError as exc:
+            raise LimitExceeded(f"decompressed size: {_clean(str(exc))}") from None
+        except pikepdf.PdfError as exc:
+            raise DamagedPDF(f"the file is damaged ({_clean(str(exc))})") from None
+    return Decrypted(out.getvalue(), n, info, meta, warnings)

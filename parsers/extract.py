@@ -1,0 +1,147 @@
+"""Text lines, reading-order text and tables of a decrypted PDF, with pdfplumber.
+
+Per page: the visual lines (text, x0, top, x1, dominant font size, bold) in reading order; ``text`` = those lines
+joined by "\\n", with a blank line where the vertical gap or the font size says a new paragraph starts; tables
+(see parsers/tables.py). Across pages: a table that runs onto the next page comes back once, on the page where it
+starts, its header row first (repeated header rows and rows broken by the page are merged).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+
+from parsers.brief import Line, Page
+from parsers.errors import DamagedPDF, NoTextLayer
+from parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
+
+_BOLD = re.compile(r"bold|black|heavy|semibold|demi|,b$|-b$|\bbd\b", re.IGNORECASE)
+_GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff\ufffd]")
+
+# pdfminer logs a warning per odd object; none of it is for the user.
+for _name in ("pdfminer", "pdfplumber"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def _line_of(d: dict) -> Line:
+    chars = [c for c in d.get("chars", []) if c.get("text", "").strip()]
+    sizes = Counter(round(c.get("size", 0.0), 1) for c in chars)
+    size = sizes.most_common(1)[0][0] if sizes else 0.0
+    bold = sum(1 for c in chars if _BOLD.search(c.get("fontname", "") or "")) * 2 > len(chars) if chars else False
+    return Line(text=d["text"], x0=round(d["x0"], 2), top=round(d["top"], 2), x1=round(d["x1"], 2),
+                size=size, bold=bold)
+
+
+def _page_text(lines: list[Line], bottoms: list[float]) -> str:
+    """Lines joined by "\\n"; a blank line where a paragraph ends (a gap over ~0.8 em, or the size changes)."""
+    out: list[str] = []
+    for i, ln in enumerate(lines):
+        if i:
+            prev = lines[i - 1]
+            gap = ln.top - bottoms[i - 1]
+            em = max(prev.size, ln.size, 1.0)
+            if gap > 0.8 * em or abs(prev.size - ln.size) > 1.0:
+                out.append("")
+        out.append(ln.text)
+    return "\n".join(out)
+
+
+def _cid_ratio(chars: list[dict]) -> tuple[int, int]:
+    """(unreadable, total) visible characters: '(cid:N)' glyphs, controls, private-use and U+FFFD."""
+    bad = total = 0
+    for c in chars:
+        t = c.get("text", "")
+        if not t.strip():
+            continue
+        total += 1
+        if t.startswith("(cid:") or _GARBAGE.search(t):
+            bad += 1
+    return bad, total
+
+
+def extract_pages(data: bytes) -> list[Page]:
+    """Every page of the (unencrypted) PDF ``data``. Raises NoTextLayer when nothing readable is found."""
+    import pdfplumber
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001: pdfplumber wraps pdfminer's errors in PdfminerException
+        raise DamagedPDF(f"the file is damaged: pdfplumber cannot read it ({type(exc).__name__})") from None
+    pages: list[Page] = []
+    found: list[list[FoundTable]] = []
+    bad = total = images = 0
+    with pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            try:
+                page_out, tables, counts = _one_page(page, number, pages, found)
+            except (DamagedPDF, MemoryError):
+                raise
+            except Exception as exc:  # noqa: BLE001: a raw IndexError/TypeError can escape pdfminer on broken files
+                raise DamagedPDF(
+                    f"the file is damaged: page {number} cannot be read ({type(exc).__name__})") from None
+            finally:
+                page.close()
+            pages.append(page_out)
+            found.append(tables)
+            bad += counts[0]
+            total += counts[1]
+            images += counts[2]
+    if total - bad < 3 or bad > 0.5 * total:
+        if total and bad > 0.5 * total:
+            raise NoTextLayer("the PDF's text cannot be decoded (its fonts have no Unicode map): "
+                              "export the brief again with embedded fonts, or OCR it")
+        raise NoTextLayer()
+    for page_out, tables in zip(pages, found):
+        page_out.tables = [t.rows for t in tables]
+    return pages
+
+
+def _one_page(page, number: int, done: list[Page], found: list[list[FoundTable]]):
+    chars = page.chars
+    bad, total = _cid_ratio(chars)
+    raw = page.extract_text_lines(strip=True, return_chars=True, x_tolerance=3, y_tolerance=3) if chars else []
+    lines = [_line_of(d) for d in raw if d["text"].strip()]
+    bottoms = [d["bottom"] for d in raw if d["text"].strip()]
+    text = _page_text(lines, bottoms)
+    tables: list[FoundTable] = []
+    if chars:
+        words = page.extract_words(x_tolerance=1.5, y_tolerance=2, extra_attrs=["size"])
+        tables = page_tables(page, words)
+        tables = _continue_from_previous(page, words, tables, lines, found, number)
+        for t in tables:
+            t.lines_below = sum(1 for ln in lines if ln.top > t.bottom + 1)
+    out = Page(number=number, text=text, width=float(page.width), height=float(page.height), tables=[], lines=lines)
+    return out, tables, (bad, total, len(page.images))
+
+
+def _continue_from_previous(page, words, tables, lines, found, number) -> list[FoundTable]:
+    """Fold a table that continues from the previous page into it (one table, header once)."""
+    if not found or not found[-1]:
+        return tables
+    prev = found[-1][-1]
+    if prev.lines_below > 2:
+        return tables
+    first = tables[0] if tables else None
+    lines_above = sum(1 for ln in lines if first is not None and ln.top < first.top - 1)
+    header = prev.rows[0]
+    if first is not None and lines_above <= 2 and len(first.rows[0]) == len(header):
+        repeated = [c.strip() for c in first.rows[0]] == [c.strip() for c in header]
+        if repeated or not is_storyboard_header(first.rows[0]):
+            rows = first.rows[1:] if repeated else first.rows
+            _append_rows(prev, rows)
+            return tables[1:]
+    if not prev.ruled and (first is None or lines_above > 2):
+        rows, bottom = continue_unruled(prev, words)
+        if rows:
+            _append_rows(prev, rows)
+    return tables
+
+
+def _append_rows(prev: FoundTable, rows: list[list[str]]) -> None:
+    for row in rows:
+        if prev.storyboard and row and not row[0].strip() and len(prev.rows) > 1:
+            prev.rows[-1] = [join_wrapped(a, b) for a, b in zip(prev.rows[-1], row)]
+        else:
+            prev.rows.append(row)
