@@ -432,7 +432,12 @@ class WanRenderer:
 
         cls = getattr(diffusers, self.spec.pipeline_class)
         # diffusers renamed from_pretrained's torch_dtype to dtype; pass whichever this version takes.
-        dtype_arg = "dtype" if hasattr(diffusers.utils.deprecation_utils, "_resolve_dtype") else "torch_dtype"
+        try:
+            from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
+
+            dtype_arg = "dtype"
+        except ImportError:
+            dtype_arg = "torch_dtype"
         try:
             pipe = cls.from_pretrained(self.spec.source, revision=self.spec.hub_revision, **{dtype_arg: dtypes})
         except (OSError, ValueError, RuntimeError) as exc:
@@ -472,7 +477,7 @@ class WanRenderer:
 
         sizes = {name: sum(p.numel() * p.element_size() for p in comp.parameters())
                  for name, comp in pipe.components.items() if isinstance(comp, torch.nn.Module)}
-        notes: dict[str, Any] = {"weights_gib": round(sum(sizes.values()) / GIB, 2)}
+        notes: dict[str, Any] = {"weights_bytes": sum(sizes.values())}
         if not device.startswith("cuda"):
             if self.memory not in ("auto",):
                 notes["memory_note"] = f"memory plan {self.memory!r} ignored: no GPU"

@@ -117,6 +117,9 @@ def make_tiny_wan(out_dir: str | Path, variant: str = "t2v") -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()  # a "Writing model shards" bar for a 100 kB file
         pipe.save_pretrained(tmp, safe_serialization=True)
         card = {"family": f"tiny-{variant}", "fps": 24 if variant == "ti2v" else 16, **_TINY_DEFAULTS[variant]}
         (tmp / "briefreel_wan.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
