@@ -1,0 +1,65 @@
+"""What a Dify user reads when a tool cannot do its job: one clear line, never a traceback, never the password.
+
+Errors that the user can fix (a wrong password, a scanned PDF, an expired file link) are returned as the tool's
+output (``ok`` false, ``error_code``, ``error``, and the same line as text), so the workflow can branch on them.
+"""
+
+from __future__ import annotations
+
+# Dify-specific wording for the typed errors of parsers/, storyboard/ and render/ (their .code), plus the plugin's.
+MESSAGES: dict[str, str] = {
+    "password_required": (
+        "This PDF is password-protected. Give its password in the tool's \"PDF password\" input "
+        "(for example from a Start-node variable)."
+    ),
+    "wrong_password": "The password does not open this PDF (neither its user nor its owner password). Check it and run again.",
+    "unsupported_encryption": (
+        "This PDF is encrypted for certificate (public-key) holders, which no password opens. "
+        "Ask the sender for a password-protected or unencrypted copy."
+    ),
+    "damaged_pdf": "The file is damaged or is not a PDF.",
+    "no_text": "The PDF has no text layer (scanned pages?). Export the brief with text, or OCR it first.",
+    "renderer_unavailable": (
+        "That renderer cannot run inside the plugin here. Pick the Panels renderer, or send Wan renders to the "
+        "render service with the Render animatic tool."
+    ),
+    "no_file": "No brief was given: connect a PDF file (for example a Start-node file variable) to the Brief input.",
+    "not_a_file": "The Brief input is not a file. Connect a file variable (a single PDF) to it.",
+    "relative_url": (
+        "Dify handed the plugin a file link without a host, so the plugin cannot download the brief. "
+        "Set FILES_URL (or INTERNAL_FILES_URL) in Dify's .env to an address the plugin daemon can reach."
+    ),
+    "link_expired": (
+        "Dify's link to the uploaded file was refused (signed file links expire after FILES_ACCESS_TIMEOUT, "
+        "300 s by default). Run the workflow again."
+    ),
+    "no_model": "The LLM planner needs a model: choose one in the tool's Model setting, or use the Rules planner.",
+    "service_not_configured": (
+        "The render service is not set up: add its URL (and API key) in the briefreel plugin's authorization "
+        "settings (Tools > briefreel)."
+    ),
+    "service_auth": "The render service refused the API key. Check the key in the briefreel plugin's authorization.",
+    "internal": "Something went wrong inside the plugin.",
+}
+
+
+class ToolUserError(Exception):
+    """An error meant for the workflow's user: a stable ``code`` and a one-line ``message``."""
+
+    def __init__(self, code: str, message: str | None = None):
+        self.code = code
+        self.message = message or MESSAGES.get(code) or MESSAGES["internal"]
+        super().__init__(self.message)
+
+
+def user_message(code: str, fallback: str = "") -> str:
+    """The Dify wording for ``code``; ``fallback`` (the typed error's own message) when there is none."""
+    return MESSAGES.get(code) or fallback or MESSAGES["internal"]
+
+
+def scrub(text: str, secrets: list[str | None] | tuple[str | None, ...]) -> str:
+    """Replace every secret in ``text`` with ``***`` (defence in depth: messages are built without secrets)."""
+    for secret in secrets:
+        if secret and len(secret) >= 1:
+            text = text.replace(secret, "***")
+    return text

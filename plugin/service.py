@@ -1,0 +1,118 @@
+"""A small client for the briefreel render service (render/service/app.py), as the plugin uses it.
+
+    svc = RenderService.from_credentials(credentials)     # render_service_url, render_service_api_key
+    svc.check()                                           # /health, then an authenticated GET: key accepted?
+    job = svc.submit(shots=b"...")  or  svc.submit(brief=pdf_bytes, password=..., filename=...)
+    job = svc.job(job["id"]); data = svc.file(job["id"], "animatic.mp4")
+
+Every failure is a :class:`ToolUserError` with a clear line (the service's own ``error.message`` when it sent
+one); the API key and the PDF password never appear in one.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from plugin.errors import ToolUserError, user_message
+
+TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0)
+FINAL = ("done", "failed", "cancelled")
+
+
+class RenderService:
+    def __init__(self, url: str, api_key: str | None = None):
+        self.url = url.rstrip("/")
+        self.api_key = api_key or None
+
+    @classmethod
+    def from_credentials(cls, credentials: dict | None) -> "RenderService":
+        credentials = credentials or {}
+        url = (credentials.get("render_service_url") or "").strip()
+        if not url:
+            raise ToolUserError("service_not_configured")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ToolUserError("service_not_configured",
+                                f"The render service URL must start with http:// or https:// (got {url[:80]!r}).")
+        return cls(url, (credentials.get("render_service_api_key") or "").strip() or None)
+
+    # -- calls --------------------------------------------------------------------------------------------------
+    def check(self) -> dict:
+        """The service answers and accepts the key (GET /health, then GET /v1/jobs?limit=1)."""
+        health = self._json("GET", "/health", auth=False)
+        self._json("GET", "/v1/jobs", params={"limit": 1})
+        return health
+
+    def submit(self, *, shots: bytes | None = None, brief: bytes | None = None, password: str | None = None,
+               filename: str = "brief.pdf", options: dict | None = None) -> dict:
+        data = {k: str(v) for k, v in (options or {}).items() if v is not None and v != ""}
+        if shots is not None:
+            files = {"shots": ("shots.json", shots, "application/json")}
+        else:
+            files = {"brief": (filename, brief or b"", "application/pdf")}
+            if password:
+                data["password"] = password
+        return self._json("POST", "/v1/jobs", data=data, files=files, secret=password)
+
+    def job(self, job_id: str) -> dict:
+        return self._json("GET", f"/v1/jobs/{quote(job_id, safe='')}")
+
+    def file(self, job_id: str, name: str, max_bytes: int) -> bytes:
+        """A job's output file; refuses (without reading it all) one larger than ``max_bytes``."""
+        path = f"/v1/jobs/{quote(job_id, safe='')}/files/{quote(name)}"
+        try:
+            with httpx.Client(timeout=TIMEOUT, follow_redirects=True) as client:
+                with client.stream("GET", self.url + path, headers=self._headers()) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        self._raise(response)
+                    chunks, size = [], 0
+                    for chunk in response.iter_bytes(65536):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise ToolUserError("file_too_large", f"{name} on the render service is larger than "
+                                                f"{max_bytes / 1e6:.0f} MB.")
+                        chunks.append(chunk)
+                    return b"".join(chunks)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+
+    # -- plumbing -----------------------------------------------------------------------------------------------
+    def _headers(self, auth: bool = True) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"} if auth and self.api_key else {}
+
+    def _json(self, method: str, path: str, *, auth: bool = True, secret: str | None = None, **kwargs) -> dict:
+        try:
+            with httpx.Client(timeout=TIMEOUT) as client:
+                response = client.request(method, self.url + path, headers=self._headers(auth), **kwargs)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        if response.status_code >= 400:
+            self._raise(response, secret)
+        try:
+            return response.json()
+        except ValueError:
+            raise ToolUserError("service_error", f"The render service at {self.url} did not answer with JSON "
+                                f"(HTTP {response.status_code}); is the URL right?") from None
+
+    def _raise(self, response: httpx.Response, secret: str | None = None):
+        if response.status_code in (401, 403):
+            raise ToolUserError("service_auth")
+        try:
+            error = response.json().get("error") or {}
+        except (ValueError, AttributeError):
+            error = {}
+        code = error.get("code") or "service_error"
+        message = error.get("message") or f"HTTP {response.status_code}"
+        for hidden in (secret, self.api_key):
+            if hidden:
+                message = message.replace(hidden, "***")
+        if response.status_code == 404 and code in ("not_found", "service_error"):
+            message = f"{self.url} has no briefreel render API here (HTTP 404); check the URL."
+        raise ToolUserError(code, user_message(code, f"The render service said: {message}"))
+
+    def _unreachable(self, exc: Exception) -> ToolUserError:
+        return ToolUserError("service_unreachable",
+                             f"Could not reach the render service at {self.url} ({type(exc).__name__}).")

@@ -1,0 +1,39 @@
+"""Animatic status: a render job's progress, and the animatic once it is done."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from dify_plugin import Tool
+from dify_plugin.entities.tool import ToolInvokeMessage
+
+from plugin.errors import ToolUserError, scrub
+from plugin.follow import follow
+from plugin.service import RenderService
+
+MIB = 1024 * 1024
+
+
+class AnimaticStatusTool(Tool):
+    def _invoke(self, tool_parameters: dict) -> Generator[ToolInvokeMessage, None, None]:
+        secrets = [(self.runtime.credentials or {}).get("render_service_api_key")]
+        try:
+            svc = RenderService.from_credentials(self.runtime.credentials)
+            job_id = str(tool_parameters.get("job_id") or "").strip()
+            if not job_id:
+                raise ToolUserError("usage", "Give the job id (the job_id output of Render animatic).")
+            wait_s = _number(tool_parameters.get("wait_s"), 0, 0, 3600)
+            max_bytes = int(_number(tool_parameters.get("max_file_mb"), 15, 1, 200) * MIB)
+            yield from follow(self, svc, svc.job(job_id), wait_s, max_bytes)
+        except ToolUserError as exc:
+            message = scrub(exc.message, secrets)
+            for key, value in {"ok": False, "error_code": exc.code, "error": message, "done": False}.items():
+                yield self.create_variable_message(key, value)
+            yield self.create_text_message(message)
+
+
+def _number(value, default: float, low: float, high: float) -> float:
+    try:
+        return min(max(float(value), low), high)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,68 @@
+"""Render animatic: hand the storyboard (or the brief) to the render service and wait while there is time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+
+from dify_plugin import Tool
+from dify_plugin.entities.tool import ToolInvokeMessage
+
+from plugin.errors import ToolUserError, scrub
+from plugin.files import as_file, file_name, read_file
+from plugin.follow import follow
+from plugin.service import RenderService
+
+MIB = 1024 * 1024
+
+
+class RenderAnimaticTool(Tool):
+    def _invoke(self, tool_parameters: dict) -> Generator[ToolInvokeMessage, None, None]:
+        password = tool_parameters.get("password") or None
+        secrets = [password, (self.runtime.credentials or {}).get("render_service_api_key")]
+        try:
+            svc = RenderService.from_credentials(self.runtime.credentials)
+            options = {"renderer": tool_parameters.get("renderer") or "wan"}
+            shots = shots_json(tool_parameters.get("shots"))
+            if shots is not None:
+                job = svc.submit(shots=shots, options=options)
+            else:
+                brief = as_file(tool_parameters.get("brief"))
+                job = svc.submit(brief=read_file(brief), password=password, filename=file_name(brief),
+                                 options=options)
+            wait_s = _number(tool_parameters.get("wait_s"), 420, 0, 3600)
+            max_bytes = int(_number(tool_parameters.get("max_file_mb"), 15, 1, 200) * MIB)
+            yield from follow(self, svc, job, wait_s, max_bytes)
+        except ToolUserError as exc:
+            message = scrub(exc.message, secrets)
+            for key, value in {"ok": False, "error_code": exc.code, "error": message, "done": False}.items():
+                yield self.create_variable_message(key, value)
+            yield self.create_text_message(message)
+
+
+def shots_json(value) -> bytes | None:
+    """The storyboard to send, from the Storyboard JSON input: a shots.json object, or Dify's json output (a list
+    holding it), as text or as data. None when the input is empty (the brief is sent instead)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ToolUserError("invalid_shots", "The Storyboard JSON input is not JSON: connect the json output "
+                                "of Brief to storyboard, or a shots.json text.") from None
+    if isinstance(value, list):
+        boards = [v for v in value if isinstance(v, dict) and "shots" in v]
+        if len(boards) != 1:
+            raise ToolUserError("invalid_shots", "The Storyboard JSON input must hold one storyboard (with 'shots').")
+        value = boards[0]
+    if not isinstance(value, dict) or "shots" not in value:
+        raise ToolUserError("invalid_shots", "The Storyboard JSON input has no 'shots': it is not a shots.json.")
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _number(value, default: float, low: float, high: float) -> float:
+    try:
+        return min(max(float(value), low), high)
+    except (TypeError, ValueError):
+        return default
