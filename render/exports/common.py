@@ -1,0 +1,187 @@
+"""What every export shares: shot timing at 24 fps, timecodes, labels in the board's language, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from render.base import ANIMATIC_FPS, frame_spans
+from render.errors import RenderError
+from storyboard.schema import Shot, Storyboard
+
+
+class ExportError(RenderError):
+    """A storyboard export could not be written (nothing was half-written; earlier files are untouched)."""
+
+    exit_code = 30
+    code = "export_failed"
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A shot placed on the animatic's timeline: frames [start, end) at ``fps``."""
+
+    index: int
+    shot: Shot
+    start: int
+    end: int
+    fps: int
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+    @property
+    def start_s(self) -> float:
+        return self.start / self.fps
+
+    @property
+    def end_s(self) -> float:
+        return self.end / self.fps
+
+
+def timed_shots(board: Storyboard, fps: int = ANIMATIC_FPS) -> list[Timed]:
+    """Every shot with its frame-exact span: the same spans the animatic is cut with."""
+    spans = frame_spans([s.duration_s for s in board.shots], fps)
+    return [Timed(i, s, a, b, fps) for i, (s, (a, b)) in enumerate(zip(board.shots, spans))]
+
+
+def timecode(frame: int, fps: int = ANIMATIC_FPS) -> str:
+    """Non-drop SMPTE timecode HH:MM:SS:FF."""
+    ff = frame % fps
+    s = frame // fps
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{ff:02d}"
+
+
+def clock(seconds: float) -> str:
+    """A short human duration: 8.5 s, 1:05."""
+    if seconds < 60:
+        return f"{seconds:.1f} s".replace(".0 s", " s")
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+# -- labels -------------------------------------------------------------------------------------------------------
+
+LABELS = {
+    "en": {
+        "storyboard": "Storyboard", "shot": "Shot", "scene": "Scene", "size": "Size", "angle": "Angle",
+        "movement": "Move", "duration": "Duration", "description": "Picture", "dialogue": "Dialogue / VO",
+        "vo": "VO", "dialogue_kind": "Dialogue", "super": "Super", "sfx": "SFX", "on_screen_text": "On screen",
+        "shots": "shots", "total": "total", "page": "page", "start": "Start", "animatic": "Animatic",
+        "no_animatic": "The animatic has not been rendered yet (animatic.mp4 beside this page).",
+        "play_hint": "Click a shot to jump to it; \u2191/\u2193 step through shots, space plays.",
+        "untitled": "Untitled brief",
+    },
+    "zh": {
+        "storyboard": "分镜脚本", "shot": "镜号", "scene": "场景", "size": "景别", "angle": "角度",
+        "movement": "运镜", "duration": "时长", "description": "画面内容", "dialogue": "台词/旁白",
+        "vo": "旁白", "dialogue_kind": "台词", "super": "字幕", "sfx": "音效", "on_screen_text": "画面文字",
+        "shots": "个镜头", "total": "总时长", "page": "页", "start": "入点", "animatic": "动态分镜",
+        "no_animatic": "动态分镜尚未渲染（animatic.mp4 应与本页放在同一文件夹）。",
+        "play_hint": "点击镜头跳转；\u2191/\u2193 切换镜头，空格播放。",
+        "untitled": "未命名简报",
+    },
+}
+
+SIZE_NAMES = {
+    "en": {
+        "EWS": "extreme wide", "LS": "wide", "FS": "full", "MLS": "medium wide", "MS": "medium",
+        "MCU": "medium close-up", "CU": "close-up", "ECU": "extreme close-up", "OTS": "over the shoulder",
+        "POV": "point of view", "INSERT": "insert",
+    },
+    "zh": {
+        "EWS": "大远景", "LS": "远景", "FS": "全景", "MLS": "小全景", "MS": "中景", "MCU": "近景",
+        "CU": "特写", "ECU": "大特写", "OTS": "过肩", "POV": "主观镜头", "INSERT": "插入镜头",
+    },
+}
+
+ANGLE_NAMES = {
+    "en": {"eye_level": "eye level", "high": "high", "low": "low", "overhead": "overhead",
+           "worms_eye": "worm's-eye", "dutch": "Dutch"},
+    "zh": {"eye_level": "平视", "high": "俯拍", "low": "仰拍", "overhead": "顶拍", "worms_eye": "极度仰拍",
+           "dutch": "斜角"},
+}
+
+MOVE_NAMES = {
+    "en": {
+        "static": "static", "push_in": "push in", "pull_out": "pull out", "dolly_in": "dolly in",
+        "dolly_out": "dolly out", "zoom_in": "zoom in", "zoom_out": "zoom out", "pan": "pan",
+        "pan_left": "pan left", "pan_right": "pan right", "tilt": "tilt", "tilt_up": "tilt up",
+        "tilt_down": "tilt down", "truck_left": "truck left", "truck_right": "truck right",
+        "pedestal_up": "pedestal up", "pedestal_down": "pedestal down", "crane_up": "crane up",
+        "crane_down": "crane down", "follow": "follow", "arc": "arc", "whip_pan": "whip pan",
+        "handheld": "handheld", "aerial": "aerial", "roll": "roll", "dolly_zoom": "dolly zoom",
+    },
+    "zh": {
+        "static": "固定", "push_in": "推", "pull_out": "拉", "dolly_in": "轨道推", "dolly_out": "轨道拉",
+        "zoom_in": "变焦推", "zoom_out": "变焦拉", "pan": "摇", "pan_left": "左摇", "pan_right": "右摇",
+        "tilt": "上下摇", "tilt_up": "上摇", "tilt_down": "下摇", "truck_left": "左移", "truck_right": "右移",
+        "pedestal_up": "升", "pedestal_down": "降", "crane_up": "摇臂升", "crane_down": "摇臂降",
+        "follow": "跟", "arc": "环绕", "whip_pan": "甩", "handheld": "手持", "aerial": "航拍",
+        "roll": "旋转", "dolly_zoom": "推拉变焦",
+    },
+}
+
+
+def lang(board: Storyboard) -> str:
+    return board.language if board.language in LABELS else "en"
+
+
+def label(board: Storyboard, key: str) -> str:
+    return LABELS[lang(board)][key]
+
+
+def size_name(board: Storyboard, shot: Shot) -> str:
+    return SIZE_NAMES[lang(board)].get(shot.size.value, shot.size.value)
+
+
+def angle_name(board: Storyboard, shot: Shot) -> str:
+    return ANGLE_NAMES[lang(board)].get(shot.angle.value, shot.angle.value)
+
+
+def move_name(board: Storyboard, shot: Shot) -> str:
+    name = MOVE_NAMES[lang(board)].get(shot.movement.value, shot.movement.value)
+    if shot.movement_speed and shot.movement.value != "static":
+        speed = {"zh": {"slow": "慢", "medium": "", "fast": "快"}}.get(lang(board), {}).get(
+            shot.movement_speed, shot.movement_speed if shot.movement_speed != "medium" else "")
+        if speed:
+            name = f"{speed}{name}" if lang(board) == "zh" else f"{speed} {name}"
+    return name
+
+
+def line_kind(board: Storyboard, shot: Shot) -> str:
+    """How the shot's spoken/printed line is labelled: VO, Dialogue (with speaker) or Super."""
+    kind = shot.dialogue_kind or "dialogue"
+    key = {"vo": "vo", "super": "super"}.get(kind, "dialogue_kind")
+    text = label(board, key)
+    if shot.speaker and kind != "super":
+        text = f"{text} ({shot.speaker})" if lang(board) == "en" else f"{text}（{shot.speaker}）"
+    return text
+
+
+def title(board: Storyboard) -> str:
+    return board.title.strip() or label(board, "untitled")
+
+
+# -- files --------------------------------------------------------------------------------------------------------
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block finishes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o644)
+        tmp_path.replace(path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
