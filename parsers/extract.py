@@ -15,6 +15,7 @@ from collections import Counter
 
 from parsers.brief import Line, Page
 from parsers.errors import DamagedPDF, NoTextLayer
+from parsers.pdfium_text import read_page
 from parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
 
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|,b$|-b$|\bbd\b", re.IGNORECASE)
@@ -27,7 +28,7 @@ for _name in ("pdfminer", "pdfplumber"):
 
 def _line_of(d: dict) -> Line:
     chars = [c for c in d.get("chars", []) if c.get("text", "").strip()]
-    sizes = Counter(round(c.get("size", 0.0), 1) for c in chars)
+    sizes = Counter(round(c.get("size", 0.0) + 1e-6, 1) for c in chars)
     size = sizes.most_common(1)[0][0] if sizes else 0.0
     bold = sum(1 for c in chars if _BOLD.search(c.get("fontname", "") or "")) * 2 > len(chars) if chars else False
     return Line(text=d["text"], x0=round(d["x0"], 2), top=round(d["top"], 2), x1=round(d["x1"], 2),
@@ -61,33 +62,60 @@ def _cid_ratio(chars: list[dict]) -> tuple[int, int]:
     return bad, total
 
 
-def extract_pages(data: bytes) -> list[Page]:
-    """Every page of the (unencrypted) PDF ``data``. Raises NoTextLayer when nothing readable is found."""
+def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
+    """Every page of the (unencrypted) PDF ``data``. Raises NoTextLayer when nothing readable is found.
+
+    ``engine="auto"`` reads lines with PDFium (fast) and hands pdfplumber only the pages that may hold a table
+    (vector paths drawn, storyboard header words, or a table running on from the page before);
+    ``engine="pdfplumber"`` reads every page with pdfplumber.
+    """
     import pdfplumber
 
+    fast = None
+    if engine == "auto":
+        try:
+            import pypdfium2 as pdfium
+
+            fast = pdfium.PdfDocument(data)
+        except Exception:  # noqa: BLE001: PDFium refuses some files pdfminer reads; fall back to pdfplumber
+            fast = None
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
+        plumber = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001: pdfplumber wraps pdfminer's errors in PdfminerException
         raise DamagedPDF(f"the file is damaged: pdfplumber cannot read it ({type(exc).__name__})") from None
     pages: list[Page] = []
     found: list[list[FoundTable]] = []
-    bad = total = images = 0
-    with pdf:
-        for number, page in enumerate(pdf.pages, 1):
+    bad = total = 0
+    with plumber:
+        count = len(plumber.pages) if fast is None else len(fast)
+        for number in range(1, count + 1):
             try:
-                page_out, tables, counts = _one_page(page, number, pages, found)
+                glyphs = None
+                if fast is not None:
+                    fp = fast[number - 1]
+                    glyphs = read_page(fp)
+                    fp.close()
+                if glyphs is not None and not _needs_plumber(glyphs, found):
+                    page_out = Page(number=number, text=_page_text(glyphs.lines, glyphs.bottoms),
+                                    width=float(glyphs.width), height=float(glyphs.height), lines=glyphs.lines)
+                    tables, counts = [], (glyphs.unreadable, glyphs.visible)
+                else:
+                    page = plumber.pages[number - 1]
+                    try:
+                        page_out, tables, counts = _one_page(page, number, found)
+                    finally:
+                        page.close()
             except (DamagedPDF, MemoryError):
                 raise
             except Exception as exc:  # noqa: BLE001: a raw IndexError/TypeError can escape pdfminer on broken files
                 raise DamagedPDF(
                     f"the file is damaged: page {number} cannot be read ({type(exc).__name__})") from None
-            finally:
-                page.close()
             pages.append(page_out)
             found.append(tables)
             bad += counts[0]
             total += counts[1]
-            images += counts[2]
+    if fast is not None:
+        fast.close()
     if total - bad < 3 or bad > 0.5 * total:
         if total and bad > 0.5 * total:
             raise NoTextLayer("the PDF's text cannot be decoded (its fonts have no Unicode map): "
@@ -98,7 +126,16 @@ def extract_pages(data: bytes) -> list[Page]:
     return pages
 
 
-def _one_page(page, number: int, done: list[Page], found: list[list[FoundTable]]):
+def _needs_plumber(glyphs, found: list[list[FoundTable]]) -> bool:
+    """May this page hold a table? Vector paths, storyboard header words, or a table running on from before."""
+    if glyphs.paths >= 2:
+        return True
+    if found and found[-1] and found[-1][-1].lines_below <= 2:
+        return True
+    return any(is_storyboard_header(ln.text.split()) for ln in glyphs.lines if len(ln.text) < 200)
+
+
+def _one_page(page, number: int, found: list[list[FoundTable]]):
     chars = page.chars
     bad, total = _cid_ratio(chars)
     raw = page.extract_text_lines(strip=True, return_chars=True, x_tolerance=3, y_tolerance=3) if chars else []
@@ -113,7 +150,7 @@ def _one_page(page, number: int, done: list[Page], found: list[list[FoundTable]]
         for t in tables:
             t.lines_below = sum(1 for ln in lines if ln.top > t.bottom + 1)
     out = Page(number=number, text=text, width=float(page.width), height=float(page.height), tables=[], lines=lines)
-    return out, tables, (bad, total, len(page.images))
+    return out, tables, (bad, total)
 
 
 def _continue_from_previous(page, words, tables, lines, found, number) -> list[FoundTable]:
