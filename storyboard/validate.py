@@ -14,7 +14,8 @@ What is checked:
 - durations positive, summing to ``target`` (or the board's ``target_duration_s``) within 0.05 s, none under
   1.5 s unless the brief itself gave that duration;
 - every voice-over/dialogue line of the brief in exactly one shot's ``dialogue`` (when the lines are known:
-  ``lines=`` or the brief's metadata, see :func:`brief_lines`), and no shot speaking words the brief never had;
+  ``lines=`` or the brief's metadata, see :func:`brief_lines`), and no shot speaking words the brief never had
+  (when the brief's text is given);
 - bible ids unique, shot references resolving, and each bible description pasted verbatim in the prompt of every
   shot that refers to it.
 """
@@ -91,6 +92,9 @@ def validate_board(
     known = list(lines) if lines is not None else brief_lines(brief)
     if known:
         problems += _coverage(board, known)
+    text = _brief_text(brief)
+    if text:
+        problems += _invented(board, text)
 
     # -- bible ----------------------------------------------------------------------------------------------------
     by_id: dict[str, Any] = {}
@@ -130,10 +134,26 @@ def _coverage(board: Storyboard, known: list[str]) -> list[str]:
             real = [sid for sid in where if not any(m in spoken[sid] for m in longer)]
             if len(real) > 1:
                 problems.append(f"the line {_quote(line)} is in shots {', '.join(real)}; it must be in exactly one")
+    return problems
+
+
+_SENTENCE = re.compile(r"(?<=[.!?…。！？])\s*|\n+")
+_SPEAKER = re.compile(r"^\s*[^:：\s][^:：]{0,24}[:：]\s*")
+
+
+def _invented(board: Storyboard, brief_text: str) -> list[str]:
+    """Dialogue no sentence of which is in the brief: the planner made it up."""
+    corpus = norm_line(brief_text)
+    problems = []
     for shot in board.shots:
-        text = spoken[shot.id]
-        if text and not any(n in text or text in n for _, n in wanted):
-            problems.append(f"{shot.id}: the dialogue {_quote(shot.dialogue)} is not a line of the brief")
+        if not shot.dialogue.strip() or shot.dialogue_kind == "super":
+            continue
+        parts = [norm_line(_SPEAKER.sub("", p, count=1)) for p in _SENTENCE.split(shot.dialogue)]
+        parts = [p for p in parts if len(p) >= 2]
+        missing = [p for p in parts if p not in corpus]
+        if parts and missing:
+            problems.append(f"{shot.id}: the dialogue {_quote(shot.dialogue)} is not in the brief; use its lines "
+                            "word for word and invent none")
     return problems
 
 
@@ -145,7 +165,8 @@ def brief_lines(brief: Any) -> list[str] | None:
     for key in ("lines", "vo_lines", "voiceover_lines", "dialogue_lines"):
         got = brief.get(key) if isinstance(brief, dict) else getattr(brief, key, None)
         if got is not None:
-            return [_line_text(x) for x in got]
+            # supers are on-screen text: they may sit in on_screen_text rather than dialogue
+            return [_line_text(x) for x in got if _line_kind(x) != "super"]
     if hasattr(brief, "pages"):
         try:
             from storyboard.meta import read_meta
@@ -153,6 +174,10 @@ def brief_lines(brief: Any) -> list[str] | None:
             return None
         return brief_lines(read_meta(brief))
     return None
+
+
+def _line_kind(item: Any) -> str:
+    return str(item.get("kind", "") if isinstance(item, dict) else getattr(item, "kind", ""))
 
 
 def _line_text(item: Any) -> str:
