@@ -23,11 +23,13 @@ derived seed, joined end to end; ``render/animatic.py`` then retimes the clip fr
 trims it to the shot's exact span. The rule, with ``need = ceil(span_frames * model_fps / 24)`` native frames:
 ``n = ceil(need / max_frames)`` segments of ``4k+1 >= ceil(need / n)`` frames each (at least 5).
 
-The pipeline is loaded once per renderer (the first shot that needs it) and kept for every later shot.
+The pipeline is loaded once, by the first shot that needs it, and kept for every later shot (and for the next
+renderer in the same process that asks for the same weights and placement: see :func:`release_pipelines`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -127,9 +129,8 @@ def folder_revision(folder: Path) -> str:
         st = path.stat()
         if path.name.endswith(_WEIGHT_SUFFIXES):
             parts[rel] = [st.st_size, st.st_mtime_ns]
-        elif st.st_size <= 32 * 1024 * 1024:
-            parts[rel] = stable_hash({"bytes": path.read_bytes().hex()}) if path.suffix != ".json" else \
-                stable_hash({"json": path.read_text(encoding="utf-8", errors="replace")})
+        elif st.st_size <= 64 * 1024 * 1024:  # configs, tokenizer files, model cards
+            parts[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
         else:
             parts[rel] = [st.st_size, st.st_mtime_ns]
     return "folder:" + stable_hash(parts)
@@ -169,12 +170,17 @@ def locate_model(model: str | os.PathLike | None, revision: str | None = None) -
     return text, snapshot, f"hub:{commit}", commit
 
 
+def _has_second_expert(index: dict) -> bool:
+    """model_index.json lists a ``transformer_2`` component and a ``boundary_ratio`` to switch to it."""
+    entry = index.get("transformer_2") or [None]
+    return entry[0] is not None and index.get("boundary_ratio") is not None
+
+
 def detect_family(index: dict, transformer: dict, vae: dict) -> str:
     """The model family from what the configs say (not from the folder's name)."""
-    has_second = bool(index.get("transformer_2")) and (index.get("transformer_2") or [None])[0] is not None
     if index.get("expand_timesteps") and vae.get("z_dim") == 48:
         return "wan2.2-ti2v-5b"
-    if has_second and index.get("boundary_ratio") is not None:
+    if _has_second_expert(index):
         return "wan2.2-t2v-a14b"
     width = transformer.get("num_attention_heads", 40) * transformer.get("attention_head_dim", 128)
     return "wan2.1-t2v-14b" if width >= 5120 else "wan2.1-t2v-1.3b"
@@ -202,8 +208,7 @@ def read_model_spec(model: str | os.PathLike | None, revision: str | None = None
     patch = transformer.get("patch_size", [1, 2, 2])
     spatial = int(vae.get("scale_factor_spatial") or 8)  # AutoencoderKLWan's defaults when a config omits them
     temporal = int(vae.get("scale_factor_temporal") or 4)
-    two = family == "wan2.2-t2v-a14b" or (bool(index.get("transformer_2")) and index.get("boundary_ratio") is not None
-                                            and (index.get("transformer_2") or [None])[0] is not None)
+    two = _has_second_expert(index)
     return ModelSpec(
         source=source, folder=folder, revision=rev, family=card.get("family", family), pipeline_class=cls,
         two_experts=two, expand_timesteps=bool(index.get("expand_timesteps")),
@@ -254,6 +259,28 @@ def shot_prompts(shot: Shot, board: Storyboard) -> tuple[str, str]:
 
 # -- the renderer ---------------------------------------------------------------------------------------------------
 
+# The last loaded pipeline, kept for the next renderer that asks for the same weights, device, dtype and memory
+# plan: a render service renders job after job, and reloading 14B weights for each would dominate. One slot only.
+_WARM: dict[tuple, "_Loaded"] = {}
+
+
+def release_pipelines() -> None:
+    """Drop the warm pipeline (and its GPU memory)."""
+    if not _WARM:
+        return
+    _WARM.clear()
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:
+        pass
+
+
 @dataclass
 class _Loaded:
     pipe: Any
@@ -301,6 +328,8 @@ class WanRenderer:
             raise RenderError(f"unknown memory plan {memory!r}; choose one of {', '.join(MEMORY_PLANS)}")
         if dtype is not None and dtype not in _DTYPES:
             raise RenderError(f"unknown dtype {dtype!r}; choose bfloat16, float16 or float32")
+        if (width is None) != (height is None):
+            raise RenderError("give both width and height for the wan renderer, or neither (the model's native size)")
         if steps is not None and steps < 1:
             raise RenderError("steps must be at least 1")
         if guidance_2 is not None and not self.spec.two_experts:
@@ -362,6 +391,7 @@ class WanRenderer:
         gen = self.generation(shot, board, settings, frames)
         loaded = self._load()
         pipe = loaded.pipe
+        pipe.set_progress_bar_config(disable=not self.progress)
         chunks = []
         t0 = time.perf_counter()
         for num_frames, seed in zip(gen["segments"], gen["segment_seeds"]):
@@ -414,6 +444,18 @@ class WanRenderer:
         import diffusers
         import torch
 
+        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise RendererUnavailable(f"--device {device} asked for, but torch sees no CUDA GPU")
+        on_gpu = device.startswith("cuda")
+        main = getattr(torch, self.dtype or ("bfloat16" if on_gpu else "float32"))
+        warm_key = (self.spec.source, self.spec.revision, device, str(main), self.memory, self.flow_shift,
+                    self.vae_tiling)
+        if warm_key in _WARM:
+            self._loaded = _WARM[warm_key]
+            return self._loaded
+        release_pipelines()  # one slot: free the previous model before loading another
+
         if not self.progress:
             diffusers.utils.logging.disable_progress_bar()
             try:
@@ -422,11 +464,6 @@ class WanRenderer:
                 transformers.utils.logging.disable_progress_bar()
             except Exception:  # noqa: BLE001 (a cosmetic setting)
                 pass
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise RendererUnavailable(f"--device {device} asked for, but torch sees no CUDA GPU")
-        on_gpu = device.startswith("cuda")
-        main = getattr(torch, self.dtype or ("bfloat16" if on_gpu else "float32"))
         # The VAE stays in float32 (the diffusers Wan examples do the same: bf16 decoding bands colours).
         dtypes = {"default": main, "vae": torch.float32}
 
@@ -440,11 +477,12 @@ class WanRenderer:
             dtype_arg = "torch_dtype"
         try:
             pipe = cls.from_pretrained(self.spec.source, revision=self.spec.hub_revision, **{dtype_arg: dtypes})
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise RendererUnavailable(f"cannot load Wan model {self.spec.source}: {str(exc).splitlines()[0]}") from None
+        except Exception as exc:  # noqa: BLE001 (missing/damaged files surface as many exception types)
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise RendererUnavailable(
+                f"cannot load Wan model {self.spec.source}: {type(exc).__name__}: {first}") from exc
         if self.flow_shift is not None:
             pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, flow_shift=self.flow_shift)
-        pipe.set_progress_bar_config(disable=not self.progress)
 
         plan, tiling, notes = self._memory_plan(pipe, device)
         if plan == "cpu":
@@ -461,7 +499,7 @@ class WanRenderer:
         if tiling:
             pipe.vae.enable_tiling()
         notes["dtype"] = str(main).removeprefix("torch.")
-        self._loaded = _Loaded(pipe=pipe, device=device, plan=plan, vae_tiling=tiling, notes=notes)
+        self._loaded = _WARM[warm_key] = _Loaded(pipe=pipe, device=device, plan=plan, vae_tiling=tiling, notes=notes)
         return self._loaded
 
     def _memory_plan(self, pipe, device: str) -> tuple[str, bool, dict[str, Any]]:

@@ -28,6 +28,7 @@ from render.wan import (  # noqa: E402
     WAN_NEGATIVE_PROMPT,
     WanRenderer,
     read_model_spec,
+    release_pipelines,
     segment_plan,
 )
 from render.wan_tiny import make_tiny_wan  # noqa: E402
@@ -208,6 +209,7 @@ def test_same_seed_same_frames_other_seed_differs(tiny, tmp_path):
     board = board_of([1.0])
     shot, settings = board.shots[0], RenderSettings.for_board(board)
     first = WanRenderer(tiny["t2v"], seed=11).render_shot(shot, board, settings, 24, tmp_path / "a.mp4")
+    release_pipelines()  # the second render loads the model afresh
     again = WanRenderer(tiny["t2v"], seed=11).render_shot(shot, board, settings, 24, tmp_path / "b.mp4")
     other = WanRenderer(tiny["t2v"], seed=12).render_shot(shot, board, settings, 24, tmp_path / "c.mp4")
     assert first.seed == again.seed != other.seed
@@ -277,6 +279,17 @@ def test_memory_plan_on_cpu(tiny):
     r.pipeline  # loads
     assert r._loaded.plan == "cpu" and "ignored: no GPU" in r._loaded.notes["memory_note"]
     assert r._loaded.notes["weights_bytes"] > 100_000
+
+
+def test_pipeline_loads_once_and_stays_warm(tiny):
+    first = WanRenderer(tiny["t2v"], device="cpu")
+    pipe = first.pipeline
+    assert first.pipeline is pipe  # once per renderer
+    assert WanRenderer(tiny["t2v"], device="cpu").pipeline is pipe  # and for the next one with the same weights
+    other = WanRenderer(tiny["a14b"], device="cpu").pipeline
+    assert other is not pipe and other.transformer_2 is not None
+    with pytest.raises(Exception, match="both width and height"):
+        WanRenderer(tiny["t2v"], width=64)
 
 
 # -- the whole render: render_board, cache, animatic ----------------------------------------------------------------
