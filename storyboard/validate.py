@@ -229,7 +229,10 @@ def _brief_text(brief: Any) -> str:
         return brief
     if isinstance(brief, dict):
         return str(brief.get("text", ""))
-    return str(getattr(brief, "text", "") or "")
+    text = str(getattr(brief, "text", "") or "")
+    # Wrapped table cells interleave in the page text; the cells themselves hold each line whole.
+    cells = [cell for _, table in (getattr(brief, "tables", None) or []) for row in table for cell in row if cell]
+    return text + ("\n\n" + "\n".join(cells) if cells else "")
 
 
 # -- schema errors, worded for a reader ---------------------------------------------------------------------------
