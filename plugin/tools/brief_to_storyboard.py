@@ -166,7 +166,9 @@ class BriefToStoryboardTool(Tool):
                 return event
             if kind == "error":
                 code = event.get("code") or "internal"
-                raise ToolUserError(code, user_message(code, event.get("message", "")))
+                error = ToolUserError(code, user_message(code, event.get("message", "")))
+                yield self.finish_log_message(log, status=Log.ERROR, error=code)
+                raise error
             data = {k: v for k, v in event.items() if k != "event"}
             data["elapsed_s"] = round(time.monotonic() - started, 1)
             yield self.finish_log_message(log, status=Log.START, data=data)
