@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 from PIL import Image, ImageDraw
+
+try:  # optional: ~3x faster warps; the PIL fallback gives the same frames within a level or two
+    import cv2
+
+    cv2.setNumThreads(1)  # shots render in parallel processes; ffmpeg takes the other core
+except ImportError:  # pragma: no cover
+    cv2 = None
 
 from render.base import Clip, RenderSettings, stable_hash
 from render.fonts import draw_lines, font, line_height, wrap
@@ -165,12 +173,11 @@ def camera_path(shot: Shot, w: int, h: int, focus: tuple[float, float], seed: in
         a = 0.15 * m
         return CameraPath(lambda t: View(0.0, 0.06 * h * (1 - 2 * _ease(t)), 1 + a * _ease(t), dutch))
     if move == "follow":
-        # The subject keeps its place in frame (with a walking bob); the world slides past behind it.
+        # The subject keeps its place in frame; the world slides past behind it at a steady pace.
         d = 0.35 * w * m
-        steps = max(1.0, duration_s * 1.8)
         return CameraPath(
             lambda t: View(-d / 2 + d * t, 0.0, 1.0, dutch),
-            lambda t: View(0.0, 0.006 * h * abs(math.sin(math.pi * steps * t)), 1.0, dutch),
+            lambda t: View(0.0, 0.0, 1.0, dutch),
         )
     if move == "arc":
         # Orbit: background and subject travel in opposite directions (parallax) with a slight push.
@@ -547,26 +554,6 @@ def _overlay(shot: Shot, board: Storyboard, w: int, h: int, *, desc_lines: int, 
     return ov
 
 
-def _overlay_regions(ov: Image.Image) -> list[tuple[tuple[int, int, int, int], Image.Image, Image.Image]]:
-    """The overlay cut into its non-empty horizontal bands: (box, RGB tile, alpha mask) for fast pasting."""
-    alpha = ov.getchannel("A")
-    w, h = ov.size
-    rows = alpha.resize((1, h), Image.BOX).getdata()  # per-row coverage (0 where empty)
-    regions, start = [], None
-    for y, v in enumerate(list(rows) + [0]):
-        if v and start is None:
-            start = y
-        elif not v and start is not None:
-            box = (0, start, w, y)
-            bb = alpha.crop(box).getbbox()
-            if bb:
-                box = (bb[0], start, bb[2], y)
-                tile = ov.crop(box)
-                regions.append((box, tile.convert("RGB"), tile.getchannel("A")))
-            start = None
-    return regions
-
-
 # -- 5. the stage: canvas + camera + overlay = frames -----------------------------------------------------------------
 
 def shot_seed(shot: Shot, base_seed: int = 0) -> int:
@@ -577,7 +564,12 @@ def shot_seed(shot: Shot, base_seed: int = 0) -> int:
 
 
 class Stage:
-    """Everything needed to paint any frame of one shot."""
+    """Everything needed to paint any frame of one shot.
+
+    ``picture(t)`` gives an RGB image (for stills); ``planes(t)`` gives the video frame as yuv420p planes, which
+    is what the renderer pipes to the encoder: the canvas is converted to Y/Cb/Cr once, then every frame is three
+    8-bit sub-pixel resizes plus the pre-converted overlay tiles.
+    """
 
     MAX_SHARPNESS = 1.5  # canvas pixels per output pixel, at most
 
@@ -591,7 +583,8 @@ class Stage:
         self.path = camera_path(shot, w, h, self.layout.focus, self.seed, shot.duration_s)
         self._build_canvas(shot, board)
         self.overlay = _overlay(shot, board, w, h, desc_lines=desc_lines, caption=captions)
-        self._regions = _overlay_regions(self.overlay)
+        self._yuv = None
+        self._sprite_view = None
 
     # The canvas covers every view of the move, drawn sharp enough for the tightest one.
     def _build_canvas(self, shot: Shot, board: Storyboard) -> None:
@@ -610,62 +603,217 @@ class Stage:
         m = 4.0  # a few pixels of margin for the resampling kernel
         self.minx, self.miny = min(xs + [-w / 2]) - m, min(ys + [-h / 2]) - m
         maxx, maxy = max(xs + [w / 2]) + m, max(ys + [h / 2]) + m
-        self.k = k = min(self.MAX_SHARPNESS, zmax)
+        # Canvas resolution: the geometric mean of the zoom range keeps both ends within sqrt(zmax) of 1:1.
+        self.k = k = min(self.MAX_SHARPNESS, math.sqrt(zmax))
         size = (math.ceil((maxx - self.minx) * k), math.ceil((maxy - self.miny) * k))
+        size = (size[0] + size[0] % 2, size[1] + size[1] % 2)
         F = ((-w / 2 - self.minx) * k, (-h / 2 - self.miny) * k, w * k, h * k)
         rng = random.Random(self.seed)
         self.canvas = Image.new("RGB", size, PAPER)
         _draw_background(ImageDraw.Draw(self.canvas), size, F, self.layout, rng, k)
+        self.subject = None
         if self.path.subject is None:
             _draw_subject(ImageDraw.Draw(self.canvas), F, self.layout)
-            self.subject = None
         else:
-            self.subject = Image.new("RGBA", size, (0, 0, 0, 0))
-            _draw_subject(ImageDraw.Draw(self.subject), F, self.layout)
-            bb = self.subject.getbbox()
-            self.subject_bbox = bb  # canvas pixels
-        self.F = F
+            layer = Image.new("RGBA", size, (0, 0, 0, 0))
+            _draw_subject(ImageDraw.Draw(layer), F, self.layout)
+            bb = layer.getbbox()
+            if bb:
+                # The sprite keeps a transparent margin so every resampling box stays inside it.
+                pad = 16
+                x0, y0 = bb[0] - pad - (bb[0] - pad) % 2, bb[1] - pad - (bb[1] - pad) % 2
+                x1, y1 = bb[2] + pad, bb[3] + pad
+                x1, y1 = x1 + (x1 - x0) % 2, y1 + (y1 - y0) % 2
+                self.subject = (x0, y0, layer.crop((x0, y0, x1, y1)))  # canvas offset, RGBA sprite
+                self._inner = (x0 + pad, y0 + pad, x1 - pad, y1 - pad)
 
-    def _box(self, v: View) -> tuple[float, float, float, float]:
-        """Canvas box seen by an unrolled view."""
-        k, w, h = self.k, self.w, self.h
-        x0 = (v.cx - w / (2 * v.z) - self.minx) * k
-        y0 = (v.cy - h / (2 * v.z) - self.miny) * k
-        return (x0, y0, x0 + w * k / v.z, y0 + h * k / v.z)
-
-    def _affine(self, v: View) -> tuple[float, ...]:
-        """Output pixel -> canvas pixel for a rolled view (PIL's AFFINE data)."""
-        k, w, h = self.k, self.w, self.h
+    # -- geometry: output pixel <-> canvas pixel (s = plane subsampling: 1 for RGB and Y, 2 for chroma) ----------
+    def _to_canvas(self, v: View, x: float, y: float) -> tuple[float, float]:
         c, s = math.cos(math.radians(v.rot)), math.sin(math.radians(v.rot))
-        a, b, dd, e = k * c / v.z, k * s / v.z, -k * s / v.z, k * c / v.z
-        c0 = k * (v.cx - self.minx) - a * w / 2 - b * h / 2
-        f0 = k * (v.cy - self.miny) - dd * w / 2 - e * h / 2
-        return (a, b, c0, dd, e, f0)
+        qx, qy = (x - self.w / 2) / v.z, (y - self.h / 2) / v.z
+        return (self.k * (v.cx - self.minx + c * qx + s * qy), self.k * (v.cy - self.miny - s * qx + c * qy))
 
-    def _view_image(self, img: Image.Image, v: View) -> Image.Image:
+    def _to_output(self, v: View, X: float, Y: float) -> tuple[float, float]:
+        c, s = math.cos(math.radians(v.rot)), math.sin(math.radians(v.rot))
+        px, py = X / self.k + self.minx - v.cx, Y / self.k + self.miny - v.cy
+        qx, qy = c * px - s * py, s * px + c * py
+        return (qx * v.z + self.w / 2, qy * v.z + self.h / 2)
+
+    def _warp(self, img: Image.Image, v: View, s: int, rect: tuple[int, int, int, int], origin=(0.0, 0.0)):
+        """The part ``rect`` (plane pixels) of the view ``v`` of ``img``, whose top left sits at canvas ``origin``."""
+        x0, y0, x1, y1 = rect
         if abs(v.rot) < 1e-3:
-            return img.resize((self.w, self.h), Image.BILINEAR, box=self._box(v))
-        return img.transform((self.w, self.h), Image.AFFINE, self._affine(v), resample=Image.BILINEAR)
+            X0, Y0 = self._to_canvas(v, x0 * s, y0 * s)
+            X1, Y1 = self._to_canvas(v, x1 * s, y1 * s)
+            box = ((X0 - origin[0]) / s, (Y0 - origin[1]) / s, (X1 - origin[0]) / s, (Y1 - origin[1]) / s)
+            return img.resize((x1 - x0, y1 - y0), Image.BILINEAR, box=box)
+        c, sn = math.cos(math.radians(v.rot)), math.sin(math.radians(v.rot))
+        a, b, d, e = self.k * c / v.z, self.k * sn / v.z, -self.k * sn / v.z, self.k * c / v.z
+        X0, Y0 = self._to_canvas(v, x0 * s, y0 * s)
+        data = (a, b, (X0 - origin[0]) / s, d, e, (Y0 - origin[1]) / s)
+        return img.transform((x1 - x0, y1 - y0), Image.AFFINE, data, resample=Image.BILINEAR)
 
+    def _subject_rect(self, v: View, s: int) -> tuple[int, int, int, int] | None:
+        """Plane pixels covered by the subject sprite under view ``v`` (None when off screen)."""
+        ix0, iy0, ix1, iy1 = self._inner
+        pts = [self._to_output(v, X, Y) for X in (ix0, ix1) for Y in (iy0, iy1)]
+        W, H = self.w // s, self.h // s
+        rx0 = max(0, math.floor(min(p[0] for p in pts) / s) - 1)
+        ry0 = max(0, math.floor(min(p[1] for p in pts) / s) - 1)
+        rx1 = min(W, math.ceil(max(p[0] for p in pts) / s) + 1)
+        ry1 = min(H, math.ceil(max(p[1] for p in pts) / s) + 1)
+        return (rx0, ry0, rx1, ry1) if rx1 > rx0 and ry1 > ry0 else None
+
+    @staticmethod
+    def _blur(img: Image.Image, n: float) -> Image.Image:
+        """Horizontal motion blur about ``n`` pixels long: squeeze along x, stretch back."""
+        w, h = img.size
+        return img.resize((max(8, round(w / n)), h), Image.BILINEAR).resize((w, h), Image.BILINEAR)
+
+    # -- frames ---------------------------------------------------------------------------------------------------
     def picture(self, t: float) -> Image.Image:
-        """The camera's picture at ``t`` in [0, 1], without labels."""
+        """The camera's picture at ``t`` in [0, 1] as RGB, without labels."""
         v, sv = self.path.views(t)
-        frame = self._view_image(self.canvas, v)
+        frame = self._warp(self.canvas, v, 1, (0, 0, self.w, self.h))
         if sv is not None and self.subject is not None:
-            layer = self._view_image(self.subject, sv)
-            frame.paste(layer, (0, 0), layer)
-        if v.blur >= 1.5:  # motion blur: squeeze horizontally, stretch back (a cheap box blur along x)
-            n = min(v.blur, self.w / 8)
-            frame = frame.resize((max(8, round(self.w / n)), self.h), Image.BILINEAR).resize(
-                (self.w, self.h), Image.BILINEAR)
+            rect = self._subject_rect(sv, 1)
+            if rect:
+                x0, y0, sprite = self.subject
+                part = self._warp(sprite, sv, 1, rect, origin=(x0, y0))
+                frame.paste(part, rect[:2], part)
+        if v.blur >= 1.5:
+            frame = self._blur(frame, min(v.blur, self.w / 8))
         return frame
 
     def frame(self, t: float) -> Image.Image:
-        """The video frame at ``t`` in [0, 1]: picture plus labels and caption."""
-        frame = self.picture(t)
-        for box, tile, mask in self._regions:
-            frame.paste(tile, box, mask)
-        return frame
+        """The video frame at ``t`` in [0, 1] as RGB: picture, labels and caption."""
+        return Image.alpha_composite(self.picture(t).convert("RGBA"), self.overlay).convert("RGB")
+
+    # -- video frames: yuv420p planes painted straight into the encoder's buffer ----------------------------------
+    def _matrix(self, v: View, s: int, ox: int = 0, oy: int = 0, origin=(0.0, 0.0)) -> np.ndarray:
+        """Inverse map, pixel centre to pixel centre, from a plane's output pixel to its source plane pixel.
+
+        ``s`` is the plane's subsampling (1 for Y, 2 for Cb/Cr), ``(ox, oy)`` the output rect's corner in plane
+        pixels and ``origin`` the source image's corner on the canvas (full-resolution pixels).
+        """
+        k, w, h = self.k, self.w, self.h
+        c, sn = math.cos(math.radians(v.rot)), math.sin(math.radians(v.rot))
+        a, b, d, e = k * c / v.z, k * sn / v.z, -k * sn / v.z, k * c / v.z
+        c0 = k * (v.cx - self.minx) - a * w / 2 - b * h / 2  # full-resolution pixel edges
+        f0 = k * (v.cy - self.miny) - d * w / 2 - e * h / 2
+        return np.array([[a, b, (c0 - origin[0]) / s + a * (ox + 0.5) + b * (oy + 0.5) - 0.5],
+                         [d, e, (f0 - origin[1]) / s + d * (ox + 0.5) + e * (oy + 0.5) - 0.5]])
+
+    def _prepare_yuv(self) -> None:
+        from render.ffmpeg import Overlay420, rgb_to_yuv420
+
+        self._canvas420 = [np.ascontiguousarray(np.asarray(p)) for p in rgb_to_yuv420(self.canvas)]
+        self._sprite420 = None
+        if self.subject is not None:
+            _, _, spr = self.subject
+            a = spr.getchannel("A")
+            planes = rgb_to_yuv420(spr.convert("RGB"))
+            alphas = (a, a.reduce(2), a.reduce(2))
+            self._sprite420 = [(np.asarray(p), np.asarray(al)) for p, al in zip(planes, alphas)]
+        self._overlay420 = Overlay420(self.overlay)
+        self._yuv = True
+
+    def _subject_tiles(self, sv: View):
+        """The subject under its view, per plane: (rect, plane tile, alpha). Cached while the view holds."""
+        if self._sprite_view == sv:
+            return self._sprite_tiles
+        x0, y0, _ = self.subject
+        tiles = []
+        for i, (sp, alpha) in enumerate(self._sprite420):
+            s = 1 if i == 0 else 2
+            rect = self._subject_rect(sv, s)
+            if rect is None:
+                tiles.append(None)
+                continue
+            rw, rh = rect[2] - rect[0], rect[3] - rect[1]
+            m = self._matrix(sv, s, rect[0], rect[1], origin=(x0, y0))
+            tile = np.empty((rh, rw), np.uint8)
+            amask = np.empty((rh, rw), np.uint8)
+            _warp(sp, m, tile, border=0)
+            _warp(alpha, m, amask, border=0)
+            am = amask.astype(np.uint16)
+            tiles.append((rect, tile.astype(np.uint16) * am + 127, 255 - am))
+        self._sprite_view, self._sprite_tiles = sv, tiles
+        return tiles
+
+    def paint(self, t: float, frame) -> None:
+        """Paint the video frame at ``t`` in [0, 1] into ``frame`` (a ``render.ffmpeg.Frame420``)."""
+        if self._yuv is None:
+            self._prepare_yuv()
+        v, sv = self.path.views(t)
+        tiles = self._subject_tiles(sv) if (self._sprite420 is not None and sv is not None) else None
+        for i, (src, dst) in enumerate(zip(self._canvas420, frame.planes)):
+            s = 1 if i == 0 else 2
+            _warp(src, self._matrix(v, s), dst, border=None)
+            if tiles and tiles[i]:
+                (x0, y0, x1, y1), pre, inv = tiles[i]
+                region = dst[y0:y1, x0:x1]
+                region[:] = (region * inv + pre) // 255
+            if v.blur >= 1.5:
+                n = max(1, round(min(v.blur, self.w / 8) / s))
+                _box_blur_x(dst, n)
+        self._overlay420.blend(*frame.planes)
+
+    def planes(self, t: float) -> list[np.ndarray]:
+        """The video frame at ``t`` as yuv420p planes [Y, Cb, Cr] (copies)."""
+        from render.ffmpeg import Frame420
+
+        f = Frame420(self.w, self.h)
+        self.paint(t, f)
+        return [p.copy() for p in f.planes]
+
+    def frame_bytes(self, frames: int):
+        """Yield ``frames`` yuv420p frames spanning the move, each a view of one reused buffer: consume it before
+        asking for the next. A still shot is painted once."""
+        from render.ffmpeg import Frame420
+
+        f = Frame420(self.w, self.h)
+        if self.path.still:
+            self.paint(0.0, f)
+            for _ in range(frames):
+                yield f.data()
+            return
+        for i in range(frames):
+            self.paint(i / (frames - 1) if frames > 1 else 0.0, f)
+            yield f.data()
+
+
+def _warp(src: np.ndarray, m: np.ndarray, dst: np.ndarray, border: int | None) -> None:
+    """``dst[y, x] = src(m @ [x, y, 1])``, bilinear; border None repeats the edge, a number fills with it.
+
+    OpenCV's warpAffine is ~3x faster than PIL here; PIL's affine transform is the fallback without it.
+    """
+    h, w = dst.shape
+    if cv2 is not None:
+        if border is None:
+            cv2.warpAffine(src, m, (w, h), dst=dst, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REPLICATE)
+        else:
+            cv2.warpAffine(src, m, (w, h), dst=dst, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+        return
+    a, b, c, d, e, f = m.ravel()
+    data = (a, b, c + 0.5 - 0.5 * (a + b), d, e, f + 0.5 - 0.5 * (d + e))  # PIL maps pixel edges
+    out = Image.fromarray(src).transform((w, h), Image.AFFINE, data, resample=Image.BILINEAR,
+                                         fillcolor=0 if border is None else border)
+    dst[:] = np.asarray(out)
+
+
+def _box_blur_x(plane: np.ndarray, n: int) -> None:
+    """In-place horizontal box blur of length ``n`` (motion blur for whip pans)."""
+    if n < 2:
+        return
+    if cv2 is not None:
+        cv2.blur(plane, (n, 1), dst=plane, borderType=cv2.BORDER_REPLICATE)
+        return
+    img = Image.fromarray(plane)
+    w, h = img.size
+    plane[:] = np.asarray(img.resize((max(8, round(w / n)), h), Image.BILINEAR).resize((w, h), Image.BILINEAR))
 
 
 # -- 6. the still panel ----------------------------------------------------------------------------------------------
@@ -812,14 +960,8 @@ class PanelRenderer:
 
         stage = Stage(shot, board, settings.width, settings.height, seed=self.seed_for(shot))
         with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer:
-            if stage.path.still:
-                data = stage.frame(0.0).tobytes()
-                for _ in range(frames):
-                    writer.write_bytes(data)
-            else:
-                for i in range(frames):
-                    t = i / (frames - 1) if frames > 1 else 0.0
-                    writer.write_bytes(stage.frame(t).tobytes())
+            for data in stage.frame_bytes(frames):
+                writer.write_bytes(data)
         return Clip(path=Path(out_path), frames=frames, fps=settings.fps, width=settings.width,
                     height=settings.height, seed=stage.seed, conformed=True,
                     info={"movement": _v(shot.movement)})

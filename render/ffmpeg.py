@@ -1,0 +1,321 @@
+"""The ffmpeg that ``imageio-ffmpeg`` ships: one encoder setting for every clip, a frame pipe in, a frame pipe out,
+and a probe.
+
+Every clip of an animatic (panel shots, conformed Wan shots) goes through :class:`VideoWriter` with exactly
+:data:`ENCODER_ARGS`, so all clips share codec, profile, size, frame rate and time base, and the final join is a
+stream copy (``render.animatic.join``). We write raw RGB frames to ffmpeg's stdin ourselves rather than through
+MoviePy 2.2.1's ``FFMPEG_VideoWriter``: that one always appends ``-pix_fmt yuva420p`` after the caller's options
+(its ``pixel_format`` argument is ignored) and rounds the rate to ``%.02f``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import Image
+
+from render.errors import RenderError, RendererUnavailable
+
+# H.264 High, yuv420p, BT.709 tagged, constant quality; no B-frames so every clip starts and ends cleanly for the
+# stream-copy join; a keyframe every 2 s so editors scrub quickly. ``-preset veryfast`` is ~3x smaller than
+# ultrafast at the same CRF for drawn frames (bench/animatic.py prints the encode time beside the render time).
+PRESET = os.environ.get("BRIEFREEL_X264_PRESET", "veryfast")
+CRF = 20
+GOP_SECONDS = 2
+TIMESCALE_PER_FPS = 512  # 24 fps -> 12288, ffmpeg's own default for 24 fps in MP4
+
+
+def encoder_args(fps: int) -> list[str]:
+    """Output options shared by every clip (the cache key includes them). Input frames are yuv420p, BT.709."""
+    return [
+        "-an",
+        "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-bf", "0", "-g", str(fps * GOP_SECONDS),
+        "-pix_fmt", "yuv420p", "-profile:v", "high",
+        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+        "-video_track_timescale", str(fps * TIMESCALE_PER_FPS),
+        "-movflags", "+faststart",
+    ]
+
+
+def encoder_id(fps: int) -> str:
+    """A string naming the encoder settings, for cache keys and render.json."""
+    return " ".join(["x264"] + encoder_args(fps))
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    """Path of the bundled ffmpeg (``IMAGEIO_FFMPEG_EXE`` overrides it)."""
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise RendererUnavailable("ffmpeg is missing: pip install imageio-ffmpeg") from exc
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")
+
+
+class VideoWriter:
+    """Pipe RGB frames into ffmpeg; the file appears under its name only when the clip is complete.
+
+    >>> with VideoWriter("clip.mp4", 1280, 720, 24) as out:
+    ...     for img in frames:
+    ...         out.write_frame(img)          # PIL image, numpy array or bytes
+    """
+
+    def __init__(self, path: str | Path, width: int, height: int, fps: int, threads: int | None = None,
+                 pix_fmt: str = "yuv420p"):
+        self.path = Path(path)
+        self.width, self.height, self.fps = width, height, fps
+        self.frames = 0
+        self._tmp = _tmp_name(self.path)
+        self._log = tempfile.TemporaryFile()
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+               "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "-"]
+        if pix_fmt != "yuv420p":  # RGB in: convert with the BT.709 matrix the output is tagged with
+            cmd += ["-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic"]
+        cmd += encoder_args(fps)
+        if threads:
+            cmd += ["-threads", str(threads)]
+        cmd += ["-f", "mp4", str(self._tmp)]
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        self._frame_bytes = width * height * 3 // (2 if pix_fmt == "yuv420p" else 1)
+
+    def write_bytes(self, data) -> None:
+        """One frame of raw bytes (bytes, or a memoryview such as ``Frame420.data()``)."""
+        if len(data) != self._frame_bytes:
+            raise RenderError(f"frame has {len(data)} bytes, expected {self._frame_bytes}")
+        try:
+            self._proc.stdin.write(data)
+        except BrokenPipeError:
+            self._proc.wait()
+            raise RenderError(f"ffmpeg stopped while encoding {self.path.name}: {self._stderr()}") from None
+        self.frames += 1
+
+    def write_frame(self, frame) -> None:
+        """Raw bytes in the writer's pixel format, or a list of Y, Cb, Cr planes (PIL "L" images)."""
+        if isinstance(frame, (list, tuple)):
+            self.write_bytes(planes_bytes(frame))
+        elif isinstance(frame, (bytes, bytearray, memoryview)):
+            self.write_bytes(frame)
+        else:
+            self.write_bytes(frame.tobytes())
+
+    def _stderr(self) -> str:
+        self._log.seek(0)
+        text = self._log.read().decode("utf-8", "replace").strip()
+        return text.splitlines()[-1] if text else "no message"
+
+    def close(self) -> Path:
+        """Finish the file and move it into place."""
+        self._proc.stdin.close()
+        rc = self._proc.wait()
+        if rc != 0:
+            self.abort()
+            raise RenderError(f"ffmpeg failed encoding {self.path.name}: {self._stderr()}")
+        self._log.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Stop ffmpeg and remove the partial file."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        for f in (self._proc.stdin,):
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def read_frames(path: str | Path, width: int, height: int, *, cover: bool = True) -> Iterator[bytes]:
+    """Decode every frame of ``path`` as RGB bytes at ``width`` x ``height``.
+
+    ``cover=True`` scales to fill the frame and crops the overflow centred (no letterbox), which is how a clip of
+    another aspect ratio is conformed to the animatic.
+    """
+    if cover:
+        vf = (f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,"
+              f"crop={width}:{height},setsar=1")
+    else:
+        vf = f"scale={width}:{height}:flags=bicubic,setsar=1"
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
+           "-vf", vf, "-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+    n = width * height * 3
+    try:
+        while True:
+            buf = proc.stdout.read(n)
+            if len(buf) < n:
+                break
+            yield buf
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        rc = proc.wait()
+        log.seek(0)
+        err = log.read().decode("utf-8", "replace").strip()
+        log.close()
+    if rc not in (0, -9) and err:
+        raise RenderError(f"ffmpeg could not decode {Path(path).name}: {err.splitlines()[-1]}")
+
+
+@dataclass
+class VideoInfo:
+    frames: int
+    fps: float
+    width: int
+    height: int
+    codec: str
+    pix_fmt: str
+    duration_s: float
+    timescale: int | None = None
+
+
+_STREAM = re.compile(r"Stream #\S+.*?: Video: (?P<codec>\w+).*?, (?P<pix>[a-z0-9]+)(?:\([^)]*\))?, "
+                     r"(?P<w>\d+)x(?P<h>\d+)")
+_FPS = re.compile(r"(?P<fps>[\d.]+) fps")
+_TBN = re.compile(r"(?P<tbn>[\d.]+k?) tbn")
+_FRAME = re.compile(r"frame=\s*(?P<n>\d+)")
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Exact frame count (every packet counted, no decode), fps, size, codec and pixel format of the first video."""
+    path = Path(path)
+    if not path.is_file():
+        raise RenderError(f"no such clip: {path}")
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null",
+           "-"]
+    res = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    text = res.stderr
+    m = _STREAM.search(text)
+    if res.returncode != 0 or not m:
+        last = text.strip().splitlines()[-1] if text.strip() else "unreadable"
+        raise RenderError(f"{path.name} is not a readable video: {last}")
+    line = text[m.start():].splitlines()[0]
+    fm = _FPS.search(line)
+    tm = _TBN.search(line)
+    frames = [int(x.group("n")) for x in _FRAME.finditer(text)]
+    fps = float(fm.group("fps")) if fm else 0.0
+    n = frames[-1] if frames else 0
+    tbn = None
+    if tm:
+        raw = tm.group("tbn")
+        tbn = int(float(raw[:-1]) * 1000) if raw.endswith("k") else int(float(raw))
+    return VideoInfo(frames=n, fps=fps, width=int(m.group("w")), height=int(m.group("h")), codec=m.group("codec"),
+                     pix_fmt=m.group("pix"), duration_s=n / fps if fps else 0.0, timescale=tbn)
+
+
+# -- frames in the encoder's own pixel format ------------------------------------------------------------------------
+# The panel renderer and the conform step paint straight into yuv420p planes (three 8-bit PIL "L" images), so each
+# frame moves half the bytes of RGB through PIL and ffmpeg does no colour conversion: that keeps the render close to
+# the encode floor (bench/animatic.py).
+
+def rgb_to_yuv(img: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """Full-resolution BT.709 limited-range Y, Cb, Cr planes of an RGB image (exact, in float)."""
+    a = np.asarray(img.convert("RGB"), dtype=np.float32)
+    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    y = 16 + (219 / 255) * (0.2126 * r + 0.7152 * g + 0.0722 * b)
+    u = 128 + (224 / 255) * (-0.114572 * r - 0.385428 * g + 0.5 * b)
+    v = 128 + (224 / 255) * (0.5 * r - 0.454153 * g - 0.045847 * b)
+    return tuple(Image.fromarray(np.clip(p + 0.5, 0, 255).astype(np.uint8), "L") for p in (y, u, v))  # type: ignore
+
+
+def rgb_to_yuv420(img: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """Y at full size, Cb/Cr averaged over 2x2 blocks (the image must have even sides)."""
+    y, u, v = rgb_to_yuv(img)
+    return y, u.reduce(2), v.reduce(2)
+
+
+def yuv420_to_rgb(data: bytes, width: int, height: int) -> Image.Image:
+    """A yuv420p frame (as piped to the encoder) back to RGB, for previews and tests."""
+    n = width * height
+    y = np.frombuffer(data, np.uint8, n).reshape(height, width).astype(np.float32)
+    u = np.frombuffer(data, np.uint8, n // 4, n).reshape(height // 2, width // 2).astype(np.float32)
+    v = np.frombuffer(data, np.uint8, n // 4, n + n // 4).reshape(height // 2, width // 2).astype(np.float32)
+    u = u.repeat(2, 0).repeat(2, 1) - 128
+    v = v.repeat(2, 0).repeat(2, 1) - 128
+    yy = (y - 16) * (255 / 219)
+    u *= 255 / 224
+    v *= 255 / 224
+    rgb = np.stack([yy + 1.5748 * v, yy - 0.187324 * u - 0.468124 * v, yy + 1.8556 * u], axis=-1)
+    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
+class Overlay420:
+    """An RGBA overlay (labels, captions) cut into its non-empty bands and pre-converted to yuv420p.
+
+    ``blend(y, u, v)`` alpha-blends it in place onto a frame's planes (uint8 numpy arrays); only the covered bands
+    are touched, and the colour side of the blend (tile * alpha) is pre-multiplied once.
+    """
+
+    def __init__(self, overlay: Image.Image):
+        w, h = overlay.size
+        alpha = overlay.getchannel("A")
+        rows = list(alpha.resize((1, h), Image.BOX).getdata()) + [0]
+        self.tiles: list[tuple[int, int, int, np.ndarray, np.ndarray]] = []  # plane, y0, x0, premultiplied, 255-a
+        start = None
+        for y, cov in enumerate(rows):
+            if cov and start is None:
+                start = y
+            elif not cov and start is not None:
+                y0, y1 = start - start % 2, min(h, y + y % 2)
+                bb = alpha.crop((0, y0, w, y1)).getbbox()
+                if bb:
+                    x0, x1 = bb[0] - bb[0] % 2, min(w, bb[2] + bb[2] % 2)
+                    tile = overlay.crop((x0, y0, x1, y1))
+                    planes = rgb_to_yuv420(tile.convert("RGB"))
+                    a_full = tile.getchannel("A")
+                    for i, (plane, a) in enumerate(zip(planes, (a_full, a_full.reduce(2), a_full.reduce(2)))):
+                        s = 1 if i == 0 else 2
+                        av = np.asarray(a, dtype=np.uint16)
+                        pre = np.asarray(plane, dtype=np.uint16) * av + 127
+                        self.tiles.append((i, y0 // s, x0 // s, pre, (255 - av).astype(np.uint16)))
+                start = None
+
+    def blend(self, *planes: np.ndarray) -> None:
+        for i, y0, x0, pre, inv in self.tiles:
+            h, w = pre.shape
+            region = planes[i][y0:y0 + h, x0:x0 + w]
+            region[:] = (region * inv + pre) // 255
+
+
+def planes_bytes(planes) -> bytes:
+    return b"".join(p.tobytes() for p in planes)
+
+
+class Frame420:
+    """One reusable yuv420p frame buffer with Y, Cb, Cr views (numpy), written to the encoder without copies."""
+
+    def __init__(self, width: int, height: int):
+        n = width * height
+        self.buf = np.empty(n * 3 // 2, dtype=np.uint8)
+        self.y = self.buf[:n].reshape(height, width)
+        self.u = self.buf[n:n + n // 4].reshape(height // 2, width // 2)
+        self.v = self.buf[n + n // 4:].reshape(height // 2, width // 2)
+        self.planes = (self.y, self.u, self.v)
+
+    def data(self) -> memoryview:
+        return memoryview(self.buf)
