@@ -184,11 +184,14 @@ class BriefPDF:
         font_size: body text size in points (headings scale from it).
         page_numbers: print "n" at the top right of every page after the first (screenplay style) when True.
         serif: use the serif CJK face (Noto Serif SC) for CJK text.
+        created, modified: ISO dates for the Info dictionary ("2026-03-02T09:30:00+08:00"); default: reportlab's
+            fixed invariant date.
     """
 
     def __init__(self, title: str = "", *, author: str = "", subject: str = "", keywords: str | Sequence[str] = "",
                  creator: str = "briefreel examples", pagesize=A4, margins: tuple[float, float, float, float] | None = None,
-                 font_size: float = 10.5, page_numbers: bool = False, serif: bool = False):
+                 font_size: float = 10.5, page_numbers: bool = False, serif: bool = False,
+                 created: str | None = None, modified: str | None = None):
         self.title, self.author, self.subject, self.creator = title, author, subject, creator
         self.keywords = ", ".join(keywords) if isinstance(keywords, (list, tuple)) else keywords
         self.pagesize = pagesize
@@ -196,6 +199,7 @@ class BriefPDF:
         self.font_size = font_size
         self.page_numbers = page_numbers
         self.serif = serif
+        self.created, self.modified = created, modified
         self.blocks: list[_Block] = []
 
     # -- blocks (each returns self, so calls can chain) --------------------------------------------------------------
@@ -361,6 +365,8 @@ class BriefPDF:
         )
         on_page = self._page_number if self.page_numbers else (lambda c, d: None)
         doc.build(story or [Spacer(1, 1)], onFirstPage=lambda c, d: None, onLaterPages=on_page)
+        if self.created or self.modified:
+            return _set_dates(out.getvalue(), self.created, self.modified)
         return out.getvalue()
 
     def _page_number(self, canv, doc) -> None:
@@ -420,6 +426,31 @@ class BriefPDF:
         if kind == "character":
             return [CondPageBreak(36), p]
         return [p]
+
+
+def _pdf_date(iso: str) -> str:
+    import datetime
+
+    d = datetime.datetime.fromisoformat(iso)
+    off = d.utcoffset()
+    if off is None:
+        return d.strftime("D:%Y%m%d%H%M%S")
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return d.strftime("D:%Y%m%d%H%M%S") + f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
+
+
+def _set_dates(pdf: bytes, created: str | None, modified: str | None) -> bytes:
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        if created:
+            doc.docinfo["/CreationDate"] = _pdf_date(created)
+        if modified or created:
+            doc.docinfo["/ModDate"] = _pdf_date(modified or created)
+        doc.save(out, static_id=True)
+    return out.getvalue()
 
 
 def _text_image(text: str, width_px: int):

@@ -28,6 +28,7 @@ class Decrypted:
     encryption: dict | None
     metadata: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    unembedded_cid_fonts: bool = False  # PDFium drops glyphs of these: extract such files with pdfplumber only
 
 
 def apply_qpdf_limits(limits: Limits) -> None:
@@ -145,6 +146,23 @@ def metadata(pdf) -> dict[str, str]:
     return out
 
 
+def has_unembedded_cid_font(pdf) -> bool:
+    """A Type0 (CID) font whose descendant has no embedded font file, e.g. STSong-Light with UniGB-UCS2-H."""
+    import pikepdf
+
+    for obj in pdf.objects:
+        try:
+            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Subtype") != pikepdf.Name.Type0:
+                continue
+            for desc in obj.get("/DescendantFonts", []):
+                fd = desc.get("/FontDescriptor")
+                if fd is None or not any(k in fd for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    return True
+        except (pikepdf.PdfError, AttributeError, TypeError, ValueError):
+            continue
+    return False
+
+
 def check_streams(pdf, limits: Limits) -> int:
     """Inflate every non-image stream through qpdf's capped decoders; returns the total decoded size.
 
@@ -198,6 +216,7 @@ def decrypt(data: bytes, password: str | bytes | None = None, limits: Limits | N
         if n > limits.max_pages:
             raise LimitExceeded(f"pages: {n} pages is over {limits.max_pages} (Limits.max_pages)")
         check_streams(pdf, limits)
+        cid = has_unembedded_cid_font(pdf)
         info = encryption_info(pdf, how)
         meta = metadata(pdf)
         out = io.BytesIO()
@@ -207,4 +226,4 @@ def decrypt(data: bytes, password: str | bytes | None = None, limits: Limits | N
             raise LimitExceeded(f"decompressed size: {_clean(str(exc))}") from None
         except pikepdf.PdfError as exc:
             raise DamagedPDF(f"the file is damaged ({_clean(str(exc))})") from None
-    return Decrypted(out.getvalue(), n, info, meta, warnings)
+    return Decrypted(out.getvalue(), n, info, meta, warnings, cid)

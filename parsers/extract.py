@@ -26,12 +26,16 @@ for _name in ("pdfminer", "pdfplumber"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
 
+# WinAnsiEncoding draws a bullet for every unused code above 0x40 (PDF 32000, Annex D note 5); pdfminer does not.
+_WINANSI_BULLETS = re.compile(r"\(cid:(?:127|129|141|143|144|157)\)")
+
+
 def _line_of(d: dict) -> Line:
     chars = [c for c in d.get("chars", []) if c.get("text", "").strip()]
     sizes = Counter(round(c.get("size", 0.0) + 1e-6, 1) for c in chars)
     size = sizes.most_common(1)[0][0] if sizes else 0.0
     bold = sum(1 for c in chars if _BOLD.search(c.get("fontname", "") or "")) * 2 > len(chars) if chars else False
-    return Line(text=d["text"], x0=round(d["x0"], 2), top=round(d["top"], 2), x1=round(d["x1"], 2),
+    return Line(text=_WINANSI_BULLETS.sub("•", d["text"]), x0=round(d["x0"], 2), top=round(d["top"], 2), x1=round(d["x1"], 2),
                 size=size, bold=bold)
 
 

@@ -57,7 +57,7 @@ def parse_bytes(data: bytes, password: str | bytes | None, limits: Limits) -> Br
 
     doc = decrypt(data, password, limits)
     data = None
-    pages = extract_pages(doc.data)
+    pages = extract_pages(doc.data, engine="pdfplumber" if doc.unembedded_cid_fonts else "auto")
     return Brief(pages=pages, metadata=doc.metadata, encryption=doc.encryption, warnings=doc.warnings)
 
 
