@@ -141,6 +141,11 @@ def _cjk_font(chars: str, serif: bool = False) -> str:
     sub.populate(unicodes={ord(c) for c in chars})
     sub.subset(font)
     _otf_to_ttf(font)
+    # reportlab caches faces by their PostScript name: give every subset its own, or a second document in this
+    # process would be drawn with the first document's subset (and lose the glyphs that one lacks).
+    for rec in font["name"].names:
+        if rec.nameID in (1, 3, 4, 6):
+            rec.string = name
     buf = io.BytesIO()
     font.save(buf)
     buf.seek(0)

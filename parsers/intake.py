@@ -28,13 +28,13 @@ def open_brief(source: Source, password: str | bytes | None = None, *, limits: L
     Args:
         source: a path, or the PDF's bytes.
         password: the user or owner password; None tries the empty password (restrictions-only files).
-        limits: safety limits (``Limits()`` defaults: 200 MiB file, 2000 pages, 64 MiB per stream / 512 MiB
-            decompressed, 180 s, 3 GiB memory).
+        limits: safety limits; default ``Limits.from_env()``: 200 MiB file, 2000 pages, 64 MiB per stream /
+            512 MiB decompressed, 180 s, 3 GiB memory, each overridable by a BRIEFREEL_* variable.
         sandbox: parse in a child process with memory/CPU limits and a wall timeout (default). False parses in
             this process (faster to start; for trusted files and debugging).
         filename: the name to record when ``source`` is bytes.
     """
-    limits = limits or Limits()
+    limits = limits or Limits.from_env()
     data, name = _read(source, limits)
     if filename is not None:
         name = filename

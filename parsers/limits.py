@@ -26,6 +26,27 @@ class Limits:
     max_seconds: float = 180.0
     max_memory_bytes: int = 3072 * MiB
 
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Limits":
+        """Defaults, overridden by BRIEFREEL_MAX_FILE_MB, BRIEFREEL_MAX_PAGES, BRIEFREEL_MAX_STREAM_MB,
+        BRIEFREEL_MAX_DECOMPRESSED_MB, BRIEFREEL_PARSE_TIMEOUT (seconds) and BRIEFREEL_PARSE_MEMORY_MB."""
+        import os
+
+        env = os.environ if environ is None else environ
+        values = {}
+        for var, name, scale in _ENV:
+            raw = env.get(var)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                number = float(raw)
+            except ValueError:
+                raise ValueError(f"{var} must be a number, not {raw!r}") from None
+            if number <= 0:
+                raise ValueError(f"{var} must be positive")
+            values[name] = number * scale if name == "max_seconds" else int(number * scale)
+        return cls(**values)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -34,6 +55,16 @@ class Limits:
         if not d:
             return cls()
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+_ENV = (
+    ("BRIEFREEL_MAX_FILE_MB", "max_file_bytes", MiB),
+    ("BRIEFREEL_MAX_PAGES", "max_pages", 1),
+    ("BRIEFREEL_MAX_STREAM_MB", "max_stream_bytes", MiB),
+    ("BRIEFREEL_MAX_DECOMPRESSED_MB", "max_decompressed_bytes", MiB),
+    ("BRIEFREEL_PARSE_TIMEOUT", "max_seconds", 1),
+    ("BRIEFREEL_PARSE_MEMORY_MB", "max_memory_bytes", MiB),
+)
 
 
 def human_bytes(n: float) -> str:
