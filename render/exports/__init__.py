@@ -90,11 +90,14 @@ def write_exports(
     if board.aspect_ratio not in FRAME_SIZES:
         raise ExportError(f"unsupported aspect ratio {board.aspect_ratio!r}")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".exports-", dir=out_dir))
+    except OSError as exc:
+        raise ExportError(f"cannot write storyboard exports into {out_dir}: {exc.strerror or exc}") from None
     clips = {str(k): Path(v) for k, v in (clips or {}).items()}
     anim = Path(animatic) if animatic is not None and Path(animatic).is_file() else None
 
-    staging = Path(tempfile.mkdtemp(prefix=".exports-", dir=out_dir))
     failures: list[str] = []
     try:
         try:
@@ -120,6 +123,9 @@ def write_exports(
             except Exception as exc:  # noqa: BLE001 - every failure is collected and raised as one ExportError
                 where = traceback.extract_tb(exc.__traceback__)[-1]
                 failures.append(f"{name} ({type(exc).__name__}: {exc} at {Path(where.filename).name}:{where.lineno})")
+        for name in EXPORT_FILES:  # a folder in the way would stop the moves half-way: check them all first
+            if (out_dir / name).is_dir():
+                failures.append(f"{name} (a folder of that name is in the way in {out_dir})")
         if failures:
             raise ExportError("storyboard exports not written: " + "; ".join(failures))
         written = []

@@ -50,7 +50,7 @@ def _to_truetype(font) -> None:
 
 
 @lru_cache(maxsize=8)
-def subset_bytes(chars: str, truetype: bool = True) -> bytes:
+def subset_bytes(chars: str, truetype: bool = True, ps_name: str | None = None) -> bytes:
     """Noto Sans SC cut down to ``chars``: TrueType outlines for reportlab, or the original CFF (OTF) for the web."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
@@ -69,6 +69,11 @@ def subset_bytes(chars: str, truetype: bool = True) -> bytes:
     sub.subset(font)
     if truetype:
         _to_truetype(font)
+    if ps_name:
+        # reportlab shares one face between fonts with the same PostScript name: each subset gets its own name.
+        for rec in font["name"].names:
+            if rec.nameID == 6:
+                rec.string = ps_name
     buf = io.BytesIO()
     font.save(buf)
     return buf.getvalue()
@@ -87,5 +92,5 @@ def register(text: str) -> str:
     chars = covering(text)
     name = "NotoSansSC-" + hashlib.sha1(chars.encode("utf-8")).hexdigest()[:10]
     if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, io.BytesIO(subset_bytes(chars))))
+        pdfmetrics.registerFont(TTFont(name, io.BytesIO(subset_bytes(chars, ps_name=name))))
     return name

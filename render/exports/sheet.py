@@ -211,7 +211,7 @@ def write_sheet(board: Storyboard, path: Path, stills: dict[str, Image.Image], p
                              board.aspect_ratio, "24 fps"])
 
     with atomic_path(path) as tmp:
-        c = canvas.Canvas(str(tmp), pagesize=(page_w, page_h), pageCompression=1)
+        c = canvas.Canvas(str(tmp), pagesize=(page_w, page_h), pageCompression=1, initialFontName=font)
         c.setTitle(f"{name} — {C.label(board, 'storyboard')}")
         c.setAuthor("briefreel")
         c.setSubject(subtitle)
