@@ -495,7 +495,7 @@ def encrypt(pdf: bytes, user: str = "", owner: str = "", R: int = 6, *, aes: boo
     allow = pikepdf.Permissions(extract=allow_extract, print_highres=allow_print, print_lowres=allow_print,
                                 modify_other=False, modify_annotation=False, modify_form=False,
                                 modify_assembly=False)
-    enc = pikepdf.Encryption(user=user, owner=owner, R=R, aes=aes, metadata=metadata and R >= 4, allow=allow)
+    enc = pikepdf.Encryption(user=user, owner=owner, R=R, aes=aes, metadata=metadata and R >= 4 and aes, allow=allow)
     out = io.BytesIO()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Encryption R=5 is deprecated")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from parsers.errors import DamagedPDF, LimitExceeded, PasswordRequired, UnsupportedEncryption, WrongPassword
@@ -70,7 +71,9 @@ def open_pdf(data: bytes, password: str | bytes | None, limits: Limits):
     for kind, pw in candidates(password):
         tried_real_password |= kind != "empty"
         try:
-            pdf = pikepdf.open(io.BytesIO(data), password=pw, suppress_warnings=True)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="A password was provided")
+                pdf = pikepdf.open(io.BytesIO(data), password=pw, suppress_warnings=True)
         except pikepdf.PasswordError:  # NOT a PdfError subclass
             continue
         except MemoryError:
