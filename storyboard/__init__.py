@@ -1,0 +1,40 @@
+"""Storyboard: a brief becomes scenes and shots (size, angle, move, duration, description, dialogue, T2V prompt).
+
+    from storyboard import plan
+    board = plan(brief)                   # offline rules planner
+    board = plan(brief, planner="llm")    # LangChain planner, checked against the same schema
+    board.save("shots.json")
+
+The pieces the planners share are importable on their own: ``storyboard.meta.read_meta``,
+``storyboard.durations.spread``, ``storyboard.prompts.build_prompt`` / ``build_bible``,
+``storyboard.vocabulary.parse_camera``.
+"""
+
+from __future__ import annotations
+
+from storyboard.errors import InvalidShots, StoryboardError
+from storyboard.schema import Storyboard
+
+__all__ = ["plan", "plan_rules", "Storyboard", "StoryboardError", "InvalidShots"]
+
+PLANNERS = ("rules", "llm")
+
+
+def plan_rules(brief) -> Storyboard:
+    """The brief → a Storyboard with the offline rules (tables, shot lists, screenplays, prose; English and Chinese)."""
+    from storyboard.rules import plan_rules as _plan_rules
+
+    return _plan_rules(brief)
+
+
+def plan(brief, planner: str = "rules", **opts) -> Storyboard:
+    """Storyboard ``brief`` (a ``parsers.Brief``) with the chosen planner: "rules" (default) or "llm"."""
+    if planner == "rules":
+        if opts:
+            raise TypeError(f"the rules planner takes no options (got {sorted(opts)})")
+        return plan_rules(brief)
+    if planner == "llm":
+        from storyboard.llm import plan_llm  # imported lazily: LangChain is an optional extra
+
+        return plan_llm(brief, **opts)
+    raise StoryboardError(f"unknown planner {planner!r} (choose one of {', '.join(PLANNERS)})")

@@ -1,0 +1,137 @@
+"""The planner's working shape: a shot as the brief states it, before defaults, durations, ids and prompts.
+
+Each format reader (tables, shotlist, screenplay, prose) turns a brief into a list of :class:`Draft`; the rules
+planner (``storyboard/rules.py``) then fills what the brief left open and builds the :class:`~storyboard.schema.Shot`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from storyboard.schema import Angle, Movement, ShotSize
+
+
+@dataclass
+class SpokenLine:
+    """One line heard or shown: dialogue (a character on screen), voice-over, or a super (on-screen text)."""
+
+    text: str
+    kind: str = "vo"  # "dialogue" | "vo" | "super"
+    speaker: str = ""
+
+
+@dataclass
+class Draft:
+    description: str
+    number: str | None = None  # the brief's own shot number ("3", "12A"); None where it has none
+    scene: int = 1
+    heading: str = ""  # scene heading or location ("EXT. HARBOUR - DAWN")
+    size: ShotSize | None = None
+    angle: Angle | None = None
+    movement: Movement | None = None
+    speed: str | None = None
+    note: str = ""
+    duration: float | None = None  # explicit seconds from the brief: kept exactly
+    lines: list[SpokenLine] = field(default_factory=list)
+    on_screen_text: str = ""
+    sfx: str = ""
+    transition: str = "cut"
+    page: int | None = None
+    role: str = ""  # "establishing" | "product" | "endcard" | "dialogue" | "action" | ""
+    characters: list[str] = field(default_factory=list)  # names (bible ids are given later)
+
+    @property
+    def dialogue(self) -> str:
+        return " ".join(ln.text for ln in self.lines if ln.kind != "super")
+
+
+# -- small text helpers the format readers share ---------------------------------------------------------------------
+
+def is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"
+
+
+def join_wrapped(text: str) -> str:
+    """Cell or paragraph text with its line wraps undone: no space between Chinese characters, one elsewhere."""
+    parts = [p.strip() for p in text.replace("\r", "").split("\n")]
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    out = parts[0]
+    for p in parts[1:]:
+        if out.endswith("-") and not out.endswith(" -") and p[:1].islower():
+            out = out[:-1] + p
+        elif is_cjk(out[-1]) or is_cjk(p[0]):
+            out += p
+        else:
+            out += " " + p
+    return out
+
+
+def shot_number(text: str) -> str | None:
+    """The shot number in a number cell or prefix: "3", "03", "S03", "Shot 3", "镜头3", "12A" → "3"/"12A"."""
+    text = text.strip()
+    digits_at = None
+    for i, ch in enumerate(text):
+        if ch.isdigit():
+            digits_at = i
+            break
+    if digits_at is None or digits_at > 8:
+        return None
+    j = digits_at
+    while j < len(text) and text[j].isdigit():
+        j += 1
+    number = str(int(text[digits_at:j]))
+    if j < len(text) and text[j].isascii() and text[j].isalpha() and (j + 1 == len(text) or not text[j + 1].isalpha()):
+        number += text[j].upper()
+    return number
+
+
+_SPEAKER_MAX = 24
+VO_SPEAKERS = {"vo", "v.o.", "v/o", "voiceover", "voice-over", "voice over", "narrator", "narration", "旁白", "画外音",
+               "配音", "解说", "口播", "男声", "女声", "男声旁白", "女声旁白"}
+SUPER_SPEAKERS = {"super", "supers", "on-screen text", "on-screen", "ost", "title card", "caption", "text", "字幕",
+                  "屏幕文字", "标题字幕", "文案字幕"}
+
+
+def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
+    """Lines of a dialogue/VO cell: "VO: …", "旁白：…", "ANNA: …", "小美：“…”", or plain text (``default_kind``)."""
+    from storyboard.meta import strip_quotes
+
+    out: list[SpokenLine] = []
+    for raw in text.replace("\r", "").split("\n"):
+        raw = raw.strip()
+        if not raw:
+            continue
+        speaker, body = "", raw
+        for sep in (":", "："):
+            i = raw.find(sep)
+            if 0 < i <= _SPEAKER_MAX:
+                head = raw[:i].strip()
+                paren = ""
+                for a, b in (("(", ")"), ("（", "）")):
+                    if a in head and head.endswith(b):
+                        head, paren = head[:head.index(a)].strip(), head[head.index(a):]
+                if head and not any(p in head for p in "。，.!?！？\"“”"):
+                    speaker, body = head, raw[i + 1:].strip()
+                    if "V.O" in paren.upper() or "画外" in paren:
+                        speaker = speaker + " (V.O.)"
+                break
+        body = strip_quotes(body)
+        if not body:
+            continue
+        low = speaker.lower().replace(" (v.o.)", "")
+        if not speaker:
+            if out and out[-1].kind == default_kind and not out[-1].speaker:
+                out[-1].text = join_wrapped(out[-1].text + "\n" + body)  # a wrapped line, not a new one
+            else:
+                out.append(SpokenLine(body, default_kind, ""))
+        elif low in VO_SPEAKERS:
+            out.append(SpokenLine(body, "vo", "VO" if low in ("vo", "v.o.", "v/o") else speaker))
+        elif low in SUPER_SPEAKERS:
+            out.append(SpokenLine(body, "super", ""))
+        elif speaker.endswith("(V.O.)"):
+            out.append(SpokenLine(body, "vo", speaker[:-7].strip()))
+        else:
+            out.append(SpokenLine(body, "dialogue", speaker))
+    return out

@@ -1,0 +1,201 @@
+"""Prose creative briefs → drafts: the story split into beats at cut cues.
+
+Context sections (background, objective, audience, deliverables…) are never shots; the story is the "Story" /
+"Script" / "创意" / "画面" section(s), or, where the brief has no such heading, the text outside context and metadata
+sections. A beat starts at each paragraph or list item, at each sentence that opens with a cut cue ("Cut to",
+"Then", "We end on", 接着, 切到, 回到, 最后, 随后, 画面转到…) or with a shot size ("Close-up on…", "特写："), and at a
+mid-sentence cue after a comma (", then", "，接着"). "VO:"/"旁白：" lines belong to the beat they follow.
+"""
+
+from __future__ import annotations
+
+import re
+
+from storyboard.draft import Draft, SpokenLine, join_wrapped
+from storyboard.meta import Meta, Section, heading_key, read_meta, spoken_line
+from storyboard.shotlist import _split_tags
+from storyboard.vocabulary import parse_camera, parse_size
+
+CUES_EN = ["smash cut to", "match cut to", "cut back to", "we cut to", "cut to", "dissolve to", "fade to", "we end on",
+           "we end with", "end on", "ending on", "we close on", "we finish on", "finally", "then", "next", "after that",
+           "afterwards", "later", "moments later", "meanwhile", "back to", "back in", "we open on", "open on",
+           "opening on", "we start on", "now", "suddenly", "at last", "in the end", "lastly", "we see", "we return to",
+           "return to", "the film ends", "it ends"]
+CUES_ZH = ["画面转到", "画面切到", "画面切换到", "画面转向", "画面一转", "镜头转到", "镜头切到", "镜头一转", "镜头转向", "紧接着", "接着",
+           "切到", "切至", "切回", "回到", "最后", "随后", "然后", "之后", "下一个镜头", "转场", "与此同时", "同时", "结尾", "片尾",
+           "此时", "这时", "突然", "开场", "片头", "最终", "紧随其后"]
+MID_CUES_EN = [", then ", "; then ", " — then ", " - then ", ", cut to ", "; cut to ", " — cut to ", ", and then we see ",
+               "; next, ", ", before we cut to "]
+MID_CUES_ZH = ["，接着", "，然后", "，随后", "，最后", "，切到", "，切至", "，画面转到", "；接着", "；然后", "；随后", "；最后",
+               "，紧接着", "，之后", "，回到"]
+END_CUES = ("we end on", "we end with", "end on", "ending on", "we close on", "we finish on", "finally", "in the end",
+            "lastly", "the film ends", "it ends", "最后", "结尾", "片尾", "最终")
+END_CARD_WORDS = ("end card", "endcard", "end frame", "logo", "tagline", "end line", "endline", "super:", "slate",
+                  "落版", "片尾", "logo", "标语", "口号", "广告语", "品牌标志", "定版", "定帧")
+PRODUCT_WORDS = ("product", "bottle", "can ", "pack", "packshot", "pack shot", "jar", "tube", "box", "phone", "device",
+                 "sneaker", "shoe", "watch", "产品", "瓶", "罐", "包装", "新品", "礼盒", "手机", "耳机", "手表")
+_SENTENCE_EN = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
+_SENTENCE_ZH = re.compile(r"(?<=[。！？；!?])")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·●▪]|\d{1,2}[.)、]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*")
+CONTEXT_KEYS = {"context", "length", "aspect", "title", "style", "tone", "mandatories", "cast", "product", "place",
+                "tagline", "music"}
+
+
+def story_sections(meta: Meta) -> list[Section]:
+    """The sections that tell the story, by heading; else everything that is not context or metadata."""
+    story = [s for s in meta.sections if s.key == "story" and s.text]
+    if story:
+        return story
+    return [s for s in meta.sections if s.key in ("", "vo") and s.text and s.key != "vo"]
+
+
+def _starts_with_cue(sentence: str, zh: bool) -> str | None:
+    s = sentence.lstrip(" \"“'‘(（—–-")
+    low = s.lower()
+    for cue in (CUES_ZH if zh else CUES_EN):
+        if low.startswith(cue):
+            after = low[len(cue):len(cue) + 1]
+            if zh or not after or not after.isalpha():
+                return cue
+    return None
+
+
+def _starts_with_size(sentence: str) -> bool:
+    head = sentence.strip()[:24]
+    if not head:
+        return False
+    size = parse_size(head, "prose")
+    if size is None:
+        return False
+    low = head.lower()
+    return any(low.startswith(w) for w in ("close", "extreme", "wide", "medium", "full", "long", "establishing", "insert",
+                                           "pov", "over", "cu", "ecu", "mcu", "ws", "ms", "ls", "a close", "a wide",
+                                           "an extreme", "a medium", "aerial", "特写", "大特写", "近景", "中景", "全景",
+                                           "远景", "大远景", "中近景", "空镜"))
+
+
+def _split_mid(sentence: str, zh: bool) -> list[str]:
+    """Split a sentence at mid-sentence cues (", then", "，接着"); the cue word stays with the second part."""
+    parts = [sentence]
+    for cue in (MID_CUES_ZH if zh else MID_CUES_EN):
+        nxt = []
+        for p in parts:
+            low = p.lower()
+            i = low.find(cue)
+            while i > 0:
+                nxt.append(p[:i].rstrip(" ,;—-，；") + ("" if zh else "."))
+                p = p[i:].lstrip(" ,;—-，；")
+                low = p.lower()
+                i = low.find(cue, 1)
+            nxt.append(p)
+        parts = nxt
+    return [p for p in parts if p.strip()]
+
+
+def _sentences(paragraph: str, zh: bool) -> list[str]:
+    splitter = _SENTENCE_ZH if zh else _SENTENCE_EN
+    out = []
+    for s in splitter.split(paragraph):
+        s = s.strip()
+        if s:
+            out.extend(_split_mid(s, zh))
+    return out
+
+
+def _clean(beat: str, zh: bool) -> str:
+    """The beat's description without its leading cut cue."""
+    text = beat.strip()
+    cue = _starts_with_cue(text, zh)
+    if cue and cue not in ("we see", "we open on", "open on", "we start on", "开场", "片头"):
+        rest = text.lstrip(" \"“'‘(（—–-")[len(cue):].lstrip(" ,:：，、—–-")
+        if rest:
+            text = rest[0].upper() + rest[1:] if not zh else rest
+    return text.strip()
+
+
+def _paragraphs(section: Section) -> list[tuple[list[str], bool]]:
+    """(lines, is_list_item) blocks: blank lines and list items separate them."""
+    blocks: list[tuple[list[str], bool]] = []
+    current: list[str] = []
+    is_item = False
+    for line in section.lines:
+        if not line.strip():
+            if current:
+                blocks.append((current, is_item))
+            current, is_item = [], False
+            continue
+        if _LIST_ITEM.match(line):
+            if current:
+                blocks.append((current, is_item))
+            current, is_item = [_LIST_ITEM.sub("", line, count=1)], True
+            continue
+        if spoken_line(line.strip()):
+            if current:
+                blocks.append((current, is_item))
+            blocks.append(([line.strip()], False))
+            current, is_item = [], False
+            continue
+        current.append(line)
+    if current:
+        blocks.append((current, is_item))
+    return blocks
+
+
+def _role(text: str, index: int, count: int, meta: Meta, cue: str | None) -> str:
+    low = text.lower()
+    if any(w in low for w in ("end card", "endcard", "end frame", "落版", "定版", "片尾")) or (
+            index == count - 1 and any(w in low for w in END_CARD_WORDS)):
+        return "endcard"
+    names = [n.lower() for n, _ in meta.products]
+    if any(n and n in low for n in names) or any(w in low for w in PRODUCT_WORDS):
+        return "product"
+    if index == 0:
+        return "establishing"
+    return "action"
+
+
+def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
+    """Beats of the brief's story as drafts (empty when the brief has no story text)."""
+    meta = meta or read_meta(brief)
+    zh = meta.language == "zh"
+    beats: list[tuple[str, list[SpokenLine], str | None, int | None]] = []  # (text, lines, cue, page)
+    pending: list[SpokenLine] = []
+    for section in story_sections(meta):
+        for lines, _ in _paragraphs(section):
+            first = lines[0].strip()
+            tagged = spoken_line(first) if len(lines) == 1 else None
+            if tagged:
+                (beats[-1][1] if beats else pending).append(tagged)
+                continue
+            if heading_key(first) and len(lines) == 1:
+                continue
+            paragraph = join_wrapped("\n".join(lines))
+            new_block = True
+            for sentence in _sentences(paragraph, zh):
+                cue = _starts_with_cue(sentence, zh)
+                if new_block or cue or _starts_with_size(sentence):
+                    beats.append((sentence, [], cue, section.page))
+                    new_block = False
+                else:
+                    text, lines_, cue0, page = beats[-1]
+                    beats[-1] = (text + ("" if zh else " ") + sentence, lines_, cue0, page)
+    drafts: list[Draft] = []
+    for i, (text, lines, cue, page) in enumerate(beats):
+        description, tagged, sfx = _split_tags(text)
+        description = _clean(description, zh)
+        if not description:
+            if drafts:
+                drafts[-1].lines.extend(tagged + lines)
+            else:
+                pending.extend(tagged + lines)
+            continue
+        cam = parse_camera(description, meta.language)
+        draft = Draft(description=description, size=cam.size, angle=cam.angle, movement=cam.movement,
+                      speed=cam.speed, note=cam.note, lines=tagged + lines, sfx=sfx, page=page)
+        draft.role = _role(description, i, len(beats), meta, cue)
+        if any(ln.kind == "dialogue" for ln in draft.lines) and draft.role == "action":
+            draft.role = "dialogue"
+        drafts.append(draft)
+    if drafts and pending:
+        drafts[0].lines[:0] = pending
+    return drafts

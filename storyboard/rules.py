@@ -1,0 +1,271 @@
+"""The offline rules planner, top to bottom: detect the brief's format, read its shots, fill what it left open the way
+a director would, place the voice-over, time the shots, name them, describe the bible, write the prompts.
+
+    board = plan_rules(brief)        # storyboard.schema.Storyboard
+    fmt, drafts = read_shots(brief)  # "table" | "shotlist" | "screenplay" | "prose", [Draft, ...]
+"""
+
+from __future__ import annotations
+
+import re
+
+from storyboard.draft import Draft, SpokenLine
+from storyboard.durations import MIN_SHOT_S, natural_seconds, spread
+from storyboard.errors import StoryboardError
+from storyboard.meta import Meta, read_meta
+from storyboard.prompts import build_bible, build_prompt, negative_prompt
+from storyboard.prose import read_prose
+from storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, Storyboard
+from storyboard.screenplay import count_headings, read_screenplay
+from storyboard.shotlist import _take_duration, count_shot_lines, read_shotlist
+from storyboard.tables import read_tables
+
+FORMATS = ("table", "shotlist", "screenplay", "prose")
+
+
+# -- 1. format ------------------------------------------------------------------------------------------------------
+
+def read_shots(brief, meta: Meta | None = None) -> tuple[str, list[Draft]]:
+    """The brief's format and its shots as drafts. A storyboard table wins, then a numbered shot list, then a
+    screenplay (scene headings), then prose."""
+    meta = meta or read_meta(brief)
+    drafts = read_tables(brief)
+    if drafts:
+        return "table", drafts
+    text = brief.text
+    keyword_lines, bare_lines = count_shot_lines(text)
+    if keyword_lines >= 2 or bare_lines >= 2:
+        drafts = read_shotlist(brief)
+        if drafts:
+            return "shotlist", drafts
+    if count_headings(text) >= 1:
+        drafts = read_screenplay(brief)
+        if drafts:
+            return "screenplay", drafts
+    return "prose", read_prose(brief, meta)
+
+
+def detect_format(brief) -> str:
+    return read_shots(brief)[0]
+
+
+# -- 2. what a director would choose where the brief is silent -------------------------------------------------------
+
+WIDE_WORDS = ("city", "skyline", "landscape", "mountain", "ocean", "sea ", "horizon", "valley", "desert", "aerial",
+              "drone", "panorama", "vista", "coast", "forest", "城市", "天际线", "群山", "山谷", "大海", "海面", "海边", "地平线",
+              "全城", "航拍", "草原", "沙漠", "森林", "远山", "城市全貌")
+DETAIL_WORDS = ("eye", "eyes", "lips", "drop", "droplet", "texture", "label", "logo", "detail", "fingertip", "button",
+                "眼睛", "眼神", "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
+FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "smiles", "tear", "fingers", "expression", "grin", "frown",
+                   "脸", "手", "笑脸", "微笑", "笑容", "表情", "泪", "手指")
+MOTION_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "drives", "driving", "races",
+                "skates", "jogs", "pedals", "dances", "walks", "walking", "crosses", "骑", "奔跑", "跑步", "跑过", "开车",
+                "驾驶", "飞奔", "冲过", "穿过", "走过", "漫步", "行走", "滑板")
+FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "drives", "driving", "races",
+                "skates", "jogs", "pedals", "骑", "奔跑", "跑步", "开车", "驾驶", "飞奔", "冲过", "滑板")
+
+
+def _has(text: str, words: tuple[str, ...]) -> bool:
+    low = text.lower()
+    for w in words:
+        if w.isascii():
+            if re.search(r"(?<![a-z])" + re.escape(w.strip()) + r"(?![a-z])", low):
+                return True
+        elif w in text:
+            return True
+    return False
+
+
+def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
+    """Fill size, angle and movement the brief left open: establishing wide first, product close-ups, end card
+    static, dialogue in medium close-up, moving subjects followed."""
+    for i, d in enumerate(drafts):
+        if d.role == "" and fmt in ("table", "shotlist", "prose"):
+            d.role = "establishing" if i == 0 else "action"
+        if d.role != "endcard" and i == len(drafts) - 1 and _is_end_card(d):
+            d.role = "endcard"
+        text = d.description
+        if d.size is None:
+            if d.role == "endcard":
+                d.size = ShotSize.INSERT
+            elif d.role == "establishing":
+                d.size = ShotSize.EWS if _has(text, WIDE_WORDS) else ShotSize.LS
+            elif _has(text, DETAIL_WORDS):
+                d.size = ShotSize.ECU if d.role != "product" or _has(text, ("drop", "droplet", "水珠", "纹理")) else ShotSize.CU
+            elif d.role == "product":
+                d.size = ShotSize.CU
+            elif d.role == "dialogue" or any(ln.kind == "dialogue" for ln in d.lines) and len(text) < 60:
+                d.size = ShotSize.MCU
+            elif _has(text, FACE_HAND_WORDS):
+                d.size = ShotSize.CU
+            elif _has(text, MOTION_WORDS):
+                d.size = ShotSize.FS
+            elif _has(text, WIDE_WORDS):
+                d.size = ShotSize.LS
+            else:
+                d.size = ShotSize.MS
+        if d.movement is None:
+            if d.role == "endcard":
+                d.movement = Movement.static
+            elif d.role not in ("product", "dialogue", "establishing") and _has(text, FOLLOW_WORDS) and d.size in (
+                    ShotSize.FS, ShotSize.MS, ShotSize.MLS, ShotSize.LS):
+                d.movement = Movement.follow
+            else:
+                d.movement = Movement.static
+        if d.angle is None:
+            d.angle = Angle.high if d.movement == Movement.aerial else Angle.eye_level
+
+
+_END_CARD_WORDS = ("end card", "endcard", "end frame", "end slate", "logo", "tagline", "落版", "定版", "片尾", "品牌标志",
+                   "口号", "广告语", "slogan")
+
+
+def _is_end_card(d: Draft) -> bool:
+    return _has(d.description, _END_CARD_WORDS) and len(d.description) < 140
+
+
+# -- 3. voice-over and mandatories ---------------------------------------------------------------------------------
+
+def place_lines(drafts: list[Draft], meta: Meta, fmt: str) -> None:
+    """Voice-over lines from the brief's VO section go, in order, one each to the shots (none to two shots), and a
+    mandated end card is added where the story has none."""
+    if meta.end_card_s is not None and fmt == "prose" and not any(d.role == "endcard" for d in drafts):
+        zh = meta.language == "zh"
+        text = meta.end_card_text or meta.tagline
+        desc = ("品牌落版：logo居中" + (f"，口号“{text}”" if text else "")) if zh else (
+            "End card: the brand logo centred" + (f", with the line \u201c{text}\u201d" if text else ""))
+        drafts.append(Draft(description=desc, role="endcard", scene=drafts[-1].scene if drafts else 1,
+                            lines=[SpokenLine(text, "super", "")] if text else []))
+    for d in drafts:
+        if d.role == "endcard":
+            if d.duration is None:
+                rest, seconds = _take_duration(d.description)
+                if seconds:
+                    d.description, d.duration = rest, seconds
+                elif meta.end_card_s:
+                    d.duration = meta.end_card_s
+            card = meta.end_card_text or meta.tagline
+            if card and not any(ln.text == card for ln in d.lines):
+                d.lines.append(SpokenLine(card, "super", ""))
+        elif fmt == "prose" and d.duration is None:
+            rest, seconds = _take_duration(d.description)
+            if seconds and rest:
+                d.description, d.duration = rest, seconds
+    already = {ln.text for d in drafts for ln in d.lines}
+    vo = [ln for ln in meta.vo_lines if ln.text not in already]
+    if not vo or not drafts:
+        return
+    slots = [i for i, d in enumerate(drafts) if d.role != "endcard" and not any(ln.kind != "super" for ln in d.lines)]
+    if not slots:
+        slots = list(range(len(drafts)))
+    for k, line in enumerate(vo):
+        if meta.tagline and line.text.strip() == meta.tagline.strip() and drafts[-1].role == "endcard":
+            drafts[-1].lines.append(line)
+            continue
+        target = slots[min(len(slots) - 1, k * len(slots) // len(vo))]
+        drafts[target].lines.append(line)
+
+
+# -- 4. durations ------------------------------------------------------------------------------------------------------
+
+def time_shots(drafts: list[Draft], target: float | None) -> list[float]:
+    """Explicit durations kept exactly; the rest spread by content over what the target leaves (≥ 1.5 s each)."""
+    natural = [natural_seconds(d.description, d.dialogue, d.size.value if d.size else None) for d in drafts]
+    fixed = {i: d.duration for i, d in enumerate(drafts) if d.duration}
+    if target is None:
+        return [fixed.get(i, round(max(n, MIN_SHOT_S) * 2) / 2) for i, n in enumerate(natural)]
+    return spread(natural, target, fixed)
+
+
+# -- 5. ids -----------------------------------------------------------------------------------------------------------
+
+def _format_id(number: str) -> str:
+    digits = "".join(ch for ch in number if ch.isdigit())
+    suffix = number[len(digits):] if number.startswith(digits) else ""
+    return f"S{int(digits):02d}{suffix}" if digits else f"S{number}"
+
+
+def shot_ids(drafts: list[Draft]) -> list[str]:
+    """ "S01", "S02"…; the brief's own numbers where it has them (镜号 3 → "S03", "12A" → "S12A")."""
+    numbered = [d.number for d in drafts if d.number]
+    if not numbered or len(set(numbered)) != len(numbered):
+        return [f"S{i + 1:02d}" for i in range(len(drafts))]
+    ids: list[str] = []
+    taken = {_format_id(n) for n in numbered}
+    last = 0
+    for d in drafts:
+        if d.number:
+            ids.append(_format_id(d.number))
+            digits = "".join(ch for ch in d.number if ch.isdigit())
+            last = int(digits) if digits else last
+            continue
+        candidate = f"S{last + 1:02d}"
+        k = 0
+        while candidate in taken:
+            candidate = f"S{last:02d}{chr(ord('A') + k)}"
+            k += 1
+        taken.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+# -- 6. assembly ------------------------------------------------------------------------------------------------------
+
+def _dialogue(d: Draft) -> tuple[str, str, str]:
+    """(dialogue text, kind, speaker) of a shot: spoken lines first; a shot with only a super shows the super."""
+    spoken = [ln for ln in d.lines if ln.kind in ("vo", "dialogue")]
+    if spoken:
+        speakers = {ln.speaker for ln in spoken}
+        if len(spoken) > 1 and len(speakers) > 1:
+            text = " ".join(f"{ln.speaker}: {ln.text}" if ln.speaker and ln.speaker != "VO" else ln.text for ln in spoken)
+        else:
+            text = " ".join(ln.text for ln in spoken)
+        return text, spoken[0].kind, spoken[0].speaker
+    supers = [ln.text for ln in d.lines if ln.kind == "super"]
+    if supers:
+        return " ".join(supers), "super", ""
+    return "", "", ""
+
+
+def build_board(brief, meta: Meta, fmt: str, drafts: list[Draft], planner: str = "rules") -> Storyboard:
+    """Drafts (as read, directed and timed) → a validated Storyboard with bible and prompts."""
+    durations = time_shots(drafts, meta.target_duration_s)
+    ids = shot_ids(drafts)
+    bible, members = build_bible(drafts, meta)
+    shots = []
+    for d, sid, seconds, chars in zip(drafts, ids, durations, members):
+        text, kind, speaker = _dialogue(d)
+        supers = " ".join(ln.text for ln in d.lines if ln.kind == "super")
+        shots.append(Shot(
+            id=sid, scene=max(1, d.scene), size=d.size, angle=d.angle, movement=d.movement,
+            duration_s=seconds, description=d.description.strip() or text, dialogue=text, dialogue_kind=kind,
+            speaker=speaker, movement_speed=d.speed, movement_note=d.note, characters=chars,
+            on_screen_text=d.on_screen_text or supers, sfx=d.sfx, transition=d.transition or "cut",
+            source_page=d.page,
+        ))
+    scenes: dict[int, str] = {}
+    for d in drafts:
+        scenes.setdefault(max(1, d.scene), d.heading)
+    board = Storyboard(
+        title=meta.title, language=meta.language, target_duration_s=meta.target_duration_s,
+        aspect_ratio=meta.aspect_ratio, style=meta.style, tone=meta.tone, negative_prompt=negative_prompt(meta.language),
+        mandatories=meta.mandatories, bible=bible, scenes=[Scene(number=n, heading=h) for n, h in scenes.items()],
+        shots=shots,
+        source={"planner": planner, "format": fmt, "filename": getattr(brief, "filename", "") or "",
+                "pages": getattr(brief, "page_count", None), "sha256": getattr(brief, "sha256", "") or ""},
+    )
+    for shot in board.shots:
+        shot.prompt = build_prompt(shot, board)
+    return board
+
+
+def plan_rules(brief) -> Storyboard:
+    """The brief → a Storyboard, offline and deterministic."""
+    meta = read_meta(brief)
+    fmt, drafts = read_shots(brief, meta)
+    if not drafts:
+        name = getattr(brief, "filename", "") or "the brief"
+        raise StoryboardError(f"{name}: no shots found (no storyboard table, shot list, screenplay scene or story text)")
+    direct(drafts, meta, fmt)
+    place_lines(drafts, meta, fmt)
+    return build_board(brief, meta, fmt, drafts)

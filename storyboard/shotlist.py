@@ -1,0 +1,225 @@
+"""Numbered shot lists → drafts.
+
+    SHOT 3 | MEDIUM | Truck left with the rider… (3s)
+    Shot 4: CU, slow push in. Her hand on the bell. VO: "Every day starts somewhere."
+    镜头3：中景，横移，骑手穿过街道（3秒）
+    3. CU - Hand grabs the bottle (2s)
+
+A shot line is a number prefix ("SHOT 3", "镜头3", "第3镜", "S03", "3.") followed by fields. Leading fields that
+are camera words (size, angle, move) are read as such; the first other field starts the description; a duration
+"(3s)" anywhere is taken out. Lines after a shot line belong to it: tagged lines ("VO:", "旁白：", "ANNA: …") as
+spoken lines, untagged lines (until a blank line) as more description. Scene lines ("SCENE 2", "场景二：厨房",
+"INT. KITCHEN - DAY") start a new scene.
+"""
+
+from __future__ import annotations
+
+import re
+
+from storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken
+from storyboard.durations import find_seconds, parse_seconds
+from storyboard.meta import heading_key, spoken_line
+from storyboard.vocabulary import CELL, parse_camera
+
+_KEYWORD_PREFIX = re.compile(
+    r"^\s*[#*【\[]?\s*(?:shot|sh\.|镜头|镜号|分镜|第)\s*(?:no\.?|#)?\s*(?P<n>[A-Za-z]?\d{1,3}[A-Za-z]?)\s*(?:镜头|镜|个镜头)?"
+    r"\s*[】\]]?\s*(?P<sep>[.:：)）、|｜\-–—]?)\s*(?P<rest>.*)$", re.I)
+_BARE_PREFIX = re.compile(
+    r"^\s*(?:[#*]\s*)?(?P<n>S?\d{1,3}[A-Za-z]?)\s*(?P<sep>[.:：)）、|｜\-–—])\s*(?P<rest>.+)$")
+_SCENE_LINE = re.compile(
+    r"^\s*(?:(?:scene|sc\.?)\s*(?P<n1>\d+)\b|场景\s*(?P<n2>[一二三四五六七八九十\d]+)|第\s*(?P<n3>[一二三四五六七八九十\d]+)\s*场|"
+    r"(?:int|ext|int\./ext|i/e)\.\s|内景|外景)", re.I)
+_FIELD_SPLIT = re.compile(r"(\s*[|｜]\s*|\s+[—–-]\s+|\s*[—–]{1,2}\s*|\s*[,，、;；/]\s*|(?<=[.。])\s+)")
+_TAG_INSIDE = re.compile(
+    r"(?:^|(?<=[\s.。;；|｜!?！？]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
+    r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
+_PAREN_DURATION = re.compile(r"[（(]\s*([^()（）]{1,16}?)\s*[)）]")
+
+_ZH_NUMS = "零一二三四五六七八九十"
+
+
+def _scene_number(match: re.Match) -> int | None:
+    for g in ("n1", "n2", "n3"):
+        v = match.group(g)
+        if v:
+            if v.isdigit():
+                return int(v)
+            from storyboard.durations import zh_number
+
+            n = zh_number(v)
+            return int(n) if n else None
+    return None
+
+
+def _is_camera_field(field: str) -> bool:
+    f = field.strip(" .。…")
+    if not f or len(f) > 32:
+        return False
+    if f.isascii() and len(f.split()) > 4:
+        return False
+    if not f.isascii() and sum(1 for ch in f if "\u3400" <= ch <= "\u9fff") > 8:
+        return False
+    return parse_camera(f, mode=CELL).found
+
+
+def _take_duration(text: str) -> tuple[str, float | None]:
+    """Remove "(3s)", "（3秒）", "- 3s" from a shot line; return (rest, seconds)."""
+    for m in _PAREN_DURATION.finditer(text):
+        seconds = parse_seconds(m.group(1))
+        if seconds and find_seconds(m.group(1)):
+            return (text[:m.start()] + text[m.end():]).strip(), seconds
+    found = find_seconds(text)
+    if found:
+        seconds, (a, b) = found
+        before, after = text[:a], text[b:]
+        # Only a duration standing on its own: at the end, or between separators.
+        if not after.strip(" .。|｜)）-–—") or re.search(r"[|｜—–\-,，]\s*$", before):
+            return (before.rstrip(" |｜-–—,，:：") + " " + after.lstrip(" |｜-–—,，")).strip(), seconds
+    return text, None
+
+
+def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
+    """(description, spoken lines, sfx) from "Description. VO: "…" SUPER: …"."""
+    matches = list(_TAG_INSIDE.finditer(text))
+    if not matches:
+        return text, [], ""
+    description = text[:matches[0].start()].strip()
+    lines: list[SpokenLine] = []
+    sfx = ""
+    for k, m in enumerate(matches):
+        end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
+        body = text[m.end():end].strip()
+        tag = m.group("tag").lower()
+        if tag in ("sfx", "sound", "音效"):
+            sfx = body
+            continue
+        kind = "super" if tag in ("super", "ost", "on-screen text", "字幕") else (
+            "dialogue" if tag in ("dialogue", "台词", "对白") else "vo")
+        parsed = parse_spoken(body, kind)
+        lines.extend(parsed)
+    return description, lines, sfx
+
+
+def _parse_rest(rest: str) -> Draft:
+    rest, seconds = _take_duration(rest)
+    parts = _FIELD_SPLIT.split(rest)
+    fields, seps = parts[0::2], parts[1::2]
+    cam_text = []
+    k = 0
+    while k < len(fields) and _is_camera_field(fields[k]):
+        cam_text.append(fields[k])
+        k += 1
+    if k < len(fields):
+        description = fields[k] + "".join(s + f for s, f in zip(seps[k:], fields[k + 1:]))
+    else:
+        description = ""
+    # A lone duration field left over ("| 3s |") is not description.
+    description = description.strip(" |｜-–—,，。").strip()
+    description, lines, sfx = _split_tags(description)
+    cam = parse_camera(" ".join(cam_text), mode=CELL)
+    prose = parse_camera(description)
+    draft = Draft(
+        description=description.strip(" |｜-–—,，").strip(),
+        size=cam.size or prose.size,
+        angle=cam.angle or prose.angle,
+        movement=cam.movement or prose.movement,
+        speed=cam.speed if cam.movement else prose.speed,
+        note=cam.note or prose.note,
+        duration=seconds,
+        lines=lines,
+        sfx=sfx,
+    )
+    return draft
+
+
+def shot_line(line: str, bare: bool = False) -> tuple[str, str] | None:
+    """(number, rest) when ``line`` starts a shot ("SHOT 3 | …", "镜头3：…"; with ``bare`` also "3. CU - …")."""
+    m = _KEYWORD_PREFIX.match(line)
+    if m and (m.group("sep") or m.group("rest") == "" or not m.group("rest")[:1].isalpha()
+              or m.group("rest")[:1].isupper() or not line.strip()[:1].isalpha()):
+        n = m.group("n").lstrip("Ss") if m.group("n")[:1] in "Ss" and m.group("n")[1:2].isdigit() else m.group("n")
+        return n, m.group("rest")
+    if bare:
+        m = _BARE_PREFIX.match(line)
+        if m:
+            rest = m.group("rest")
+            first = _FIELD_SPLIT.split(rest, maxsplit=1)[0]
+            if "|" in rest or "｜" in rest or _is_camera_field(first):
+                return m.group("n").lstrip("Ss"), rest
+    return None
+
+
+def count_shot_lines(text: str) -> tuple[int, int]:
+    """(keyword shot lines, bare numbered lines that start with a camera word) in ``text``."""
+    kw = bare = 0
+    for line in text.split("\n"):
+        if _KEYWORD_PREFIX.match(line) and shot_line(line):
+            kw += 1
+        elif shot_line(line, bare=True):
+            bare += 1
+    return kw, bare
+
+
+def read_shotlist(brief) -> list[Draft]:
+    """Drafts from every numbered shot line in the brief (empty when there are fewer than two)."""
+    kw, bare_count = count_shot_lines(brief.text)
+    allow_bare = bare_count >= 2 or kw >= 2
+    drafts: list[Draft] = []
+    scene = 1
+    heading = ""
+    current: Draft | None = None
+    open_body = False  # untagged lines still add to the description (until a blank line)
+    for page in brief.pages:
+        for line in page.text.split("\n"):
+            stripped = line.strip()
+            if not stripped:
+                open_body = False
+                continue
+            found = shot_line(line, bare=allow_bare)
+            if found:
+                number, rest = found
+                current = _parse_rest(rest)
+                current.number = number
+                current.scene = scene
+                current.heading = heading
+                current.page = page.number
+                drafts.append(current)
+                open_body = True
+                continue
+            scene_match = _SCENE_LINE.match(stripped)
+            if scene_match and len(stripped) <= 80:
+                n = _scene_number(scene_match)
+                scene = n if n else (scene + 1 if drafts else scene)
+                heading = stripped
+                current, open_body = None, False
+                continue
+            if current is None:
+                continue
+            tagged = spoken_line(stripped)
+            spoken = [tagged] if tagged else [ln for ln in parse_spoken(stripped, "") if ln.kind]
+            if tagged or (spoken and spoken[0].speaker and not heading_key(stripped)):
+                current.lines.extend(spoken)
+                continue
+            if heading_key(stripped):
+                current, open_body = None, False  # the list is over: a section of the brief begins
+                continue
+            if open_body:
+                rest, seconds = _take_duration(stripped)
+                if seconds and current.duration is None:
+                    current.duration = seconds
+                desc, lines, sfx = _split_tags(rest)
+                if desc:
+                    current.description = join_wrapped(current.description + "\n" + desc)
+                    if not (current.size and current.movement):
+                        cam = parse_camera(desc)
+                        current.size = current.size or cam.size
+                        current.angle = current.angle or cam.angle
+                        if current.movement is None and cam.movement:
+                            current.movement, current.speed = cam.movement, cam.speed
+                current.lines.extend(lines)
+                current.sfx = current.sfx or sfx
+    drafts = [d for d in drafts if d.description or d.lines]
+    for d in drafts:
+        if not d.description:
+            d.description = d.lines[0].text
+    return drafts if len(drafts) >= 2 or kw >= 1 else []
