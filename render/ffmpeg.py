@@ -148,26 +148,30 @@ class VideoWriter:
             self.abort()
 
 
-def read_frames(path: str | Path, width: int, height: int, *, cover: bool = True) -> Iterator[bytes]:
-    """Decode every frame of ``path`` as RGB bytes at ``width`` x ``height``.
+def read_frames(path: str | Path, width: int, height: int, *, cover: bool = True,
+                pix_fmt: str = "yuv420p") -> Iterator[bytes]:
+    """Decode every frame of ``path`` at ``width`` x ``height`` as raw ``pix_fmt`` bytes (BT.709 for yuv420p).
 
     ``cover=True`` scales to fill the frame and crops the overflow centred (no letterbox), which is how a clip of
-    another aspect ratio is conformed to the animatic.
+    another aspect ratio is conformed to the animatic. Every decoded frame is passed through (no fps change).
     """
+    scale = f"scale={width}:{height}:flags=bicubic"
     if cover:
-        vf = (f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic,"
-              f"crop={width}:{height},setsar=1")
-    else:
-        vf = f"scale={width}:{height}:flags=bicubic,setsar=1"
+        scale += ":force_original_aspect_ratio=increase"
+    if pix_fmt == "yuv420p":
+        scale += ":out_color_matrix=bt709:out_range=tv"
+    vf = f"{scale},crop={width}:{height},setsar=1,format={pix_fmt}"
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
-           "-vf", vf, "-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+           "-vf", vf, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
-    n = width * height * 3
+    n = width * height * 3 // (2 if pix_fmt == "yuv420p" else 1)
+    finished = False
     try:
         while True:
             buf = proc.stdout.read(n)
             if len(buf) < n:
+                finished = True
                 break
             yield buf
     finally:
@@ -178,8 +182,8 @@ def read_frames(path: str | Path, width: int, height: int, *, cover: bool = True
         log.seek(0)
         err = log.read().decode("utf-8", "replace").strip()
         log.close()
-    if rc not in (0, -9) and err:
-        raise RenderError(f"ffmpeg could not decode {Path(path).name}: {err.splitlines()[-1]}")
+    if finished and rc != 0:
+        raise RenderError(f"ffmpeg could not decode {Path(path).name}: {err.splitlines()[-1] if err else rc}")
 
 
 @dataclass

@@ -515,10 +515,31 @@ def _draw_subject(d: ImageDraw.ImageDraw, F, lay: Layout) -> None:
 
 # -- 4. the fixed overlay: labels and caption ------------------------------------------------------------------------
 
-def _overlay(shot: Shot, board: Storyboard, w: int, h: int, *, desc_lines: int, caption: bool) -> Image.Image:
+def _overlay(shot: Shot, board: Storyboard, w: int, h: int, *, desc_lines: int, caption: bool,
+             labels: bool = True) -> Image.Image:
     """A label chip at the top left (shot id, scene, specs, description) and the dialogue caption (RGBA)."""
     ov = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(ov)
+    u = min(w, h) / 720
+    pad = round(12 * u)
+    if labels:
+        _label_chip(d, shot, board, w, h, desc_lines)
+    cap = caption_text(shot, board)
+    if caption and cap:
+        f_cap = font(round(32 * u))
+        lines = wrap(cap, f_cap, w * 0.84, max_lines=3)
+        lh = line_height(f_cap, 1.2)
+        bottom = h - round(h * 0.07)
+        top = bottom - lh * len(lines)
+        box_w = max(f_cap.getlength(ln) for ln in lines) + pad * 2
+        d.rounded_rectangle(((w - box_w) / 2, top - pad * 0.6, (w + box_w) / 2, bottom + pad * 0.4),
+                            radius=pad * 0.6, fill=(0, 0, 0, 120))
+        draw_lines(d, (0, top), lines, f_cap, (255, 255, 255), align="center", width=w, spacing=1.2,
+                   stroke_width=max(1, round(2 * u)), stroke_fill=(0, 0, 0))
+    return ov
+
+
+def _label_chip(d: ImageDraw.ImageDraw, shot: Shot, board: Storyboard, w: int, h: int, desc_lines: int) -> None:
     u = min(w, h) / 720
     pad = round(12 * u)
     f_id, f_spec, f_desc = font(round(28 * u)), font(round(20 * u)), font(round(18 * u))
@@ -539,19 +560,6 @@ def _overlay(shot: Shot, board: Storyboard, w: int, h: int, *, desc_lines: int, 
            stroke_fill=(20, 20, 24))
     y = draw_lines(d, (text_x + pad // 2, pad * 1.6), spec_lines, f_spec, (255, 255, 255), spacing=1.2)
     draw_lines(d, (text_x + pad // 2, y), desc, f_desc, (222, 222, 228))
-    cap = caption_text(shot, board)
-    if caption and cap:
-        f_cap = font(round(32 * u))
-        lines = wrap(cap, f_cap, w * 0.84, max_lines=3)
-        lh = line_height(f_cap, 1.2)
-        bottom = h - round(h * 0.07)
-        top = bottom - lh * len(lines)
-        box_w = max(f_cap.getlength(ln) for ln in lines) + pad * 2
-        d.rounded_rectangle(((w - box_w) / 2, top - pad * 0.6, (w + box_w) / 2, bottom + pad * 0.4),
-                            radius=pad * 0.6, fill=(0, 0, 0, 120))
-        draw_lines(d, (0, top), lines, f_cap, (255, 255, 255), align="center", width=w, spacing=1.2,
-                   stroke_width=max(1, round(2 * u)), stroke_fill=(0, 0, 0))
-    return ov
 
 
 # -- 5. the stage: canvas + camera + overlay = frames -----------------------------------------------------------------
