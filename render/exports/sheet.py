@@ -126,14 +126,24 @@ def _fit(board: Storyboard, t: Timed, font: str, width: float, height: float) ->
     return best, 6.5
 
 
-def _meta_line(board: Storyboard, t: Timed) -> list[tuple[str, str]]:
+def _meta_line(board: Storyboard, t: Timed, short: bool = False) -> list[tuple[str, str]]:
     s = t.shot
+    size = s.size.value if short else (f"{s.size.value} {C.size_name(board, s)}" if board.language == "zh"
+                                       else f"{s.size.value} · {C.size_name(board, s)}")
     return [
-        (C.label(board, "size"), f"{s.size.value} {C.size_name(board, s)}" if board.language == "zh"
-         else f"{s.size.value} · {C.size_name(board, s)}"),
+        (C.label(board, "size"), size),
         (C.label(board, "angle"), C.angle_name(board, s)),
         (C.label(board, "movement"), C.move_name(board, s)),
     ]
+
+
+def _meta_width(c: canvas.Canvas, items, font: str, k: float) -> float:
+    w = 0.0
+    for i, (lab, val) in enumerate(items):
+        if i:
+            w += c.stringWidth("|", font, 7.5 * k) + 5 * k
+        w += c.stringWidth(lab, font, 6.8 * k) + 3 * k + c.stringWidth(val, font, 8 * k) + 6 * k
+    return w
 
 
 def _panel(c: canvas.Canvas, board: Storyboard, t: Timed, still: Image.Image, font: str,
@@ -169,17 +179,21 @@ def _panel(c: canvas.Canvas, board: Storyboard, t: Timed, still: Image.Image, fo
     # Size · angle · move.
     yy = fy - 11
     xx = x
-    for i, (lab, val) in enumerate(_meta_line(board, t)):
+    items, k = _meta_line(board, t), 1.0
+    if _meta_width(c, items, font, k) > w:  # a narrow panel: the size as its code only, then smaller type
+        items = _meta_line(board, t, short=True)
+        k = min(1.0, w / _meta_width(c, items, font, 1.0))
+    for i, (lab, val) in enumerate(items):
         if i:
             c.setFillColor(RULE)
-            c.setFont(font, 7.5)
+            c.setFont(font, 7.5 * k)
             c.drawString(xx, yy, "|")
-            xx += c.stringWidth("|", font, 7.5) + 5
-        c.setFont(font, 6.8)
+            xx += c.stringWidth("|", font, 7.5 * k) + 5 * k
+        c.setFont(font, 6.8 * k)
         c.setFillColor(MUTED)
         c.drawString(xx, yy, lab)
-        xx += c.stringWidth(lab, font, 6.8) + 3
-        xx += _bold(c, xx, yy, val, font, 8, INK) + 6
+        xx += c.stringWidth(lab, font, 6.8 * k) + 3 * k
+        xx += _bold(c, xx, yy, val, font, 8 * k, INK) + 6 * k
 
     # Description and line.
     text_top = yy - 5

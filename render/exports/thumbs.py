@@ -1,8 +1,9 @@
 """One still per shot for the sheet and the page: a frame from the shot's clip, or the drawn panel.
 
-With rendered clips, the still is the clip's middle frame (the bundled ffmpeg seeks and decodes one frame).
-Without clips (shots.json alone), it is ``render.panel.draw_panel``. The camera move is then drawn on top as
-storyboard artists do: arrows into a smaller frame for a push-in, a sweeping arrow for a pan, a curve for an arc.
+With rendered clips, the still is the clip's middle frame (the bundled ffmpeg seeks and decodes one frame) and the
+camera move is drawn on top as storyboard artists do: arrows into a smaller frame for a push-in, a sweeping arrow
+for a pan, a curve for an arc. Without clips (shots.json alone) it is ``render.panel.draw_panel``, which draws the
+move marks itself.
 """
 
 from __future__ import annotations
@@ -83,13 +84,14 @@ def probe(clip: Path) -> ClipInfo:
     return _parse_info(proc.stderr.decode("utf-8", "replace"))
 
 
-def panel(shot: Shot, board: Storyboard, width: int, height: int) -> Image.Image:
-    """The drawn storyboard panel of the panel renderer (``render.panel.draw_panel``)."""
+def panel(shot: Shot, board: Storyboard, width: int, height: int) -> tuple[Image.Image, bool]:
+    """The drawn storyboard panel of the panel renderer (``render.panel.draw_panel``, which marks the move itself);
+    True when the move is already drawn on it."""
     try:
         from render.panel import draw_panel
-    except ImportError:  # the panel renderer is not installed in this tree: a plain card keeps exports working
-        return _plain_card(shot, width, height)
-    return draw_panel(shot, board, width, height).convert("RGB")
+    except ImportError:  # the panel renderer is not in this tree: a plain card keeps the exports working
+        return _plain_card(shot, width, height), False
+    return draw_panel(shot, board, width, height).convert("RGB"), True
 
 
 def _plain_card(shot: Shot, width: int, height: int) -> Image.Image:
@@ -110,11 +112,12 @@ def still(shot: Shot, board: Storyboard, clip: Path | None, width: int) -> tuple
     img, info = None, None
     if clip is not None and Path(clip).is_file():
         img, info = grab_frame(Path(clip), shot.duration_s / 2, width)
+    marked = False
     if img is None:
-        img = panel(shot, board, fw, fh)
+        img, marked = panel(shot, board, fw, fh)
     if img.size != (width, height):
         img = img.resize((width, height), Image.LANCZOS)
-    return draw_move(img, shot.movement.value), info
+    return (img if marked else draw_move(img, shot.movement.value)), info
 
 
 # -- camera-move arrows ---------------------------------------------------------------------------------------------
