@@ -36,7 +36,7 @@ def apply_qpdf_limits(limits: Limits) -> None:
     """Cap qpdf's decoders (process-wide: the sandboxed child sets them once)."""
     import pikepdf
 
-    cap = int(limits.max_stream_bytes)
+    cap = min(int(limits.max_stream_bytes), 0xFFFFFFFF)  # qpdf takes 32-bit limits
     pikepdf.settings.set_qpdf_limits(
         flate_max_memory=cap, run_length_max_memory=cap, png_max_memory=cap, tiff_max_memory=cap,
         dct_max_memory=cap,

@@ -92,18 +92,19 @@ def run(data: bytes, password: str | bytes | None, limits: Limits) -> dict:
         env=_child_env(), cwd=str(ROOT), start_new_session=True,
     )
     try:
-        out, err = proc.communicate(payload, timeout=limits.max_seconds)
+        out, err, peak = _communicate(proc, payload, limits.max_seconds)
     except subprocess.TimeoutExpired:
-        _kill(proc)
         raise LimitExceeded(f"time: parsing took longer than {limits.max_seconds:g} s (Limits.max_seconds)") from None
     finally:
         payload = None
     rc = proc.returncode
-    if rc in (-signal.SIGXCPU, -signal.SIGKILL) and not out:
-        raise LimitExceeded(f"time: parsing used more than {limits.max_seconds:g} s of CPU (Limits.max_seconds)"
-                            if rc == -signal.SIGXCPU else
-                            f"memory: the parser was killed (Limits.max_memory_bytes = "
-                            f"{human_bytes(limits.max_memory_bytes)})")
+    if rc < 0 and not out:
+        if rc == -signal.SIGXCPU:
+            raise LimitExceeded(f"time: parsing used more than {limits.max_seconds:g} s of CPU (Limits.max_seconds)")
+        if rc == -signal.SIGKILL or peak >= 0.5 * limits.max_memory_bytes:
+            # An allocation failing inside C++ (qpdf) aborts the process instead of raising MemoryError.
+            raise LimitExceeded(f"memory: parsing needs more than {human_bytes(limits.max_memory_bytes)} "
+                                "(Limits.max_memory_bytes)")
     try:
         result = json.loads(out.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -119,6 +120,47 @@ def run(data: bytes, password: str | bytes | None, limits: Limits) -> dict:
     return result["brief"]
 
 
+def _communicate(proc: subprocess.Popen, payload: bytes, timeout: float) -> tuple[bytes, bytes, int]:
+    """Like ``Popen.communicate`` but reaps the child with wait4 to learn its peak memory (bytes)."""
+    import threading
+    import time
+
+    out: list[bytes] = []
+    err: list[bytes] = []
+
+    def feed() -> None:
+        try:
+            proc.stdin.write(payload)
+        except (BrokenPipeError, OSError):
+            pass  # the child gave up early (a limit); its answer says why
+        finally:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+
+    threads = [threading.Thread(target=feed, daemon=True),
+               threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True),
+               threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            _kill(proc)
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.02)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for t in threads:
+        t.join()
+    return b"".join(out), b"".join(err), int(usage.ru_maxrss) * 1024
+
+
 def _scrub(text: str, password) -> str:
     if isinstance(password, str) and password and password in text:
         text = text.replace(password, "***")
@@ -130,7 +172,11 @@ def _kill(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         proc.kill()
-    proc.communicate()
+    try:
+        os.waitpid(proc.pid, 0)
+    except ChildProcessError:
+        pass
+    proc.returncode = -signal.SIGKILL
 
 
 if __name__ == "__main__":
