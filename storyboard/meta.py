@@ -181,6 +181,8 @@ def detect_language(text: str) -> str:
 _MEDIA_WORDS = ("spot", "film", "video", "ad", "advert", "commercial", "tvc", "cut", "cutdown", "version", "piece",
                 "clip", "edit", "social", "teaser", "trailer", "master", "story", "reel", "短片", "视频", "广告", "片",
                 "版", "tvc", "宣传片", "短视频", "影片", "内容")
+_MEDIA_BEFORE = ("spot", "film", "commercial", "video", "tvc", "ad", "广告", "视频", "短片", "影片", "宣传片", "全片", "成片",
+                 "片长", "总长")
 _SHORT_CLOCK = re.compile(r"(?<![\d:])(?:0?:)(15|20|30|45|60|90)(?![\d:])")
 
 
@@ -199,6 +201,9 @@ def read_target(text: str, sections: list[Section]) -> float | None:
         end = m.start() + found[1][1]
         after = low[end:end + 14].lstrip(" -–")
         if any(after.startswith(w) for w in _MEDIA_WORDS) or re.match(r"^(?:long|length|in length)\b", after):
+            return found[0]
+        before = low[max(0, m.start() - 8):m.start()].rstrip(" ，,:：-–(（")
+        if before.endswith(_MEDIA_BEFORE):
             return found[0]
     m = _SHORT_CLOCK.search(text)
     if m:
@@ -252,7 +257,7 @@ def read_aspect(text: str, sections: list[Section]) -> tuple[str, bool]:
 
 
 _END_CARD = ["end card", "endcard", "end-card", "end frame", "end slate", "end plate", "logo card", "closing card",
-             "final card", "brand card", "end super", "packshot", "pack shot", "落版", "片尾", "尾板", "定版", "结尾画面",
+             "final card", "brand card", "end super", "packshot", "pack shot", "落版", "片尾", "尾板", "定版", "标版", "结尾画面",
              "logo定帧", "品牌定帧", "结尾定帧", "收尾画面", "结束画面", "尾帧", "品牌落版"]
 
 

@@ -20,10 +20,13 @@ CUES_EN = ["smash cut to", "match cut to", "cut back to", "we cut to", "cut to",
            "we end with", "end on", "ending on", "we close on", "we finish on", "finally", "then", "next", "after that",
            "afterwards", "later", "moments later", "meanwhile", "back to", "back in", "we open on", "open on",
            "opening on", "we start on", "now", "suddenly", "at last", "in the end", "lastly", "we see", "we return to",
-           "return to", "the film ends", "it ends"]
+           "return to", "the film ends", "it ends", "inside", "outside", "back inside", "back outside", "elsewhere",
+           "across town", "end card", "endcard", "end frame", "end slate", "closing card", "final shot", "last shot",
+           "first shot", "opening shot", "the next morning", "that night", "hours later"]
 CUES_ZH = ["画面转到", "画面切到", "画面切换到", "画面转向", "画面一转", "镜头转到", "镜头切到", "镜头一转", "镜头转向", "紧接着", "接着",
            "切到", "切至", "切回", "回到", "最后", "随后", "然后", "之后", "下一个镜头", "转场", "与此同时", "同时", "结尾", "片尾",
-           "此时", "这时", "突然", "开场", "片头", "最终", "紧随其后"]
+           "此时", "这时", "突然", "开场", "片头", "最终", "紧随其后", "屋内", "室内", "屋外", "室外", "门外", "另一边", "落版",
+           "定版", "结尾画面", "最后一个镜头", "第一个镜头"]
 MID_CUES_EN = [", then ", "; then ", " — then ", " - then ", ", cut to ", "; cut to ", " — cut to ", ", and then we see ",
                "; next, ", ", before we cut to "]
 MID_CUES_ZH = ["，接着", "，然后", "，随后", "，最后", "，切到", "，切至", "，画面转到", "；接着", "；然后", "；随后", "；最后",
@@ -34,7 +37,7 @@ END_CARD_WORDS = ("end card", "endcard", "end frame", "logo", "tagline", "end li
                   "落版", "片尾", "logo", "标语", "口号", "广告语", "品牌标志", "定版", "定帧")
 PRODUCT_WORDS = ("product", "bottle", "can ", "pack", "packshot", "pack shot", "jar", "tube", "box", "phone", "device",
                  "sneaker", "shoe", "watch", "产品", "瓶", "罐", "包装", "新品", "礼盒", "手机", "耳机", "手表")
-_SENTENCE_EN = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
+_SENTENCE_EN = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
 _SENTENCE_ZH = re.compile(r"(?<=[。！？；!?])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·●▪]|\d{1,2}[.)、]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*")
 CONTEXT_KEYS = {"context", "length", "aspect", "title", "style", "tone", "mandatories", "cast", "product", "place",
@@ -106,7 +109,9 @@ def _clean(beat: str, zh: bool) -> str:
     """The beat's description without its leading cut cue."""
     text = beat.strip()
     cue = _starts_with_cue(text, zh)
-    if cue and cue not in ("we see", "we open on", "open on", "we start on", "开场", "片头"):
+    if cue and cue not in ("we see", "we open on", "open on", "we start on", "开场", "片头", "inside", "outside",
+                           "end card", "endcard", "end frame", "end slate", "closing card", "落版", "定版", "结尾画面",
+                           "屋内", "室内", "屋外", "室外", "门外", "final shot", "last shot", "first shot", "opening shot"):
         rest = text.lstrip(" \"“'‘(（—–-")[len(cue):].lstrip(" ,:：，、—–-")
         if rest:
             text = rest[0].upper() + rest[1:] if not zh else rest
@@ -143,7 +148,7 @@ def _paragraphs(section: Section) -> list[tuple[list[str], bool]]:
 
 def _role(text: str, index: int, count: int, meta: Meta, cue: str | None) -> str:
     low = text.lower()
-    if any(w in low for w in ("end card", "endcard", "end frame", "落版", "定版", "片尾")) or (
+    if any(w in low for w in ("end card", "endcard", "end frame", "落版", "定版", "标版", "片尾")) or (
             index == count - 1 and any(w in low for w in END_CARD_WORDS)):
         return "endcard"
     names = [n.lower() for n, _ in meta.products]

@@ -54,13 +54,11 @@ def detect_format(brief) -> str:
 WIDE_WORDS = ("city", "skyline", "landscape", "mountain", "ocean", "sea ", "horizon", "valley", "desert", "aerial",
               "drone", "panorama", "vista", "coast", "forest", "城市", "天际线", "群山", "山谷", "大海", "海面", "海边", "地平线",
               "全城", "航拍", "草原", "沙漠", "森林", "远山", "城市全貌")
-DETAIL_WORDS = ("eye", "eyes", "lips", "drop", "droplet", "texture", "label", "logo", "detail", "fingertip", "button",
-                "眼睛", "眼神", "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
-FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "smiles", "tear", "fingers", "expression", "grin", "frown",
-                   "脸", "手", "笑脸", "微笑", "笑容", "表情", "泪", "手指")
-MOTION_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "drives", "driving", "races",
-                "skates", "jogs", "pedals", "dances", "walks", "walking", "crosses", "骑", "奔跑", "跑步", "跑过", "开车",
-                "驾驶", "飞奔", "冲过", "穿过", "走过", "漫步", "行走", "滑板")
+DETAIL_WORDS = ("lips", "drop", "droplet", "droplets", "texture", "label", "logo", "detail", "fingertip", "button",
+                "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
+FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "smiles", "tear", "tears", "fingers", "expression", "grin",
+                   "grins", "frown", "eyes", "eye", "cheek", "skin", "palm", "脸", "手", "笑脸", "微笑", "笑容", "表情", "泪", "手指",
+                   "眼睛", "眼神", "脸颊", "皮肤", "掌心")
 FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "drives", "driving", "races",
                 "skates", "jogs", "pedals", "骑", "奔跑", "跑步", "开车", "驾驶", "飞奔", "冲过", "滑板")
 
@@ -94,12 +92,12 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.ECU if d.role != "product" or _has(text, ("drop", "droplet", "水珠", "纹理")) else ShotSize.CU
             elif d.role == "product":
                 d.size = ShotSize.CU
-            elif d.role == "dialogue" or any(ln.kind == "dialogue" for ln in d.lines) and len(text) < 60:
+            elif d.role == "dialogue":
                 d.size = ShotSize.MCU
-            elif _has(text, FACE_HAND_WORDS):
-                d.size = ShotSize.CU
-            elif _has(text, MOTION_WORDS):
-                d.size = ShotSize.FS
+            elif any(ln.kind == "dialogue" for ln in d.lines) and _has(text, FACE_HAND_WORDS):
+                d.size = ShotSize.MCU  # a line with a reaction: medium close-up on the speaker
+            elif _has(text[:60], FACE_HAND_WORDS):
+                d.size = ShotSize.CU  # the face or a hand is what the shot is about
             elif _has(text, WIDE_WORDS):
                 d.size = ShotSize.LS
             else:
@@ -116,7 +114,7 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
             d.angle = Angle.high if d.movement == Movement.aerial else Angle.eye_level
 
 
-_END_CARD_WORDS = ("end card", "endcard", "end frame", "end slate", "logo", "tagline", "落版", "定版", "片尾", "品牌标志",
+_END_CARD_WORDS = ("end card", "endcard", "end frame", "end slate", "logo", "tagline", "落版", "定版", "标版", "片尾", "品牌标志",
                    "口号", "广告语", "slogan")
 
 
@@ -268,4 +266,5 @@ def plan_rules(brief) -> Storyboard:
         raise StoryboardError(f"{name}: no shots found (no storyboard table, shot list, screenplay scene or story text)")
     direct(drafts, meta, fmt)
     place_lines(drafts, meta, fmt)
+    direct(drafts, meta, fmt)  # an end card added for a mandatory gets its camera too
     return build_board(brief, meta, fmt, drafts)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from storyboard.draft import Draft, SpokenLine, join_wrapped
+from storyboard.shotlist import _split_tags
 from storyboard.vocabulary import parse_camera
 
 _HEADING = re.compile(
@@ -26,6 +27,9 @@ _CUE_EXTENSION = re.compile(r"\s*[(（][^)）]*[)）]\s*$|\s*\^\s*$")
 _NOISE = re.compile(r"^\s*(?:\(?CONTINUED\)?:?|\(MORE\)|CONT'D|\d+\.?)\s*$|^\s*-\s*\d+\s*-\s*$", re.I)
 _ZH_INLINE = re.compile(r"^\s*(?P<name>[\u4e00-\u9fffA-Za-z·]{1,8})\s*(?P<ext>[（(][^)）]{1,8}[)）])?\s*[:：]\s*(?P<text>.+)$")
 _EN_INLINE = re.compile(r"^\s*(?P<name>[A-Z][A-Z .'\-]{1,24}?)\s*(?P<ext>\([^)]{1,12}\))?\s*:\s*(?P<text>.+)$")
+
+
+_STATED = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*(?:seconds?|secs?|秒钟?)\s*[)）]", re.I)
 
 
 @dataclass
@@ -96,6 +100,8 @@ def _text_items(page) -> list[_Item]:
                 items.append(_Item("blank", "", page.number))
             else:
                 items.append(_Item("action", s, page.number))
+                if _ends_cjk_paragraph(s):
+                    items.append(_Item("blank", "", page.number))
     return items
 
 
@@ -128,8 +134,15 @@ def _layout_items(page, margin: float, spacing: float) -> list[_Item]:
         else:
             items.append(_Item("action", s, page.number))
             in_dialogue = False
+            if _ends_cjk_paragraph(s):
+                items.append(_Item("blank", "", page.number))
     items.append(_Item("blank", "", page.number))
     return items
+
+
+def _ends_cjk_paragraph(s: str) -> bool:
+    """Chinese scripts put no blank line between action paragraphs: a line that ends a sentence ends one."""
+    return s.endswith(("。", "！", "？", "”", "」", "）")) and any("\u4e00" <= ch <= "\u9fff" for ch in s[-12:])
 
 
 def _layout_geometry(pages) -> tuple[float, float] | None:
@@ -148,7 +161,7 @@ def _layout_geometry(pages) -> tuple[float, float] | None:
         return None
     margin = float(min(x for x, c in xs.items() if c >= max(2, sum(xs.values()) // 50)))
     gaps.sort()
-    spacing = gaps[len(gaps) // 2] if gaps else 12.0
+    spacing = gaps[len(gaps) // 5] if gaps else 12.0  # single spacing: blank lines make many gaps twice as tall
     spread = max(xs) - margin
     if spread < 100:  # everything flush left: indentation says nothing
         return None
@@ -198,12 +211,22 @@ def read_screenplay(brief) -> list[Draft]:
         nonlocal action, last_kind, transition
         if not action:
             return
-        text = join_wrapped("\n".join(action))
+        paragraph = join_wrapped("\n".join(action))
+        stated = _STATED.search(paragraph)  # "(3 seconds)"; not "(30s)", which is an age in a script
+        if stated:
+            paragraph = (paragraph[:stated.start()] + paragraph[stated.end():]).strip()
+        text, tagged, sfx = _split_tags(paragraph)
+        if not text:  # "SUPER: …" on its own: it belongs to the shot before
+            if drafts:
+                drafts[-1].lines.extend(tagged)
+            action = []
+            return
         cam = parse_camera(text)
         first_in_scene = not drafts or drafts[-1].scene != max(scene, 1)
         drafts.append(Draft(description=text, scene=max(scene, 1), heading=heading, size=cam.size, angle=cam.angle,
                             movement=cam.movement, speed=cam.speed, note=cam.note, page=action_page,
-                            transition=transition, role="establishing" if first_in_scene else "action"))
+                            transition=transition, role="establishing" if first_in_scene else "action",
+                            lines=tagged, sfx=sfx, duration=float(stated.group(1)) if stated else None))
         action, last_kind, transition = [], "action", "cut"
 
     def flush_speech():
@@ -217,12 +240,11 @@ def read_screenplay(brief) -> list[Draft]:
             return
         line = SpokenLine(text, kind, name)
         target = drafts[-1] if drafts and drafts[-1].scene == max(scene, 1) else None
-        if target is not None and last_kind == "action" and not target.lines:
+        if target is not None:
+            # A speech belongs to the shot it follows: the action paragraph (or speech shot) before it.
             target.lines.append(line)
             if kind == "dialogue" and name not in target.characters:
                 target.characters.append(name)
-        elif kind == "vo" and target is not None and not any(ln.kind == "vo" for ln in target.lines):
-            target.lines.append(line)
         else:
             zh = any("\u4e00" <= ch <= "\u9fff" for ch in name + text)
             how = paren.strip("()（） ")
@@ -236,7 +258,9 @@ def read_screenplay(brief) -> list[Draft]:
             transition = "cut"
         last_kind = "speech"
 
-    for item in classify(brief):
+    items = classify(brief)
+    first_heading = next((i for i, it in enumerate(items) if it.kind == "heading"), 0)
+    for item in items[first_heading:]:  # a title page before the first scene is not a shot
         k = item.kind
         if k == "action":
             flush_speech()

@@ -167,58 +167,56 @@ def read_shotlist(brief) -> list[Draft]:
     drafts: list[Draft] = []
     scene = 1
     heading = ""
-    current: Draft | None = None
-    open_body = False  # untagged lines still add to the description (until a blank line)
+    block: dict | None = None  # the shot being read: its number, page, body lines and separate spoken lines
+
+    def finish() -> None:
+        nonlocal block
+        if block is None:
+            return
+        draft = _parse_rest(join_wrapped("\n".join(block["body"])))
+        draft.number, draft.scene, draft.heading, draft.page = block["number"], block["scene"], block["heading"], block["page"]
+        draft.lines.extend(block["spoken"])
+        if draft.description or draft.lines:
+            drafts.append(draft)
+        block = None
+
     for page in brief.pages:
         for line in page.text.split("\n"):
             stripped = line.strip()
             if not stripped:
-                open_body = False
+                if block is not None:
+                    block["open"] = False
                 continue
             found = shot_line(line, bare=allow_bare)
             if found:
+                finish()
                 number, rest = found
-                current = _parse_rest(rest)
-                current.number = number
-                current.scene = scene
-                current.heading = heading
-                current.page = page.number
-                drafts.append(current)
-                open_body = True
+                block = {"number": number, "scene": scene, "heading": heading, "page": page.number, "body": [rest],
+                         "spoken": [], "open": True}
                 continue
             scene_match = _SCENE_LINE.match(stripped)
             if scene_match and len(stripped) <= 80:
+                finish()
                 n = _scene_number(scene_match)
                 scene = n if n else (scene + 1 if drafts else scene)
                 heading = stripped
-                current, open_body = None, False
                 continue
-            if current is None:
+            if block is None:
                 continue
             tagged = spoken_line(stripped)
-            spoken = [tagged] if tagged else [ln for ln in parse_spoken(stripped, "") if ln.kind]
-            if tagged or (spoken and spoken[0].speaker and not heading_key(stripped)):
-                current.lines.extend(spoken)
+            if tagged and not block["open"]:
+                block["spoken"].append(tagged)
                 continue
-            if heading_key(stripped):
-                current, open_body = None, False  # the list is over: a section of the brief begins
+            spoken = [] if tagged else [ln for ln in parse_spoken(stripped, "") if ln.kind]
+            if spoken and spoken[0].speaker and not heading_key(stripped) and not _is_camera_field(spoken[0].speaker):
+                block["spoken"].extend(spoken)  # "MIA: Morning!" on its own line
                 continue
-            if open_body:
-                rest, seconds = _take_duration(stripped)
-                if seconds and current.duration is None:
-                    current.duration = seconds
-                desc, lines, sfx = _split_tags(rest)
-                if desc:
-                    current.description = join_wrapped(current.description + "\n" + desc)
-                    if not (current.size and current.movement):
-                        cam = parse_camera(desc)
-                        current.size = current.size or cam.size
-                        current.angle = current.angle or cam.angle
-                        if current.movement is None and cam.movement:
-                            current.movement, current.speed = cam.movement, cam.speed
-                current.lines.extend(lines)
-                current.sfx = current.sfx or sfx
-    drafts = [d for d in drafts if d.description or d.lines]
+            if not tagged and heading_key(stripped):
+                finish()  # the list is over: a section of the brief begins
+                continue
+            if block["open"] or tagged:
+                block["body"].append(stripped)
+    finish()
     for d in drafts:
         if not d.description:
             d.description = d.lines[0].text
