@@ -1,6 +1,6 @@
 """``briefreel serve`` and ``briefreel worker`` (picked up by render/cli.py through ``register_cli``).
 
-    briefreel serve [--host 127.0.0.1] [--port 8000] [--data-dir DIR] [--workers N]
+    briefreel serve [--host 127.0.0.1] [--port 8000] [--data-dir DIR] [--concurrency N]
     BRIEFREEL_BROKER=redis://127.0.0.1:6379/0 briefreel worker --gpu 0     # one per GPU
 """
 
@@ -20,8 +20,8 @@ def register_cli(sub) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     p.add_argument("--data-dir", metavar="DIR", help="job store, queue, cache and outputs (default: "
                    "$BRIEFREEL_DATA_DIR or ~/.local/share/briefreel)")
-    p.add_argument("--workers", type=int, help="embedded worker threads (default: $BRIEFREEL_WORKERS or 1; "
-                   "0 with BRIEFREEL_BROKER set)")
+    p.add_argument("--concurrency", type=int, help="jobs rendered at once by embedded worker threads (default: "
+                   "$BRIEFREEL_CONCURRENCY or 1; 0 with BRIEFREEL_BROKER set: Celery workers render)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=cmd_serve)
 
@@ -64,8 +64,8 @@ def cmd_serve(args) -> int:
 
     _logging(args.log_level)
     settings = _settings(args)
-    if args.workers is not None:
-        settings.workers = args.workers
+    if args.concurrency is not None:
+        settings.workers = args.concurrency
     elif settings.broker:
         settings.workers = 0
     if not settings.api_keys and not settings.insecure_no_auth:

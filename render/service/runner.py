@@ -149,7 +149,7 @@ def run_job(ctx: Context, job: dict, worker: str) -> str:
 
 def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop) -> list[str]:
     """Render the board into the job's folder and return the output file names."""
-    from render.pipeline import render_board
+    from render.pipeline import get_renderer, render_board
 
     job_id = job["id"]
     options = job["options"]
@@ -157,23 +157,24 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
     local = storage.local_path(f"jobs/{job_id}")
     out_dir = local if local is not None else ctx.settings.work_dir / job_id
     out_dir.mkdir(parents=True, exist_ok=True)
+    for scratch in out_dir.glob(".render-*"):  # left by an attempt that was killed
+        shutil.rmtree(scratch, ignore_errors=True)
     if local is None:
         storage.get_file(f"jobs/{job_id}/shots.json", out_dir / "shots.json")
 
     def on_shot(shot_id: str, state: str, **info) -> None:
         ctx.store.set_shot(job_id, shot_id, state, **info)
 
-    hooks = _ProgressHooks(on_shot, should_stop)
     render_options = {k: options[k] for k in RENDER_OPTION_KEYS if options.get(k) is not None}
+    renderer = _WatchedRenderer(get_renderer(options.get("renderer", "panel"), render_options), on_shot, should_stop)
     report = render_board(
         board,
         out_dir,
-        renderer=hooks.wrap(options.get("renderer", "panel"), render_options),
+        renderer=renderer,
         renderer_options=render_options,
         use_cache=True,
         cache_dir=ctx.settings.cache_dir,
         progress=False,
-        **hooks.kwargs(render_board),
     )
     for shot_id in getattr(report, "reused", []) or []:
         on_shot(shot_id, "reused")
@@ -190,35 +191,10 @@ def _walk(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)).replace(os.sep, "/") for p in folder.rglob("*") if p.is_file())
 
 
-class _ProgressHooks:
-    """Per-shot progress and a cancel check between shots, through the renderer render_board calls.
-
-    The renderer is wrapped: before each shot it checks ``should_stop`` (and raises JobCancelled), then marks the
-    shot 'rendering', renders it, and marks it 'done'. Shots served from the cache never reach the renderer.
-    """
-
-    def __init__(self, on_shot, should_stop):
-        self.on_shot = on_shot
-        self.should_stop = should_stop
-
-    def kwargs(self, render_board) -> dict:
-        return {}
-
-    def wrap(self, name: str, options: dict):
-        from render.pipeline import get_renderer
-
-        inner = get_renderer(name, **options) if _accepts_kwargs(get_renderer) else get_renderer(name, options)
-        return _WatchedRenderer(inner, self.on_shot, self.should_stop)
-
-
-def _accepts_kwargs(fn) -> bool:
-    import inspect
-
-    params = inspect.signature(fn).parameters.values()
-    return any(p.kind is p.VAR_KEYWORD for p in params)
-
-
 class _WatchedRenderer:
+    """The job's renderer, watched: before each shot it checks for a cancel (raising JobCancelled), then reports
+    the shot 'rendering' and, once rendered, 'done'. Shots served from the cache never reach it."""
+
     def __init__(self, inner, on_shot, should_stop):
         self._inner = inner
         self._on_shot = on_shot

@@ -9,7 +9,7 @@
 | BRIEFREEL_MAX_UPLOAD_MB | 50 | request body limit (413 above it) |
 | BRIEFREEL_RATE_LIMIT | 600 | requests per minute per key (429 above it) |
 | BRIEFREEL_SUBMIT_LIMIT | 30 | job submissions per minute per key |
-| BRIEFREEL_WORKERS | 1 | embedded worker threads |
+| BRIEFREEL_CONCURRENCY | 1 | jobs the embedded server renders at once (worker threads) |
 | BRIEFREEL_LINK_TTL | 3600 | seconds a download link stays valid |
 | BRIEFREEL_SAFETY_WORDS | (built-in EN+ZH lists) | extra word-list files, comma-separated (one term a line) |
 | BRIEFREEL_SAFETY | on | "off" disables the prompt filter |
@@ -70,7 +70,7 @@ class Settings:
             max_upload_mb=float(_env("BRIEFREEL_MAX_UPLOAD_MB", "50")),
             rate_limit=int(_env("BRIEFREEL_RATE_LIMIT", "600")),
             submit_limit=int(_env("BRIEFREEL_SUBMIT_LIMIT", "30")),
-            workers=int(_env("BRIEFREEL_WORKERS", "1")),
+            workers=int(_env("BRIEFREEL_CONCURRENCY", "1")),
             link_ttl=int(_env("BRIEFREEL_LINK_TTL", "3600")),
             safety=_env("BRIEFREEL_SAFETY", "on").lower() not in ("off", "0", "false", "no"),
             safety_words=_keys(_env("BRIEFREEL_SAFETY_WORDS")),

@@ -95,14 +95,15 @@ class Storage:
         return self.fs.open(self.path(key), mode)
 
     def list(self, prefix: str) -> list[str]:
-        """Every file under ``prefix`` (recursively), as keys relative to ``prefix``."""
+        """Every file under ``prefix`` (recursively), as keys relative to ``prefix``; work files (``*.part``,
+        hidden names such as a render's ``.render-*`` scratch folder) are left out."""
         base = self.path(prefix).rstrip("/")
         if not self.fs.exists(base):
             return []
         out = []
         for p in self.fs.find(base):
             rel = posixpath.relpath(self._strip(p), self._strip(base))
-            if not rel.endswith(".part"):
+            if not rel.endswith(".part") and not any(part.startswith(".") for part in rel.split("/")):
                 out.append(rel)
         return sorted(out)
 

@@ -1,0 +1,98 @@
+"""Redis mode: the API publishes jobs to Celery, two ``briefreel worker`` processes render them, and a kill -9 of
+a worker in the middle of a job loses nothing: the other worker finishes it.
+
+Redis is Debian's redis-server started on loopback by the project's own script (.ci/redis.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from render.service.store import JobStore
+from test_service_e2e import AUTH, BRIEFREEL, KEY, _wait_healthy, board, free_port, submit, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("redis-server") is None and os.geteuid() != 0,
+                                                    reason="redis-server missing (make test installs it)")]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    d = tmp_path / "redis"
+    url = subprocess.run(["bash", str(ROOT / ".ci" / "redis.sh"), "start", str(d)], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    assert re.match(r"redis://127\.0\.0\.1:\d+/0$", url)
+    yield url
+    subprocess.run(["bash", str(ROOT / ".ci" / "redis.sh"), "stop", str(d)], check=False)
+
+
+def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url):
+    data = tmp_path / "data"
+    env = os.environ | {
+        "BRIEFREEL_API_KEY": KEY, "BRIEFREEL_DATA_DIR": str(data), "BRIEFREEL_BROKER": redis_url,
+        "BRIEFREEL_LEASE_S": "3",  # a dead worker's job is handed on after 3 s without a heartbeat
+    }
+    procs: list[subprocess.Popen] = []
+
+    def spawn(args, name):
+        p = subprocess.Popen(BRIEFREEL + args, env=env, stdout=(tmp_path / f"{name}.log").open("wb"),
+                             stderr=subprocess.STDOUT)
+        procs.append(p)
+        return p
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        api = spawn(["serve", "--port", str(port), "--log-level", "warning"], "api")
+        workers = {}
+        for i in range(2):
+            p = spawn(["worker", "--name", f"w{i}@test", "--log-level", "warning"], f"worker{i}")
+            workers[p.pid] = p
+        _wait_healthy(url, api)
+        with httpx.Client(base_url=url, timeout=30) as c:
+            assert c.get("/health").json()["mode"] == "redis"
+            jobs = [submit(c, board(6, duration=1.0, title=f"Farm {i}"))["id"] for i in range(3)]
+            store = JobStore(data / "jobs.sqlite3")
+
+            deadline = time.monotonic() + 180
+            victim = None
+            while victim is None:  # a job with a finished shot and shots still to render
+                for j in jobs:
+                    job = store.get(j)
+                    states = [s["state"] for s in job["progress"]]
+                    if job["status"] == "running" and "done" in states and "pending" in states:
+                        victim = job
+                        break
+                now = [store.get(j) for j in jobs]
+                assert time.monotonic() < deadline and not all(j["status"] == "done" for j in now), now
+                time.sleep(0.05)
+            pid = int(victim["worker"].split(":")[2])
+            assert pid in workers
+            workers[pid].send_signal(signal.SIGKILL)
+            workers[pid].wait(10)
+
+            finals = [wait_for(c, j, timeout=300) for j in jobs]
+        assert [f["status"] for f in finals] == ["done"] * 3, finals
+        rescued = store.get(victim["id"])
+        assert rescued["attempts"] >= 2
+        assert int(rescued["worker"].split(":")[2]) != pid  # the other worker finished it
+        for f in finals:
+            assert (data / "files" / "jobs" / f["id"] / "animatic.mp4").stat().st_size > 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
