@@ -25,9 +25,10 @@ from storyboard.validate import _brief_text, norm_line  # noqa: E402
 
 FIXTURES = fixtures()
 
-# Measured with the rules planner (per field over 98 labelled shots; count over 12 briefs).
-FLOOR = {"count": 0.0, "size": 0.0, "movement": 0.0, "angle": 0.0, "duration": 0.0, "dialogue": 0.0,
-         "overall": 0.0}
+# The rules planner measured 86.7 / 82.9 / 96.9 / 95.3 / 93.8 / 94.6 %, overall 91.7 % (15 briefs, 129 labelled
+# shots, storyboard at 8552a68 plus work in progress); floors are those figures rounded down to a whole percent.
+FLOOR = {"count": 0.86, "size": 0.82, "movement": 0.96, "angle": 0.95, "duration": 0.93, "dialogue": 0.94,
+         "overall": 0.91}
 
 
 def test_the_fixture_set_covers_every_format_language_and_encryption():
