@@ -1,0 +1,168 @@
+"""The plugin as a new user gets it, end to end: ``make plugin``'s .difypkg unpacked, its requirements.txt
+installed with pip into a fresh Python 3.12 venv, the plugin started with the SDK's serverless entry
+(``INSTALL_METHOD=serverless python -m main``) on loopback, the brief served from a loopback HTTP server as
+Dify's signed file URLs are, and ``invoke_tool`` POSTed as the daemon does; the JSON, the variables and the files
+are read back from the stream (blob chunks reassembled as Dify's chunk merger does)."""
+
+from __future__ import annotations
+
+import base64
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from plugin.local_run import serve_files
+from tests.test_plugin_tools import EXAMPLE, PASSWORD, frames
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def python312() -> str:
+    """A Python 3.12 to make the venv with: the one under this test run, else pyenv's, else python3.12 on PATH."""
+    if sys.version_info[:2] == (3, 12):
+        return getattr(sys, "_base_executable", None) or sys.executable
+    for found in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")), reverse=True):
+        return found
+    found = shutil.which("python3.12")
+    assert found, "the Dify SDK needs Python 3.12"
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def plugin_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("difypkg")
+    built = subprocess.run([sys.executable, "-m", "plugin.package", "--out", str(tmp / "dist")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    (pkg,) = (tmp / "dist").glob("briefreel-*.difypkg")
+    assert pkg.stat().st_size < 50 * 1024 * 1024
+    with zipfile.ZipFile(pkg) as zf:
+        zf.extractall(tmp / "plugin")
+    venv = tmp / "venv"
+    subprocess.run([python312(), "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", "requirements.txt"],
+                         cwd=tmp / "plugin", capture_output=True, text=True, timeout=1200)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(tmp)),
+           "INSTALL_METHOD": "serverless", "SERVERLESS_HOST": "127.0.0.1", "SERVERLESS_PORT": str(port),
+           "SERVERLESS_WORKERS": "1"}
+    log = open(tmp / "plugin.log", "wb")
+    proc = subprocess.Popen([str(venv / "bin" / "python"), "-m", "main"], cwd=tmp / "plugin", env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        assert proc.poll() is None, (tmp / "plugin.log").read_text()[-3000:]
+        try:
+            if httpx.get(f"{url}/health", timeout=2).text == "OK":
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the plugin did not start serving"
+        time.sleep(0.5)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    log.close()
+
+
+def invoke(url: str, tool: str, parameters: dict, files: dict | None = None) -> tuple[list[dict], bytes]:
+    """POST invoke_tool as the daemon does; the stream's messages (blobs reassembled) and its raw bytes."""
+    server = None
+    if files:
+        served, server = serve_files(files)
+        parameters = {**parameters, **served}
+    body = {"event": "request", "session_id": f"s-{time.monotonic_ns()}",
+            "data": {"type": "tool", "action": "invoke_tool", "user_id": "e2e-user", "provider": "briefreel",
+                     "tool": tool, "credentials": {}, "tool_parameters": parameters}}
+    raw = b""
+    try:
+        with httpx.stream("POST", f"{url}/invoke", json=body, timeout=httpx.Timeout(600, connect=10)) as r:
+            assert r.status_code == 200
+            for chunk in r.iter_bytes():
+                raw += chunk
+    finally:
+        if server is not None:
+            server.shutdown()
+    messages, blobs = [], {}
+    for line in raw.decode("utf-8").splitlines():
+        if not line.strip():
+            continue
+        data = json.loads(line)["data"]
+        if data["type"] == "error":
+            raise AssertionError(f"the plugin raised: {data}")
+        if data["type"] != "stream":
+            continue
+        msg = data["data"]
+        if msg["type"] == "blob_chunk":  # Dify's merge_blob_chunks: in sequence, up to end
+            part = msg["message"]
+            entry = blobs.setdefault(part["id"], {"chunks": {}, "meta": msg["meta"], "total": part["total_length"]})
+            if not part["end"]:
+                entry["chunks"][part["sequence"]] = base64.b64decode(part["blob"])
+            else:
+                data_ = b"".join(entry["chunks"][i] for i in sorted(entry["chunks"]))
+                assert len(data_) == entry["total"]
+                messages.append({"type": "blob", "meta": entry["meta"], "data": data_})
+        else:
+            messages.append(msg)
+    return messages, raw
+
+
+def test_serverless_plugin_turns_the_encrypted_brief_into_storyboard_and_animatic(plugin_url, tmp_path):
+    messages, raw = invoke(plugin_url, "brief_to_storyboard",
+                           {"password": PASSWORD, "planner": "rules", "renderer": "panel", "max_file_mb": 15},
+                           files={"brief": str(EXAMPLE)})
+    variables = {m["message"]["variable_name"]: m["message"]["variable_value"]
+                 for m in messages if m["type"] == "variable"}
+    assert variables["ok"] is True, variables
+    (board,) = [m["message"]["json_object"] for m in messages if m["type"] == "json"]
+    assert variables["shot_count"] == len(board["shots"]) >= 3
+    blobs = {m["meta"]["filename"]: m for m in messages if m["type"] == "blob"}
+    assert {b["meta"]["mime_type"] for b in blobs.values()} == {"video/mp4", "application/pdf"}
+    mp4 = tmp_path / "animatic.mp4"
+    mp4.write_bytes(blobs["animatic.mp4"]["data"])
+    expected = round(sum(s["duration_s"] for s in board["shots"]) * 24)
+    assert frames(mp4) == expected == variables["animatic_frames"]
+    assert blobs["storyboard.pdf"]["data"][:5] == b"%PDF-"
+    for line in raw.splitlines():  # every non-file message under the daemon's 5 MiB line limit
+        assert len(line) < 5 * 1024 * 1024
+    assert PASSWORD.encode() not in raw
+    for blob in blobs.values():
+        assert PASSWORD.encode() not in blob["data"]
+    # every output_schema property the workflow can use was emitted
+    import yaml
+
+    declared = yaml.safe_load((ROOT / "plugin/tools/brief_to_storyboard.yaml").read_text())["output_schema"]
+    assert set(declared["properties"]) <= set(variables)
+
+
+def test_serverless_wrong_password_is_a_clear_output(plugin_url):
+    messages, raw = invoke(plugin_url, "brief_to_storyboard", {"password": "reel-2025"},
+                           files={"brief": str(EXAMPLE)})
+    variables = {m["message"]["variable_name"]: m["message"]["variable_value"]
+                 for m in messages if m["type"] == "variable"}
+    assert variables["ok"] is False and variables["error_code"] == "wrong_password"
+    assert b"reel-2025" not in raw and b"Traceback" not in raw and b'"type": "error"' not in raw

@@ -1,0 +1,118 @@
+"""Render animatic, Animatic status and the provider's credential check against the real render service
+(render/service: FastAPI under uvicorn on loopback, embedded queue, real panel renders), through the SDK's classes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from render.service.app import create_app
+from render.service.settings import Settings
+from tests.test_plugin_tools import EXAMPLE, frames, run_tool, texts, variables
+
+KEY = "plugin-test-key"
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    settings = Settings(api_keys=(KEY,), data_dir=tmp_path_factory.mktemp("svc") / "data", workers=1,
+                        poll_interval=0.2)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the render service did not start"
+        time.sleep(0.05)
+    yield {"render_service_url": f"http://127.0.0.1:{port}", "render_service_api_key": KEY}
+    server.should_exit = True
+    thread.join(30)
+
+
+def board(n: int = 2, duration: float = 0.5) -> dict:
+    return {"title": "Harbour", "language": "en", "aspect_ratio": "16:9",
+            "shots": [{"id": f"S{i + 1:02d}", "size": "MS", "movement": "push_in", "duration_s": duration,
+                       "description": f"Shot {i + 1}: the harbour at dawn", "prompt": "a quiet harbour at dawn"}
+                      for i in range(n)]}
+
+
+def validate(credentials: dict, tmp_path: Path) -> dict:
+    lines, _ = run_tool({"validate": credentials}, tmp_path)
+    return lines[-1]
+
+
+def test_provider_checks_the_service_and_the_key(service, tmp_path):
+    assert validate(service, tmp_path) == {"valid": True}
+    assert validate({}, tmp_path) == {"valid": True}  # brief_to_storyboard needs no credentials
+    wrong = validate({**service, "render_service_api_key": "nope"}, tmp_path)
+    assert wrong["valid"] is False and "refused the API key" in wrong["error"] and "nope" not in wrong["error"]
+    down = validate({"render_service_url": "http://127.0.0.1:9"}, tmp_path)
+    assert down["valid"] is False and "Could not reach" in down["error"]
+    assert validate({"render_service_api_key": KEY}, tmp_path)["valid"] is False
+
+
+def test_render_animatic_waits_and_returns_the_animatic_then_status_finds_it(service, tmp_path):
+    # Dify's json output of Brief to storyboard is a list holding the board; the tool takes it as text
+    lines, raw = run_tool({"tool": "render_animatic", "credentials": service,
+                           "parameters": {"shots": json.dumps([board()]), "renderer": "panel", "wait_s": 240}},
+                          tmp_path)
+    v = variables(lines)
+    assert v["ok"] is True and v["status"] == "done" and v["done"] is True and v["progress"] == 1.0, v
+    (blob,) = [m for m in lines if m["type"] == "blob"]
+    assert blob["meta"] == {"mime_type": "video/mp4", "filename": "animatic.mp4"}
+    assert frames(Path(blob["path"])) == 24  # 2 x 0.5 s at 24 fps
+    assert KEY not in raw
+    status, _ = run_tool({"tool": "animatic_status", "credentials": service,
+                          "parameters": {"job_id": v["job_id"]}}, tmp_path / "again")
+    s = variables(status)
+    assert s["status"] == "done" and s["job_id"] == v["job_id"]
+    assert [m["meta"]["filename"] for m in status if m["type"] == "blob"] == ["animatic.mp4"]
+
+
+def test_a_job_outliving_the_wait_returns_its_id_for_animatic_status(service, tmp_path):
+    lines, _ = run_tool({"tool": "render_animatic", "credentials": service,
+                         "parameters": {"shots": json.dumps(board(3)), "renderer": "panel", "wait_s": 0}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is True and v["done"] is False and v["status"] in ("queued", "running")
+    assert v["job_id"] in texts(lines) and not [m for m in lines if m["type"] == "blob"]
+    later, _ = run_tool({"tool": "animatic_status", "credentials": service,
+                         "parameters": {"job_id": v["job_id"], "wait_s": 240}}, tmp_path / "later")
+    s = variables(later)
+    assert s["done"] is True and s["progress"] == 1.0
+    (blob,) = [m for m in later if m["type"] == "blob"]
+    assert frames(Path(blob["path"])) == 36
+
+
+def test_the_brief_itself_with_a_wrong_password(service, tmp_path):
+    lines, raw = run_tool({"tool": "render_animatic", "credentials": service, "files": {"brief": str(EXAMPLE)},
+                           "parameters": {"password": "bad-guess-77", "renderer": "panel"}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] == "wrong_password" and "password" in v["error"]
+    assert "bad-guess-77" not in raw and "Traceback" not in raw
+
+
+def test_clear_errors_for_setup_mistakes(service, tmp_path):
+    lines, _ = run_tool({"tool": "render_animatic", "parameters": {"shots": json.dumps(board())}}, tmp_path)
+    assert variables(lines)["error_code"] == "service_not_configured"
+    lines, _ = run_tool({"tool": "animatic_status", "credentials": service,
+                         "parameters": {"job_id": "no-such-job"}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] == "job_not_found"
+    lines, _ = run_tool({"tool": "render_animatic", "credentials": service,
+                         "parameters": {"shots": "{not json"}}, tmp_path)
+    assert variables(lines)["error_code"] == "invalid_shots"

@@ -1,0 +1,233 @@
+"""The plugin's tools, built and invoked through the Dify SDK's own classes (``plugin.local_run``:
+``Tool(runtime=ToolRuntime(...), session=Session.empty_session())``, ``Tool.invoke``), on the bundled encrypted
+brief served from a loopback HTTP server as Dify serves uploaded files.
+
+The SDK gevent-patches the process that imports it, so each invocation runs in its own Python process; the limits
+helpers (download, re-encode, message size) are tested here directly.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from plugin.errors import ToolUserError
+from plugin.files import download
+from plugin.fit import fit_video, fits_message, json_size
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "brief_en.pdf"
+PASSWORD = "reel-2026"
+
+
+def run_tool(spec: dict, tmp_path: Path, timeout: int = 600) -> tuple[list[dict], str]:
+    spec = {"out": str(tmp_path / "out"), **spec}
+    proc = subprocess.run([sys.executable, "-m", "plugin.local_run"], input=json.dumps(spec), cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()], proc.stdout + proc.stderr
+
+
+def variables(lines: list[dict]) -> dict:
+    return {m["message"]["variable_name"]: m["message"]["variable_value"] for m in lines if m["type"] == "variable"}
+
+
+def texts(lines: list[dict]) -> str:
+    return "".join(m["message"]["text"] for m in lines if m["type"] == "text")
+
+
+def frames(path: Path) -> int:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.count_frames_and_secs(str(path))[0]
+
+
+# -- brief_to_storyboard -----------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_encrypted_brief_to_storyboard_json_files_and_variables(tmp_path):
+    from storyboard.schema import Storyboard
+
+    lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                           "parameters": {"password": PASSWORD, "planner": "rules", "renderer": "panel"}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is True and v["error_code"] == "", v
+    (board_json,) = [m["message"]["json_object"] for m in lines if m["type"] == "json"]
+    board = Storyboard.model_validate(board_json)  # the shots.json contract
+    assert v["shot_count"] == len(board.shots) >= 3
+    assert v["duration_s"] == pytest.approx(board.duration_s)
+    assert v["title"] == board.title and v["language"] == "en" and v["aspect_ratio"] == board.aspect_ratio
+    assert v["storyboard"]["shots"] == board_json["shots"]
+    blobs = {m["meta"]["filename"]: m for m in lines if m["type"] == "blob"}
+    assert set(blobs) == {"animatic.mp4", "storyboard.pdf"}
+    assert blobs["animatic.mp4"]["meta"]["mime_type"] == "video/mp4"
+    assert blobs["storyboard.pdf"]["meta"]["mime_type"] == "application/pdf"
+    mp4 = Path(blobs["animatic.mp4"]["path"])
+    assert frames(mp4) == v["animatic_frames"] == round(board.duration_s * 24)
+    assert Path(blobs["storyboard.pdf"]["path"]).read_bytes()[:5] == b"%PDF-"
+    assert mp4.stat().st_size <= 15 * 1024 * 1024
+    assert f"{len(board.shots)} shots" in texts(lines)
+    # the password is nowhere: not in any message, log, variable or returned file
+    assert PASSWORD not in raw
+    for blob in blobs.values():
+        assert PASSWORD.encode() not in Path(blob["path"]).read_bytes()
+
+
+@pytest.mark.parametrize("password, code", [("not-the-password", "wrong_password"), ("", "password_required")])
+def test_wrong_or_missing_password_is_a_clear_output_not_a_traceback(tmp_path, password, code):
+    lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                           "parameters": {"password": password}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] == code
+    assert "password" in v["error"].lower() and texts(lines) == v["error"]
+    assert "Traceback" not in raw and not [m for m in lines if m["type"] in ("json", "blob")]
+    if password:
+        assert password not in raw
+    logs = [m["message"] for m in lines if m["type"] == "log"]
+    assert logs[-1]["status"] == "error"  # the run panel's log shows the failed step
+
+
+def test_a_file_that_is_not_a_pdf(tmp_path):
+    junk = tmp_path / "brief.pdf"
+    junk.write_bytes(b"<html>not a pdf</html>" * 20)
+    lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(junk)}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] == "damaged_pdf" and "Traceback" not in raw
+
+
+def test_llm_planner_without_a_model_says_so_before_any_work(tmp_path):
+    lines, _ = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                         "parameters": {"password": PASSWORD, "planner": "llm"}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] == "no_model" and "model" in v["error"].lower()
+    assert not [m for m in lines if m["type"] == "log"]  # nothing was downloaded or parsed
+
+
+def test_no_brief_connected(tmp_path):
+    lines, _ = run_tool({"tool": "brief_to_storyboard", "parameters": {}}, tmp_path)
+    assert variables(lines)["error_code"] == "no_file"
+
+
+# -- downloading Dify's file URLs ----------------------------------------------------------------------------------
+
+class _Files:
+    """A loopback file server that answers like Dify's: 200 with the bytes, or 403 once a link has expired."""
+
+    def __init__(self, body: bytes = b"%PDF-1.7 test", status: int = 200):
+        files = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(files.status)
+                self.send_header("Content-Length", str(len(files.body) if files.status == 200 else 0))
+                self.end_headers()
+                if files.status == 200:
+                    self.wfile.write(files.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.body, self.status = body, status
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/files/abc/file-preview?timestamp=1&sign=x"
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_download_reads_the_whole_file():
+    body = bytes(range(256)) * 4000  # ~1 MB, several chunks
+    files = _Files(body)
+    try:
+        assert download(files.url) == body
+    finally:
+        files.close()
+
+
+@pytest.mark.parametrize("status, code", [(403, "link_expired"), (404, "download_failed"), (500, "download_failed")])
+def test_download_errors_are_clear(status, code):
+    files = _Files(status=status)
+    try:
+        with pytest.raises(ToolUserError) as info:
+            download(files.url)
+        assert info.value.code == code
+    finally:
+        files.close()
+
+
+def test_download_refuses_relative_urls_and_oversized_files():
+    with pytest.raises(ToolUserError) as info:
+        download("/files/abc/file-preview?sign=x")
+    assert info.value.code == "relative_url" and "FILES_URL" in info.value.message
+    files = _Files(b"x" * 5000)
+    try:
+        with pytest.raises(ToolUserError) as info:
+            download(files.url, max_bytes=1000)
+        assert info.value.code == "over_limit"
+    finally:
+        files.close()
+
+
+def test_unreachable_file_server():
+    with pytest.raises(ToolUserError) as info:
+        download("http://127.0.0.1:9/files/x", deadline_s=5)
+    assert info.value.code == "download_failed" and "FILES_URL" in info.value.message
+
+
+# -- Dify's size limits ---------------------------------------------------------------------------------------------
+
+def _noisy_mp4(path: Path, n_frames: int = 48) -> Path:
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+           f"testsrc2=size=640x360:rate=24,noise=alls=60:allf=t+u", "-frames:v", str(n_frames),
+           "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(cmd, check=True)
+    return path
+
+
+def test_a_too_large_animatic_is_reencoded_with_every_frame(tmp_path):
+    src = _noisy_mp4(tmp_path / "animatic.mp4")
+    limit = src.stat().st_size // 4
+    out, note = fit_video(src, limit, tmp_path)
+    assert out != src and out.stat().st_size <= limit
+    assert frames(out) == frames(src) == 48
+    assert "re-encoded" in note and "MB" in note
+    same, none = fit_video(src, src.stat().st_size, tmp_path)
+    assert same == src and none == ""
+
+
+def test_an_animatic_that_cannot_fit_is_refused_clearly(tmp_path):
+    src = _noisy_mp4(tmp_path / "animatic.mp4", n_frames=24)
+    with pytest.raises(ToolUserError) as info:
+        fit_video(src, 2_000, tmp_path)
+    assert info.value.code == "file_too_large" and "PLUGIN_MAX_FILE_SIZE" in info.value.message
+
+
+def test_message_budget_stays_under_the_daemon_line_limit():
+    assert fits_message({"shots": [{"description": "x" * 1000}] * 100})
+    big = {"shots": [{"description": "镜" * 1000}] * 2000}  # ~6 MB of UTF-8
+    assert json_size(big) > 5 * 1024 * 1024 and not fits_message(big)
+
+
+def test_dify_model_selector_and_schema_for_structured_output():
+    from plugin.dify_llm import inline_refs, model_config
+    from storyboard.llm import planner_schema
+
+    cfg = model_config({"provider": "langgenius/openai/openai", "model": "gpt-4o-mini", "mode": "chat",
+                        "completion_params": {"temperature": 0.2}, "type": "model-selector"})
+    assert cfg == {"provider": "langgenius/openai/openai", "model": "gpt-4o-mini", "model_type": "llm",
+                   "mode": "chat", "completion_params": {"temperature": 0.2}}
+    with pytest.raises(ToolUserError) as info:
+        model_config(None)
+    assert info.value.code == "no_model"
+    flat = inline_refs(planner_schema())
+    assert "$ref" not in json.dumps(flat) and "$defs" not in flat
+    assert flat["properties"]["shots"]["items"]["properties"]["size"]["enum"]
