@@ -180,7 +180,8 @@ def detect_language(text: str) -> str:
 
 _MEDIA_WORDS = ("spot", "film", "video", "ad", "advert", "commercial", "tvc", "cut", "cutdown", "version", "piece",
                 "clip", "edit", "social", "teaser", "trailer", "master", "story", "reel", "短片", "视频", "广告", "片",
-                "版", "tvc", "宣传片", "短视频", "影片", "内容")
+                "版", "tvc", "宣传片", "短视频", "影片", "内容", "vertical", "horizontal", "square", "online", "cinema",
+                "broadcast", "竖屏", "横屏", "竖版", "横版", "贴片")
 _MEDIA_BEFORE = ("spot", "film", "commercial", "video", "tvc", "ad", "广告", "视频", "短片", "影片", "宣传片", "全片", "成片",
                  "片长", "总长")
 _SHORT_CLOCK = re.compile(r"(?<![\d:])(?:0?:)(15|20|30|45|60|90)(?![\d:])")
@@ -199,7 +200,7 @@ def read_target(text: str, sections: list[Section]) -> float | None:
         if not found or found[1][0] != 0:
             continue
         end = m.start() + found[1][1]
-        after = low[end:end + 14].lstrip(" -–")
+        after = low[end:end + 14].lstrip(" -–\n\t")
         if any(after.startswith(w) for w in _MEDIA_WORDS) or re.match(r"^(?:long|length|in length)\b", after):
             return found[0]
         before = low[max(0, m.start() - 8):m.start()].rstrip(" ，,:：-–(（")

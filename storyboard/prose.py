@@ -38,7 +38,7 @@ END_CARD_WORDS = ("end card", "endcard", "end frame", "logo", "tagline", "end li
 PRODUCT_WORDS = ("product", "bottle", "can ", "pack", "packshot", "pack shot", "jar", "tube", "box", "phone", "device",
                  "sneaker", "shoe", "watch", "产品", "瓶", "罐", "包装", "新品", "礼盒", "手机", "耳机", "手表")
 _SENTENCE_EN = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
-_SENTENCE_ZH = re.compile(r"(?<=[。！？；!?])")
+_SENTENCE_ZH = re.compile(r"[^。！？；!?]*(?:[。！？；!?]+[”」』\"]?|$)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·●▪]|\d{1,2}[.)、]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*")
 CONTEXT_KEYS = {"context", "length", "aspect", "title", "style", "tone", "mandatories", "cast", "product", "place",
                 "tagline", "music"}
@@ -96,9 +96,9 @@ def _split_mid(sentence: str, zh: bool) -> list[str]:
 
 
 def _sentences(paragraph: str, zh: bool) -> list[str]:
-    splitter = _SENTENCE_ZH if zh else _SENTENCE_EN
+    pieces = _SENTENCE_ZH.findall(paragraph) if zh else _SENTENCE_EN.split(paragraph)
     out = []
-    for s in splitter.split(paragraph):
+    for s in pieces:
         s = s.strip()
         if s:
             out.extend(_split_mid(s, zh))

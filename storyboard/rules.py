@@ -51,16 +51,21 @@ def detect_format(brief) -> str:
 
 # -- 2. what a director would choose where the brief is silent -------------------------------------------------------
 
-WIDE_WORDS = ("city", "skyline", "landscape", "mountain", "ocean", "sea ", "horizon", "valley", "desert", "aerial",
-              "drone", "panorama", "vista", "coast", "forest", "城市", "天际线", "群山", "山谷", "大海", "海面", "海边", "地平线",
-              "全城", "航拍", "草原", "沙漠", "森林", "远山", "城市全貌")
+WIDE_WORDS = ("city", "skyline", "landscape", "mountain", "mountains", "ocean", "sea", "horizon", "valley", "desert",
+              "aerial", "drone", "panorama", "vista", "coast", "forest", "城市", "天际线", "群山", "山谷", "大海", "海面", "海边",
+              "地平线", "全城", "航拍", "草原", "沙漠", "森林", "远山", "城市全貌", "雪山")
+# Places and vehicles on the move are framed wide by default.
+PLACE_WORDS = WIDE_WORDS + ("road", "highway", "motorway", "lake", "river", "beach", "field", "fields", "bay",
+                            "lighthouse", "harbour", "harbor", "bridge", "square", "stadium", "canyon", "cliff", "cliffs",
+                            "公路", "湖边", "湖面", "河滩", "河边", "海滩", "田野", "广场", "桥", "球场", "峡谷", "悬崖", "山路")
+STANDING_WORDS = ("stand", "stands", "standing", "full length", "head to toe", "站在", "站着", "靠在", "全身")
 DETAIL_WORDS = ("lips", "drop", "droplet", "droplets", "texture", "label", "logo", "detail", "fingertip", "button",
                 "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
 FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "smiles", "tear", "tears", "fingers", "expression", "grin",
                    "grins", "frown", "eyes", "eye", "cheek", "skin", "palm", "脸", "手", "笑脸", "微笑", "笑容", "表情", "泪", "手指",
                    "眼睛", "眼神", "脸颊", "皮肤", "掌心")
-FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "drives", "driving", "races",
-                "skates", "jogs", "pedals", "骑", "奔跑", "跑步", "开车", "驾驶", "飞奔", "冲过", "滑板")
+FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "races", "skates", "jogs",
+                "pedals", "骑车", "奔跑", "跑步", "飞奔", "冲过", "滑板")
 
 
 def _has(text: str, words: tuple[str, ...]) -> bool:
@@ -86,7 +91,7 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
         if d.size is None:
             if d.role == "endcard":
                 d.size = ShotSize.INSERT
-            elif d.role == "establishing":
+            elif d.role == "establishing" or d.angle == Angle.overhead:
                 d.size = ShotSize.EWS if _has(text, WIDE_WORDS) else ShotSize.LS
             elif _has(text, DETAIL_WORDS):
                 d.size = ShotSize.ECU if d.role != "product" or _has(text, ("drop", "droplet", "水珠", "纹理")) else ShotSize.CU
@@ -98,8 +103,10 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.MCU  # a line with a reaction: medium close-up on the speaker
             elif _has(text[:60], FACE_HAND_WORDS):
                 d.size = ShotSize.CU  # the face or a hand is what the shot is about
-            elif _has(text, WIDE_WORDS):
+            elif _has(text, PLACE_WORDS):
                 d.size = ShotSize.LS
+            elif _has(text, STANDING_WORDS):
+                d.size = ShotSize.FS
             else:
                 d.size = ShotSize.MS
         if d.movement is None:

@@ -43,6 +43,9 @@ COLUMN_WORDS: dict[str, list[str]] = {
 }
 _WORD_ROLE = {w: role for role, words in COLUMN_WORDS.items() for w in words}
 _BY_LENGTH = sorted(_WORD_ROLE.items(), key=lambda kv: -len(kv[0]))
+_SECOND_CHOICE = {"number": "size", "movement": "angle", "description": "notes"}
+_MIXED_AUDIO = ("audio", "sound", "声音", "音频")  # VO and effects in one column: only tagged lines are spoken
+_EMPTY = {"—", "-", "–", "/", "无", "n/a", "na", "none", "…", "...", "——"}
 _DIALOGUE_WORDS = ("对白", "dialogue", "dialog", "台词", "lines")
 _SCENE_ROW = re.compile(r"^\s*(?:第?\s*[一二三四五六七八九十\d]+\s*场|场景\s*[一二三四五六七八九十\d]+|scene\s*\d+|sc\.?\s*\d+|"
                         r"(?:int|ext|int\./ext|i/e)[./\s]|内景|外景)", re.I)
@@ -71,6 +74,8 @@ def header_map(row: list[str]) -> dict[int, str] | None:
     mapping: dict[int, str] = {}
     for i, cell in enumerate(row):
         role = column_role(cell or "")
+        if role in mapping.values():
+            role = _SECOND_CHOICE.get(role)  # "# | Shot | Camera": "Shot" is then the shot size
         if role and role not in mapping.values():
             mapping[i] = role
     roles = set(mapping.values())
@@ -188,7 +193,15 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
     dialogue_header = headers.get("dialogue", "").lower()
     default_kind = "dialogue" if any(w in dialogue_header for w in _DIALOGUE_WORDS) and not any(
         w in dialogue_header for w in ("旁白", "vo", "voice", "narrat", "解说")) else "vo"
-    lines = parse_spoken(cells.get("dialogue", ""), default_kind)
+    audio = cells.get("dialogue", "")
+    if audio.strip().lower() in _EMPTY:
+        audio = ""
+    lines = parse_spoken(audio, default_kind)
+    if any(w in dialogue_header for w in _MIXED_AUDIO):
+        untagged = [ln.text for ln in lines if not ln.speaker and ln.kind == default_kind]
+        lines = [ln for ln in lines if ln.speaker or ln.kind != default_kind]
+        if untagged and "sfx" not in cells:
+            cells["sfx"] = " ".join(untagged)
     sound = cells.get("sfx", "")
     sfx_lines = [ln for ln in parse_spoken(sound, "sfx") if ln.kind in ("vo", "dialogue") and ln.speaker]
     lines += sfx_lines
