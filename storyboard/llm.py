@@ -35,6 +35,7 @@ dict; the Dify plugin wraps the workspace model's ``session.model.llm_structured
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -282,11 +283,7 @@ def _chunks(brief, draft: Storyboard, lines: list[str], chunk_chars: int) -> lis
     parts = [{"text": d.page_content, "shots": [], "lines": [], "target": None} for d in docs]
 
     def part_of(offset: int) -> int:
-        k = 0
-        for i, s in enumerate(starts):
-            if s <= offset:
-                k = i
-        return k
+        return max(0, bisect.bisect_right(starts, offset) - 1)
 
     norm_text, index = _norm_with_index(text)
     cursor = 0  # shots and lines come in brief order: search forward from the last match
@@ -298,11 +295,14 @@ def _chunks(brief, draft: Storyboard, lines: list[str], chunk_chars: int) -> lis
             at = cursor
         cursor = max(cursor, at)
         parts[part_of(at)]["shots"].append(shot)
+    spoken = ["\n".join(norm_line(s.dialogue) for s in p["shots"]) for p in parts]
     for line in lines:
-        at = _find(norm_text, index, line, 0)
         # a line goes with the part whose draft shot speaks it, else with the text it is in
-        owner = next((p for p in parts if any(norm_line(line) in norm_line(s.dialogue) for s in p["shots"])), None)
-        (owner or parts[part_of(at or 0)])["lines"].append(line)
+        key = norm_line(line)
+        owner = next((k for k, said in enumerate(spoken) if key in said), None)
+        if owner is None:
+            owner = part_of(_find(norm_text, index, line, 0) or 0)
+        parts[owner]["lines"].append(line)
     for p in parts:
         if p["shots"]:
             p["target"] = round(sum(s.duration_s for s in p["shots"]), 1)
@@ -325,10 +325,11 @@ def _text(brief) -> str:
 
 
 def _norm_with_index(text: str) -> tuple[str, list[int]]:
+    """``norm_line(text)`` and, for each of its characters, the offset in ``text`` it came from."""
     out, index = [], []
-    for i, ch in enumerate(text):
-        n = norm_line(ch)
-        if n:
+    for m in re.finditer(r"[^\W_]+", text):
+        for i, ch in enumerate(m.group(), m.start()):
+            n = norm_line(ch)
             out.append(n)
             index.extend([i] * len(n))
     return "".join(out), index
@@ -338,7 +339,7 @@ def _find(norm_text: str, index: list[int], needle: str, start_offset: int) -> i
     n = norm_line(needle)[:40]
     if len(n) < 4:
         return None
-    start = next((k for k, off in enumerate(index) if off >= start_offset), len(norm_text))
+    start = bisect.bisect_left(index, start_offset)
     at = norm_text.find(n, start)
     if at < 0:
         at = norm_text.find(n)
