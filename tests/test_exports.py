@@ -103,7 +103,7 @@ def en(tmp_path_factory):
 @pytest.fixture(scope="module")
 def zh(tmp_path_factory):
     """A Chinese 9:16 board from shots.json alone: no clips, no animatic (drawn panels)."""
-    out = tmp_path_factory.mktemp("zh")
+    out = tmp_path_factory.mktemp("zh") / "春日 分镜"  # a Chinese folder name with a space
     board = _board(ZH_SHOTS, title="青山绿茶 · 春日广告分镜", language="zh", aspect_ratio="9:16")
     paths = write_exports(board, out)
     return board, out, paths
@@ -212,7 +212,7 @@ def _dom(page: Path, fragment: str = "", tmp: Path | None = None) -> str:
 def test_html_shows_every_shot_and_plays_the_animatic(en, tmp_path):
     board, out, _ = en
     dom = _dom(out / "storyboard.html", tmp=tmp_path)
-    ids = re.findall(r'<tr class="shot[^"]*" id="shot-([^"]+)"', dom)
+    ids = re.findall(r'<tr class="shot[^"]*" id="row-([^"]+)"', dom)
     assert ids == [s.id for s in board.shots]
     for shot in board.shots:
         assert shot.description.split(",")[0] in dom
@@ -231,13 +231,13 @@ def test_html_row_seeks_to_the_shot(en, tmp_path):
     assert re.search(r'data-current-shot="S04"', dom)
     t = float(re.search(r'data-video-time="([\d.]+)"', dom).group(1))
     assert math.floor(t * FPS) == spans[3][0]  # exactly the shot's first frame
-    assert re.search(r'<tr class="shot current"[^>]*id="shot-S04"', dom)
+    assert re.search(r'<tr class="shot current"[^>]*id="row-S04"', dom)
 
 
 def test_html_without_animatic_still_shows_the_board(zh, tmp_path):
     board, out, _ = zh
     dom = _dom(out / "storyboard.html", tmp=tmp_path)
-    assert re.findall(r'id="shot-([^"]+)"', dom) == [s.id for s in board.shots]
+    assert re.findall(r'id="row-([^"]+)"', dom) == [s.id for s in board.shots]
     assert "<video" not in dom and "动态分镜尚未渲染" in dom
     for shot in board.shots:
         assert shot.description in dom
@@ -306,6 +306,15 @@ def test_fcp_xml_has_what_resolve_and_premiere_need(en):
         if shot.dialogue:
             assert item.find("marker").findtext("comment") == shot.dialogue.strip()
     assert (out / "timeline.xml").read_text(encoding="utf-8").startswith('<?xml version="1.0" encoding="UTF-8"?>')
+
+
+def test_fcp_xml_paths_in_a_chinese_folder(zh):
+    board, out, _ = zh
+    root = ET.parse(out / "timeline.xml").getroot()
+    urls = [e.text for e in root.iter("pathurl")]
+    base = out.resolve().as_posix().replace(" ", "%20")
+    assert urls == [f"file://localhost{base}/clips/{s.id}.mp4" for s in board.shots]
+    assert "春日%20分镜" in urls[0]  # spaces encoded, Chinese kept as text (Resolve does not decode it)
 
 
 def test_edl_reels_and_clip_names(en, zh):

@@ -54,6 +54,16 @@ def _stills(board: Storyboard, clips: dict[str, Path]):
     return stills, infos
 
 
+def _warm_font(board: Storyboard) -> None:
+    from render.exports.pdffont import covering, subset_bytes
+    from render.exports.sheet import _all_text
+
+    try:
+        subset_bytes(covering(_all_text(board)), truetype=False)
+    except Exception:  # noqa: BLE001 - the sheet and page report font errors themselves
+        pass
+
+
 def _href(target: Path, out_dir: Path) -> str:
     import urllib.parse
 
@@ -100,6 +110,10 @@ def write_exports(
 
     failures: list[str] = []
     try:
+        # Cut the font for the sheet and the page while ffmpeg decodes the stills (it runs outside the GIL).
+        font_job = ThreadPoolExecutor(max_workers=1)
+        font_job.submit(_warm_font, board)
+        font_job.shutdown(wait=False)
         try:
             stills, infos = _stills(board, clips)
         except Exception as exc:  # noqa: BLE001 - reported below with the exports that need stills

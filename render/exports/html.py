@@ -136,7 +136,7 @@ SCRIPT = """
   // #shot-S03 in the address opens the page on that shot (links to one shot can be shared).
   var fromHash=function(){
     var id=decodeURIComponent((location.hash||'').replace(/^#shot-/,''));
-    for(var i=0;i<rows.length;i++){ if(rows[i].dataset.id===id){ seek(i); rows[i].scrollIntoView({block:'center'}); return true; } }
+    for(var i=0;i<rows.length;i++){ if(rows[i].dataset.id===id){ seek(i); window.scrollTo(0,0); return true; } }
     return false;
   };
   window.addEventListener('hashchange',fromHash);
@@ -159,7 +159,7 @@ def _font_face(board: Storyboard) -> str:
     from render.exports.pdffont import covering, subset_bytes
     from render.exports.sheet import _all_text
 
-    data = base64.b64encode(subset_bytes(covering(_all_text(board) + "↑↓"), truetype=False)).decode("ascii")
+    data = base64.b64encode(subset_bytes(covering(_all_text(board)), truetype=False)).decode("ascii")
     return f'@font-face{{font-family:"Board Sans";src:url(data:font/otf;base64,{data}) format("opentype")}}'
 
 
@@ -192,7 +192,7 @@ def page(board: Storyboard, stills: dict[str, Image.Image], animatic: str | None
         if s.on_screen_text.strip() and s.on_screen_text.strip() != said:
             said_html += (f'<div><span class="kind">{L("on_screen_text")}</span>{e(s.on_screen_text.strip())}</div>')
         rows.append(
-            f'<tr class="shot" id="shot-{e(s.id)}" tabindex="0" data-id="{e(s.id)}" data-start="{t.start}" '
+            f'<tr class="shot" id="row-{e(s.id)}" tabindex="0" data-id="{e(s.id)}" data-start="{t.start}" '
             f'data-end="{t.end}" data-start-s="{t.start_s:.4f}" data-meta="{e(meta)}" data-desc="{e(s.description)}" '
             f'data-said="{e(said_text)}">'
             f'<td class="thumb"><img alt="{e(s.id)}" src="{_data_uri(stills[s.id], THUMB_WIDTH[board.aspect_ratio])}"></td>'

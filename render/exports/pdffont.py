@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from functools import lru_cache
 
 # Always in the subset: what the layout itself prints (digits, Latin, the ellipsis and bullets it uses).
@@ -49,9 +50,17 @@ def _to_truetype(font) -> None:
     font.sfntVersion = "\x00\x01\x00\x00"
 
 
+_LOCK = threading.Lock()
+
+
+def _cff_subset(chars: str) -> bytes:
+    """Noto Sans SC cut down to ``chars``, CFF outlines kept (an OTF): the slow step, done once per character set."""
+    with _LOCK:  # a second caller waits for the first and gets its result from the cache
+        return _cff_subset_cached(chars)
+
+
 @lru_cache(maxsize=8)
-def subset_bytes(chars: str, truetype: bool = True, ps_name: str | None = None) -> bytes:
-    """Noto Sans SC cut down to ``chars``: TrueType outlines for reportlab, or the original CFF (OTF) for the web."""
+def _cff_subset_cached(chars: str) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -60,17 +69,29 @@ def subset_bytes(chars: str, truetype: bool = True, ps_name: str | None = None) 
     font = TTFont(font_path())
     opts = subset.Options()
     opts.hinting = False
-    opts.desubroutinize = True
     opts.notdef_outline = True
     opts.name_IDs = ["*"]
     opts.layout_features = []
     sub = subset.Subsetter(options=opts)
     sub.populate(text=chars)
     sub.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    return buf.getvalue()
+
+
+def subset_bytes(chars: str, truetype: bool = True, ps_name: str | None = None) -> bytes:
+    """Noto Sans SC cut down to ``chars``: TrueType outlines for reportlab, or the original CFF (OTF) for the web."""
+    data = _cff_subset(chars)
+    if not truetype and not ps_name:
+        return data
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data))
     if truetype:
         _to_truetype(font)
     if ps_name:
-        # reportlab shares one face between fonts with the same PostScript name: each subset gets its own name.
+        # reportlab shares one face between fonts with the same PostScript name: each subset gets its own.
         for rec in font["name"].names:
             if rec.nameID == 6:
                 rec.string = ps_name

@@ -55,8 +55,13 @@ def _relative_url(path: Path, out_dir: Path) -> str:
 
 
 def _localhost_url(path: Path) -> str:
-    """FCP7 style: file://localhost/abs/path, percent-encoded (what Premiere writes and Resolve reads)."""
-    return "file://localhost" + urllib.parse.quote(Path(path).resolve().as_posix())
+    """FCP7 style: file://localhost/abs/path with spaces and reserved ASCII percent-encoded (as Premiere writes).
+
+    Non-ASCII characters (a Chinese folder name) stay as UTF-8 text: DaVinci Resolve does not decode
+    percent-encoded UTF-8 in media paths and would leave such clips offline (0xsline/OpenChatCut#27).
+    """
+    posix = Path(path).resolve().as_posix()
+    return "file://localhost" + "".join(ch if ord(ch) > 127 else urllib.parse.quote(ch, safe="/") for ch in posix)
 
 
 def _markers(t: Timed) -> list[otio.schema.Marker]:
