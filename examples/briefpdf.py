@@ -399,8 +399,10 @@ class BriefPDF:
             total = sum(weight)
             widths = [frame_width * w / total for w in weight]
         t = Table(data, colWidths=widths, repeatRows=1 if (header and repeat_header) else 0)
+        # CJK line breaking lets closing punctuation hang past the line end: keep it inside the cell.
+        right_pad = fs + 2 if cjk else 4
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
-                 ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                 ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), right_pad),
                  ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
         if ruled:
             style.append(("GRID", (0, 0), (-1, -1), 0.6, colors.black))

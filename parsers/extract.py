@@ -89,6 +89,7 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
         raise DamagedPDF(f"the file is damaged: pdfplumber cannot read it ({type(exc).__name__})") from None
     pages: list[Page] = []
     found: list[list[FoundTable]] = []
+    carry: FoundTable | None = None  # a table that ran to the foot of the page before: it may go on here
     bad = total = 0
     with plumber:
         count = len(plumber.pages) if fast is None else len(fast)
@@ -99,14 +100,14 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
                     fp = fast[number - 1]
                     glyphs = read_page(fp)
                     fp.close()
-                if glyphs is not None and not _needs_plumber(glyphs, found):
+                if glyphs is not None and not _needs_plumber(glyphs, carry):
                     page_out = Page(number=number, text=_page_text(glyphs.lines, glyphs.bottoms),
                                     width=float(glyphs.width), height=float(glyphs.height), lines=glyphs.lines)
-                    tables, counts = [], (glyphs.unreadable, glyphs.visible)
+                    tables, counts, carry = [], (glyphs.unreadable, glyphs.visible), None
                 else:
                     page = plumber.pages[number - 1]
                     try:
-                        page_out, tables, counts = _one_page(page, number, found)
+                        page_out, tables, counts, carry = _one_page(page, number, carry)
                     finally:
                         page.close()
             except (DamagedPDF, MemoryError):
@@ -130,16 +131,15 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
     return pages
 
 
-def _needs_plumber(glyphs, found: list[list[FoundTable]]) -> bool:
+def _needs_plumber(glyphs, carry: FoundTable | None) -> bool:
     """May this page hold a table? Vector paths, storyboard header words, or a table running on from before."""
-    if glyphs.paths >= 2:
-        return True
-    if found and found[-1] and found[-1][-1].lines_below <= 2:
+    if glyphs.paths >= 2 or carry is not None:
         return True
     return any(is_storyboard_header(ln.text.split()) for ln in glyphs.lines if len(ln.text) < 200)
 
 
-def _one_page(page, number: int, found: list[list[FoundTable]]):
+def _one_page(page, number: int, carry: FoundTable | None):
+    """Lines, text and tables of one page with pdfplumber; returns the table left open at its foot, if any."""
     chars = page.chars
     bad, total = _cid_ratio(chars)
     raw = page.extract_text_lines(strip=True, return_chars=True, x_tolerance=3, y_tolerance=3) if chars else []
@@ -147,37 +147,39 @@ def _one_page(page, number: int, found: list[list[FoundTable]]):
     bottoms = [d["bottom"] for d in raw if d["text"].strip()]
     text = _page_text(lines, bottoms)
     tables: list[FoundTable] = []
+    open_table = None
     if chars:
         words = page.extract_words(x_tolerance=1.5, y_tolerance=2, extra_attrs=["size"])
         tables = page_tables(page, words)
-        tables = _continue_from_previous(page, words, tables, lines, found, number)
         for t in tables:
             t.lines_below = sum(1 for ln in lines if ln.top > t.bottom + 1)
+        bottom = _continue(carry, words, tables, lines) if carry is not None else None
+        if bottom is not None and tables and tables[0].top < bottom + 1:
+            tables = tables[1:]  # folded into the carried table
+        if tables:
+            open_table = tables[-1] if tables[-1].lines_below <= 2 else None
+        elif bottom is not None and sum(1 for ln in lines if ln.top > bottom + 1) <= 2:
+            open_table = carry
     out = Page(number=number, text=text, width=float(page.width), height=float(page.height), tables=[], lines=lines)
-    return out, tables, (bad, total)
+    return out, tables, (bad, total), open_table
 
 
-def _continue_from_previous(page, words, tables, lines, found, number) -> list[FoundTable]:
-    """Fold a table that continues from the previous page into it (one table, header once)."""
-    if not found or not found[-1]:
-        return tables
-    prev = found[-1][-1]
-    if prev.lines_below > 2:
-        return tables
+def _continue(prev: FoundTable, words, tables: list[FoundTable], lines) -> float | None:
+    """Fold the top of this page into ``prev`` when it continues it; returns where the continuation ends."""
     first = tables[0] if tables else None
     lines_above = sum(1 for ln in lines if first is not None and ln.top < first.top - 1)
     header = prev.rows[0]
     if first is not None and lines_above <= 2 and len(first.rows[0]) == len(header):
         repeated = [c.strip() for c in first.rows[0]] == [c.strip() for c in header]
         if repeated or not is_storyboard_header(first.rows[0]):
-            rows = first.rows[1:] if repeated else first.rows
-            _append_rows(prev, rows)
-            return tables[1:]
+            _append_rows(prev, first.rows[1:] if repeated else first.rows)
+            return first.bottom
     if not prev.ruled and (first is None or lines_above > 2):
         rows, bottom = continue_unruled(prev, words)
         if rows:
             _append_rows(prev, rows)
-    return tables
+            return bottom
+    return None
 
 
 def _append_rows(prev: FoundTable, rows: list[list[str]]) -> None:

@@ -23,7 +23,7 @@ HEADER_EN = {
     "duration", "time", "timing", "length", "secs", "sec", "seconds", "s", "notes", "note", "transition", "super",
     "text", "copy", "on-screen", "ost",
 }
-SHOT_NUMBER_HEADERS = ("镜号", "镜头", "序号", "shot", "#", "no", "no.", "num", "number", "scene")
+SHOT_NUMBER_HEADERS = ("镜号", "镜头", "序号", "shot", "shot #", "shot no.", "#", "no", "no.", "num", "number")
 _SHOT_NUMBER = re.compile(r"^(?:#|no\.?|shot|sh|s|镜头|镜)?\s*\d{1,3}[a-z]?(?:[.\-]\d{1,3})?[.:]?$|^[a-z]\d{1,3}$",
                           re.IGNORECASE)
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
@@ -56,9 +56,9 @@ def clean_cell(value: str | None) -> str:
 
 def _header_hits(cell: str) -> bool:
     c = cell.strip().lower()
-    if not c:
+    if not c or len(c) > 24:
         return False
-    if any(w in c for w in HEADER_ZH):
+    if len(c) <= 8 and any(w in c for w in HEADER_ZH):  # header cells are short; "第2个镜头：……" is content
         return True
     tokens = set(re.split(r"[\s/()\[\]（）:：|,]+", c)) - {""}
     return bool(tokens & HEADER_EN)
@@ -66,6 +66,8 @@ def _header_hits(cell: str) -> bool:
 
 def is_storyboard_header(row: list[str], minimum: int = 3) -> bool:
     """A header row of a storyboard / shot list: at least ``minimum`` cells hold header words."""
+    if row and _SHOT_NUMBER.match(row[0].strip()) and any(ch.isdigit() for ch in row[0]):
+        return False  # a numbered data row
     return sum(1 for c in row if _header_hits(c)) >= min(minimum, max(2, len(row)))
 
 
@@ -204,6 +206,28 @@ def read_rows(lines: list[list[dict]], start: int, bounds: list[float], size: fl
     return rows, i
 
 
+def _wrapped_header(lines, i: int, bounds: list[float], header: list[str]) -> tuple[int, list[str]]:
+    """Join the lines of header cells that wrap ("镜" + "号") into the header; returns the header's last line."""
+    ncol = len(header)
+    while i + 1 < len(lines):
+        line = lines[i + 1]
+        size = _line_size(line) or 10
+        if line[0]["top"] - max(w["bottom"] for w in lines[i]) > 0.6 * size or not _fits(line, bounds):
+            break
+        cells = [[] for _ in range(ncol)]
+        for w in line:
+            j = max((k for k in range(ncol) if bounds[k] <= w["x0"] + 3), default=0)
+            cells[j].append(w)
+        texts = [_text(c) for c in cells]
+        if any(len(t) > 12 for t in texts) or _SHOT_NUMBER.match(texts[0].strip() or "x"):
+            break
+        if any(t and not header[j] for j, t in enumerate(texts)):
+            break
+        header = [join_wrapped(h, t) for h, t in zip(header, texts)]
+        i += 1
+    return i, header
+
+
 def unruled_tables(page, words: list[dict], skip: list[tuple[float, float]] = ()) -> list[FoundTable]:
     """Find header lines of storyboard words outside ``skip`` (ruled tables' spans) and read the rows below."""
     lines = _words_by_line(words)
@@ -220,19 +244,18 @@ def unruled_tables(page, words: list[dict], skip: list[tuple[float, float]] = ()
         if len(cells) < 3 or not is_storyboard_header(header):
             i += 1
             continue
-        size = 0.0
-        if i + 1 < len(lines):
-            size = _line_size(lines[i + 1])
         below = [w for ln in lines[i + 1:] for w in ln]
         right = max([w["x1"] for w in below] + [cells[-1][-1]["x1"]]) + 1
         bounds = [c[0]["x0"] - 2 for c in cells] + [right]
+        i, header = _wrapped_header(lines, i, bounds, header)
+        size = _line_size(lines[i + 1]) if i + 1 < len(lines) else 0.0
         numbered = header[0].strip().lower() in SHOT_NUMBER_HEADERS or any(
             header[0].startswith(h) for h in ("镜号", "镜头", "序号"))
-        rows, end = read_rows(lines, i + 1, bounds, size, numbered)
+        rows, end = read_rows(lines, i + 1, bounds, size, numbered, rows=[header])
         rows = [r for r in rows if any(r)]
-        if rows:
+        if len(rows) > 1:  # rows[0] is the header, with any wrapped header lines joined into it
             bottom = max(w["bottom"] for w in lines[end - 1])
-            found.append(FoundTable([header] + rows, top, bottom, ruled=False, bounds=bounds, size=size))
+            found.append(FoundTable(rows, top, bottom, ruled=False, bounds=bounds, size=size))
             i = end
         else:
             i += 1
