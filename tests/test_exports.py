@@ -40,15 +40,15 @@ EN_SHOTS = [
          dialogue="Not today, tide.", dialogue_kind="dialogue", speaker="Mara"),
     dict(id="S03", size="CU", movement="tilt_up", duration_s=1.7,
          description="The sole flexes; new foam catches the light.", on_screen_text="AirFlex 3"),
-    dict(id="S04", size="FS", angle="high", movement="arc", duration_s=2.3,
+    dict(id="S04", scene=2, size="FS", angle="high", movement="arc", duration_s=2.3,
          description="She runs along the sea wall as the sun breaks through."),
-    dict(id="S05", size="MCU", movement="crane_up", duration_s=2.0,
+    dict(id="S05", scene=2, size="MCU", movement="crane_up", duration_s=2.0,
          description="Mara stops, breathing hard, smiling at the open sea.",
          dialogue="Run your own weather. " * 6, dialogue_kind="vo"),
-    dict(id="S06", size="INSERT", movement="static", duration_s=1.5,
+    dict(id="S06", scene=2, size="INSERT", movement="static", duration_s=1.5,
          description="Packshot: the shoe on a wet rock, logo and tagline.",
          dialogue="AirFlex. Run your own weather.", dialogue_kind="super"),
-    dict(id="S07", size="LS", movement="truck_left", duration_s=2.0,
+    dict(id="S07", scene=2, size="LS", movement="truck_left", duration_s=2.0,
          description="Closing wide of the harbour, boats returning in warm evening light " + "and more words " * 20),
 ]
 
@@ -94,7 +94,8 @@ def _make_clips(board: Storyboard, out: Path) -> tuple[dict[str, Path], Path]:
 @pytest.fixture(scope="module")
 def en(tmp_path_factory):
     out = tmp_path_factory.mktemp("en")
-    board = _board(EN_SHOTS, title="AirFlex 3 — Run Your Own Weather", language="en", aspect_ratio="16:9")
+    board = _board(EN_SHOTS, title="AirFlex 3 — Run Your Own Weather", language="en", aspect_ratio="16:9",
+                   scenes=[{"number": 1, "heading": "EXT. HARBOUR - DAWN"}, {"number": 2, "heading": "EXT. SEA WALL"}])
     clips, animatic = _make_clips(board, out)
     paths = write_exports(board, out, clips=clips, animatic=animatic)
     return board, out, paths
@@ -220,6 +221,7 @@ def test_html_shows_every_shot_and_plays_the_animatic(en, tmp_path):
     duration = float(re.search(r'data-video-duration="([\d.]+)"', dom).group(1))
     assert duration == pytest.approx(board.duration_s, abs=0.1)
     assert 'src="animatic.mp4"' in dom
+    assert "Scene 2 · EXT. SEA WALL" in dom
     assert dom.count('src="data:image/jpeg;base64,') >= len(board.shots)
     assert "http://" not in dom and "https://" not in dom  # self-contained: nothing from the network
 
@@ -278,6 +280,9 @@ def test_otio_carries_shots_markers_and_media(en):
             assert shot.dialogue.strip() in lines
     vo = clips[0].markers[0]
     assert vo.color == otio.schema.MarkerColor.BLUE and vo.name.startswith("S01 VO")
+    spans = frame_spans([s.duration_s for s in board.shots], FPS)
+    scenes = [(m.name, m.marked_range.start_time.value) for m in tl.tracks.markers]
+    assert scenes == [("SC 1 EXT. HARBOUR - DAWN", 0), ("SC 2 EXT. SEA WALL", spans[3][0])]
 
 
 def test_fcp_xml_has_what_resolve_and_premiere_need(en):
@@ -305,6 +310,8 @@ def test_fcp_xml_has_what_resolve_and_premiere_need(en):
         assert f.find("./media/audio") is None  # silent clips: no phantom audio track
         if shot.dialogue:
             assert item.find("marker").findtext("comment") == shot.dialogue.strip()
+        assert item.findtext("logginginfo/description") == shot.description
+        assert item.findtext("logginginfo/shottake") == shot.id
     assert (out / "timeline.xml").read_text(encoding="utf-8").startswith('<?xml version="1.0" encoding="UTF-8"?>')
 
 

@@ -51,6 +51,7 @@ table{width:100%;border-collapse:separate;border-spacing:0;background:var(--card
 th{position:sticky;top:0;background:#fafbfc;text-align:left;font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;padding:10px 12px;border-bottom:1px solid var(--rule);z-index:1}
 td{padding:12px;border-bottom:1px solid var(--rule);vertical-align:top}
 tr.shot:last-child td{border-bottom:0}
+tr.scene-row td{background:#f0f2f5;font-size:12px;font-weight:700;letter-spacing:.05em;text-transform:uppercase;color:#4b5563;padding:7px 12px}
 tr.shot{cursor:pointer;transition:background .12s}
 tr.shot:hover{background:#f3f5f8}
 tr.shot:focus{outline:2px solid #9db3d6;outline-offset:-2px}
@@ -140,7 +141,7 @@ SCRIPT = """
     return false;
   };
   window.addEventListener('hashchange',fromHash);
-  if(!fromHash()) show(0);
+  if(!fromHash() && video) show(0);
 })();
 """
 
@@ -177,8 +178,16 @@ def page(board: Storyboard, stills: dict[str, Image.Image], animatic: str | None
     if board.style:
         sub.append(e(board.style))
     rows = []
+    headings = {sc.number: sc.heading for sc in board.scenes}
+    several = len({t.shot.scene for t in timed}) > 1 or any(headings.values())
+    previous = None
     for t in timed:
         s = t.shot
+        if several and s.scene != previous:
+            heading = headings.get(s.scene, "")
+            rows.append(f'<tr class="scene-row"><td colspan="6">{L("scene")} {s.scene}'
+                        f'{" · " + e(heading) if heading else ""}</td></tr>')
+        previous = s.scene
         cam = [(C.label(board, "size"), f"{s.size.value} · {C.size_name(board, s)}"),
                (C.label(board, "angle"), C.angle_name(board, s)),
                (C.label(board, "movement"), C.move_name(board, s))]

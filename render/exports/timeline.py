@@ -10,7 +10,7 @@ The FCP7 XML is written by otio-fcp-adapter and then completed for the importers
 (DaVinci Resolve, Premiere Pro): a ``<format>`` with sample characteristics on the sequence, absolute
 ``file://localhost/`` path URLs, per-file video sample characteristics (and no phantom audio track for silent
 clips), one ``<rate>``, ``<duration>``, ``<in>/<out>/<start>/<end>``, ``<enabled>`` and ``<masterclipid>`` per
-clip item, and marker comments. The EDL uses the shot id as the reel name (at most 8 characters, ASCII) with the
+clip item, ``<logginginfo>`` (description, scene, shot) and marker comments. Scene starts are sequence markers. The EDL uses the shot id as the reel name (at most 8 characters, ASCII) with the
 clip name in the ``* FROM CLIP NAME`` comment.
 """
 
@@ -133,7 +133,29 @@ def build_timeline(
         for m in _markers(t):
             clip.markers.append(m)
         track.append(clip)
+    for marker in _scene_markers(board, timed):
+        tl.tracks.markers.append(marker)
     return tl
+
+
+def _scene_markers(board: Storyboard, timed: list[Timed]) -> list[otio.schema.Marker]:
+    """A marker on the sequence where each scene starts, named by its heading."""
+    headings = {sc.number: sc.heading for sc in board.scenes}
+    out, previous = [], None
+    for t in timed:
+        if t.shot.scene == previous:
+            continue
+        previous = t.shot.scene
+        end = next((u.start for u in timed[t.index:] if u.shot.scene != t.shot.scene), timed[-1].end)
+        heading = headings.get(t.shot.scene, "")
+        out.append(otio.schema.Marker(
+            name=f"SC {t.shot.scene}" + (f" {heading}" if heading else ""),
+            marked_range=otio.opentime.TimeRange(otio.opentime.RationalTime(t.start, t.fps),
+                                                 otio.opentime.RationalTime(end - t.start, t.fps)),
+            color=otio.schema.MarkerColor.PURPLE,
+            metadata={"briefreel": {"scene": t.shot.scene, "heading": heading}},
+        ))
+    return out
 
 
 def write_otio(tl: otio.schema.Timeline, path: Path) -> Path:
@@ -163,6 +185,18 @@ def _samplecharacteristics(fps: int, width: int, height: int) -> ET.Element:
     ])
 
 
+def _logginginfo(shot: dict) -> ET.Element:
+    """Premiere's Description / Scene / Shot/Take / Log Note columns: the picture, scene, shot id and the line."""
+    line = shot.get("dialogue", "").strip()
+    kind = (shot.get("dialogue_kind") or "dialogue").upper()
+    return _el("logginginfo", children=[
+        _el("description", shot.get("description", "")),
+        _el("scene", str(shot.get("scene", ""))),
+        _el("shottake", shot.get("id", "")),
+        _el("lognote", f"{kind}: {line}" if line else ""),
+    ])
+
+
 def fcp_xml(tl: otio.schema.Timeline, board: Storyboard, abs_paths: list[Path], infos: dict[str, ClipInfo]) -> str:
     """FCP7 XML that Resolve and Premiere import: the adapter's output, completed (see the module docstring)."""
     fps = int(tl.metadata["briefreel"]["fps"])
@@ -178,6 +212,10 @@ def fcp_xml(tl: otio.schema.Timeline, board: Storyboard, abs_paths: list[Path], 
         video.insert(0, fmt)
     fmt.clear()
     fmt.append(_samplecharacteristics(fps, seq_w, seq_h))
+    audio = sequence.find("./media/audio")
+    if audio is not None and len(audio) == 0:  # Premiere's own sequences say what their audio is
+        audio.extend([_el("numOutputChannels", "2"), _el("format", children=[_el("samplecharacteristics", children=[
+            _el("depth", "16"), _el("samplerate", "48000")])])])
 
     items = sequence.findall("./media/video/track/clipitem")
     shots = tl.tracks[0].find_clips()
@@ -223,6 +261,7 @@ def fcp_xml(tl: otio.schema.Timeline, board: Storyboard, abs_paths: list[Path], 
             _el("pixelaspectratio", "square"),
             _el("anamorphic", "FALSE"),
             file_e,
+            _logginginfo(clip.metadata["briefreel"]),
             *markers,
         ])
     ET.indent(root, space="  ")
