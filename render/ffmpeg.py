@@ -22,6 +22,11 @@ from typing import Iterator
 import numpy as np
 from PIL import Image
 
+try:  # optional, for fast blending (render.panel uses it for warps too)
+    import cv2
+except ImportError:  # pragma: no cover
+    cv2 = None
+
 from render.errors import RenderError, RendererUnavailable
 
 # H.264 High, yuv420p, BT.709 tagged, constant quality; no B-frames so every clip starts and ends cleanly for the
@@ -294,16 +299,36 @@ class Overlay420:
                     a_full = tile.getchannel("A")
                     for i, (plane, a) in enumerate(zip(planes, (a_full, a_full.reduce(2), a_full.reduce(2)))):
                         s = 1 if i == 0 else 2
-                        av = np.asarray(a, dtype=np.uint16)
-                        pre = np.asarray(plane, dtype=np.uint16) * av + 127
-                        self.tiles.append((i, y0 // s, x0 // s, pre, (255 - av).astype(np.uint16)))
+                        pre, inv = premultiply(np.asarray(plane), np.asarray(a))
+                        self.tiles.append((i, y0 // s, x0 // s, pre, inv))
                 start = None
 
     def blend(self, *planes: np.ndarray) -> None:
         for i, y0, x0, pre, inv in self.tiles:
             h, w = pre.shape
-            region = planes[i][y0:y0 + h, x0:x0 + w]
-            region[:] = (region * inv + pre) // 255
+            blend_into(planes[i][y0:y0 + h, x0:x0 + w], pre, inv)
+
+
+def premultiply(color: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(color * a / 255, 255 - a) as uint8: the two halves of :func:`blend_into`. Premultiplied colour also
+    resamples correctly, so a moving sprite is warped in this form."""
+    a = alpha.astype(np.uint16)
+    pre = ((color.astype(np.uint16) * a + 127) // 255).astype(np.uint8)
+    return pre, (255 - alpha).astype(np.uint8)
+
+
+def blend_into(region: np.ndarray, pre: np.ndarray, inv: np.ndarray) -> None:
+    """``region = region * (255 - a) / 255 + color * a / 255`` in place (uint8, within one level)."""
+    if cv2 is not None:
+        cv2.multiply(region, inv, dst=region, scale=1 / 255)
+        cv2.add(region, pre, dst=region)
+        return
+    tmp = region.astype(np.uint16) * inv
+    tmp += 127
+    tmp //= 255
+    tmp += pre
+    np.minimum(tmp, 255, out=tmp)
+    region[:] = tmp
 
 
 def planes_bytes(planes) -> bytes:

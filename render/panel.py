@@ -713,7 +713,7 @@ class Stage:
                          [d, e, (f0 - origin[1]) / s + d * (ox + 0.5) + e * (oy + 0.5) - 0.5]])
 
     def _prepare_yuv(self) -> None:
-        from render.ffmpeg import Overlay420, rgb_to_yuv420
+        from render.ffmpeg import Overlay420, premultiply, rgb_to_yuv420
 
         self._canvas420 = [np.ascontiguousarray(np.asarray(p)) for p in rgb_to_yuv420(self.canvas)]
         self._sprite420 = None
@@ -722,17 +722,19 @@ class Stage:
             a = spr.getchannel("A")
             planes = rgb_to_yuv420(spr.convert("RGB"))
             alphas = (a, a.reduce(2), a.reduce(2))
-            self._sprite420 = [(np.asarray(p), np.asarray(al)) for p, al in zip(planes, alphas)]
+            # Premultiplied colour and 255 - alpha per plane: warped as they are, blended with two SIMD passes.
+            self._sprite420 = [premultiply(np.asarray(p), np.asarray(al)) for p, al in zip(planes, alphas)]
         self._overlay420 = Overlay420(self.overlay)
         self._yuv = True
 
     def _subject_tiles(self, sv: View):
-        """The subject under its view, per plane: (rect, plane tile, alpha). Cached while the view holds."""
+        """The subject under its view, per plane: (rect, premultiplied tile, 255 - alpha). Cached while the view
+        holds."""
         if self._sprite_view == sv:
             return self._sprite_tiles
         x0, y0, _ = self.subject
         tiles = []
-        for i, (sp, alpha) in enumerate(self._sprite420):
+        for i, (pre, inv) in enumerate(self._sprite420):
             s = 1 if i == 0 else 2
             rect = self._subject_rect(sv, s)
             if rect is None:
@@ -740,17 +742,17 @@ class Stage:
                 continue
             rw, rh = rect[2] - rect[0], rect[3] - rect[1]
             m = self._matrix(sv, s, rect[0], rect[1], origin=(x0, y0))
-            tile = np.empty((rh, rw), np.uint8)
-            amask = np.empty((rh, rw), np.uint8)
-            _warp(sp, m, tile, border=0)
-            _warp(alpha, m, amask, border=0)
-            am = amask.astype(np.uint16)
-            tiles.append((rect, tile.astype(np.uint16) * am + 127, 255 - am))
+            pre_t, inv_t = np.empty((rh, rw), np.uint8), np.empty((rh, rw), np.uint8)
+            _warp(pre, m, pre_t, border=0)
+            _warp(inv, m, inv_t, border=255)
+            tiles.append((rect, pre_t, inv_t))
         self._sprite_view, self._sprite_tiles = sv, tiles
         return tiles
 
     def paint(self, t: float, frame) -> None:
         """Paint the video frame at ``t`` in [0, 1] into ``frame`` (a ``render.ffmpeg.Frame420``)."""
+        from render.ffmpeg import blend_into
+
         if self._yuv is None:
             self._prepare_yuv()
         v, sv = self.path.views(t)
@@ -760,8 +762,7 @@ class Stage:
             _warp(src, self._matrix(v, s), dst, border=None)
             if tiles and tiles[i]:
                 (x0, y0, x1, y1), pre, inv = tiles[i]
-                region = dst[y0:y1, x0:x1]
-                region[:] = (region * inv + pre) // 255
+                blend_into(dst[y0:y1, x0:x1], pre, inv)
             if v.blur >= 1.5:
                 n = max(1, round(min(v.blur, self.w / 8) / s))
                 _box_blur_x(dst, n)

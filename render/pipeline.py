@@ -167,11 +167,13 @@ def render_board(
     cache_dir: str | Path | None = None,
     progress: bool = True,
     workers: int | None = None,
+    exports: bool = True,
 ) -> RenderReport:
     """Render every shot of ``board`` and write ``clips/``, ``animatic.mp4`` and ``render.json`` into ``out_dir``.
 
     ``renderer`` is a name from :data:`RENDERERS` or a renderer object. ``use_cache=False`` renders every shot
     again (and refreshes the cache). ``workers``: processes for panel shots (default: the cores, at most 4).
+    ``exports=False`` skips the storyboard exports (benchmarks, previews).
     """
     from render.animatic import conform, join
     from render.cache import ClipCache, place
@@ -310,7 +312,7 @@ def render_board(
         if exc.name not in ("render.exports",):
             raise
         write_exports = None
-    if write_exports is not None:
+    if write_exports is not None and exports:
         report.exports = list(write_exports(board, out_dir, clips=report.clips, animatic=animatic) or [])
     timings["exports_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
