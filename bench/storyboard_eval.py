@@ -13,7 +13,8 @@ password), planned, and compared with the shots a director labelled by hand:
   dolly_in, push_in and zoom_in are all "push");
 - ``duration``: within 0.05 s where the brief states durations, within max(1 s, 30 %) where the labeller judged
   them (prose and screenplays without timings);
-- ``dialogue``: the shot holds every line labelled for it and no line labelled for another shot.
+- ``dialogue``: the shot speaks every line labelled for it and no line labelled for another shot (a super, text
+  on screen, is not speech).
 
 Field scores are over labelled shots; predicted shots are paired with labelled ones in order (by index when the
 counts agree, else by an order-keeping alignment on description words), and a labelled shot with no partner
@@ -128,7 +129,7 @@ def score_brief(fixture: dict, board) -> dict:
         else:
             kind = "stated" if tol == STATED_TOL_S else "judged"
             misses.append(("duration", f"{e['dur']:g}s ({kind})", f"{s.duration_s:g}s", where))
-        spoken = norm_line(s.dialogue)
+        spoken = "" if s.dialogue_kind == "super" else norm_line(s.dialogue)  # a super is seen, not heard
         mine = [norm_line(x) for x in e.get("lines", [])]
         others = [n for kk, n in all_lines if kk != k and n not in mine]
         missing = [n for n in mine if n not in spoken]

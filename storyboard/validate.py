@@ -95,6 +95,7 @@ def validate_board(
     text = _brief_text(brief)
     if text:
         problems += _invented(board, text)
+    problems += _repeated(board, text, known or [])
 
     # -- bible ----------------------------------------------------------------------------------------------------
     by_id: dict[str, Any] = {}
@@ -141,6 +142,34 @@ _SENTENCE = re.compile(r"(?<=[.!?…。！？])\s*|\n+")
 _SPEAKER = re.compile(r"^\s*[^:：\s][^:：]{0,24}[:：]\s*")
 
 
+def _sentences(dialogue: str) -> list[str]:
+    parts = [norm_line(_SPEAKER.sub("", p, count=1)) for p in _SENTENCE.split(dialogue)]
+    return [p for p in parts if len(p) >= 2]
+
+
+def _repeated(board: Storyboard, brief_text: str, known: list[str]) -> list[str]:
+    """A spoken sentence heard in two shots, though the brief says it once (lines the caller listed are
+    checked by _coverage already)."""
+    listed = {norm_line(k) for k in known}
+    where: dict[str, list[str]] = {}
+    for shot in board.shots:
+        if shot.dialogue_kind == "super":
+            continue
+        for sentence in dict.fromkeys(_sentences(shot.dialogue)):
+            where.setdefault(sentence, []).append(shot.id)
+    corpus = norm_line(brief_text) if brief_text else ""
+    problems = []
+    for sentence, ids in where.items():
+        if len(ids) < 2 or len(sentence) < 4 or any(sentence in k for k in listed):
+            continue
+        if corpus and corpus.count(sentence) >= len(ids):
+            continue  # the brief itself repeats it
+        shot = board.shot(ids[0])
+        text = next(p for p in _SENTENCE.split(shot.dialogue) if norm_line(_SPEAKER.sub("", p, count=1)) == sentence)
+        problems.append(f"the line {_quote(text)} is in shots {', '.join(ids)}; it must be in exactly one")
+    return problems
+
+
 def _invented(board: Storyboard, brief_text: str) -> list[str]:
     """Dialogue no sentence of which is in the brief: the planner made it up."""
     corpus = norm_line(brief_text)
@@ -148,8 +177,7 @@ def _invented(board: Storyboard, brief_text: str) -> list[str]:
     for shot in board.shots:
         if not shot.dialogue.strip() or shot.dialogue_kind == "super":
             continue
-        parts = [norm_line(_SPEAKER.sub("", p, count=1)) for p in _SENTENCE.split(shot.dialogue)]
-        parts = [p for p in parts if len(p) >= 2]
+        parts = _sentences(shot.dialogue)
         missing = [p for p in parts if p not in corpus]
         if parts and missing:
             problems.append(f"{shot.id}: the dialogue {_quote(shot.dialogue)} is not in the brief; use its lines "
