@@ -233,10 +233,12 @@ def write_sheet(board: Storyboard, path: Path, stills: dict[str, Image.Image], p
         for p in range(n_pages):
             # Header.
             top = page_h - L.margin
-            title_size = 17
-            while c.stringWidth(name, font, title_size) > page_w * 0.55 and title_size > 10:
+            title_size, shown = 17, name
+            while c.stringWidth(shown, font, title_size) > page_w * 0.55 and title_size > 11:
                 title_size -= 0.5
-            _bold(c, L.margin, top - 16, name, font, title_size, INK)
+            while c.stringWidth(shown, font, title_size) > page_w * 0.55 and len(shown) > 1:
+                shown = shown[:-2] + "…"
+            _bold(c, L.margin, top - 16, shown, font, title_size, INK)
             c.setFont(font, 8.5)
             c.setFillColor(MUTED)
             c.drawRightString(page_w - L.margin, top - 14, subtitle)
@@ -259,10 +261,11 @@ def write_sheet(board: Storyboard, path: Path, stills: dict[str, Image.Image], p
             c.line(L.margin, L.margin + 12, page_w - L.margin, L.margin + 12)
             c.setFont(font, 7.5)
             c.setFillColor(MUTED)
+            short = name if len(name) <= 60 else name[:58].rstrip() + "…"
             if board.language == "zh":
-                footer = f"{name}  ·  第 {p + 1}/{n_pages} 页  ·  {C.label(board, 'total')} {total}"
+                footer = f"{short}  ·  第 {p + 1}/{n_pages} 页  ·  {C.label(board, 'total')} {total}"
             else:
-                footer = f"{name}  ·  page {p + 1}/{n_pages}  ·  total {total}"
+                footer = f"{short}  ·  page {p + 1}/{n_pages}  ·  total {total}"
             c.drawCentredString(page_w / 2, L.margin, footer)
             c.drawRightString(page_w - L.margin, L.margin, "briefreel")
             c.showPage()

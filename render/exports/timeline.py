@@ -41,7 +41,8 @@ def media_path(shot: Shot, out_dir: Path, clips: dict[str, Path] | None) -> Path
     """Where the shot's clip is (or will be, once rendered): ``clips/<id>.mp4`` unless the renderer said otherwise."""
     if clips and shot.id in clips:
         return Path(clips[shot.id])
-    return Path(out_dir) / "clips" / f"{shot.id}.mp4"
+    name = re.sub(r"[^\w.\-]+", "_", shot.id, flags=re.UNICODE).strip("._") or "shot"  # as render.pipeline names it
+    return Path(out_dir) / "clips" / f"{name}.mp4"
 
 
 def _relative_url(path: Path, out_dir: Path) -> str:
