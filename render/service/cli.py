@@ -44,6 +44,7 @@ def _settings(args):
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the exports' font subsetting is chatty
 
 
 def local_api_key(data_dir: Path) -> str:
