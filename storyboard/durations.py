@@ -126,22 +126,13 @@ def parse_seconds(text: str) -> float | None:
 
 # -- estimating -----------------------------------------------------------------------------------------------------
 
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+
+
 def count_words(text: str) -> float:
     """Spoken length in English-word equivalents: Latin words count 1, CJK characters count 0.5."""
-    words = 0
-    cjk = 0
-    in_word = False
-    for ch in text:
-        if "\u3400" <= ch <= "\u9fff":
-            cjk += 1
-            in_word = False
-        elif ch.isalnum():
-            if not in_word:
-                words += 1
-            in_word = True
-        else:
-            in_word = False
-    return words + cjk * 0.5
+    return len(_LATIN_WORD.findall(text)) + len(_CJK_CHAR.findall(text)) * 0.5
 
 
 def speech_seconds(text: str) -> float:

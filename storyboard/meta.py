@@ -182,6 +182,7 @@ _MEDIA_WORDS = ("spot", "film", "video", "ad", "advert", "commercial", "tvc", "c
                 "clip", "edit", "social", "teaser", "trailer", "master", "story", "reel", "短片", "视频", "广告", "片",
                 "版", "tvc", "宣传片", "短视频", "影片", "内容", "vertical", "horizontal", "square", "online", "cinema",
                 "broadcast", "竖屏", "横屏", "竖版", "横版", "贴片")
+_KNOWN_RATIOS = re.compile(r"(?<![\d.:])(?:16\s*[:：]\s*9|9\s*[:：]\s*16|1\s*[:：]\s*1|4\s*[:：]\s*5|4\s*[:：]\s*3|21\s*[:：]\s*9)(?![\d:])")
 _MEDIA_BEFORE = ("spot", "film", "commercial", "video", "tvc", "ad", "广告", "视频", "短片", "影片", "宣传片", "全片", "成片",
                  "片长", "总长")
 _SHORT_CLOCK = re.compile(r"(?<![\d:])(?:0?:)(15|20|30|45|60|90)(?![\d:])")
@@ -194,7 +195,7 @@ def read_target(text: str, sections: list[Section]) -> float | None:
             value = parse_seconds(s.text.split("\n")[0]) if s.text else None
             if value:
                 return value
-    low = text.lower()
+    low = _KNOWN_RATIOS.sub(lambda m: " " * len(m.group()), text.lower())  # "9:16" is a frame, not 9 min 16 s
     for m in re.finditer(r"\d|[一二两三四五六七八九十半]", low):
         found = find_seconds(low[m.start():m.start() + 16])
         if not found or found[1][0] != 0:
@@ -206,7 +207,7 @@ def read_target(text: str, sections: list[Section]) -> float | None:
         before = low[max(0, m.start() - 8):m.start()].rstrip(" ，,:：-–(（")
         if before.endswith(_MEDIA_BEFORE):
             return found[0]
-    m = _SHORT_CLOCK.search(text)
+    m = _SHORT_CLOCK.search(low)
     if m:
         return float(m.group(1))
     return None
@@ -325,7 +326,7 @@ def _items(section: Section) -> list[str]:
 
 def _named(item: str) -> tuple[str, str]:
     """ "Mia (28), a courier in a yellow jacket" → ("Mia", "Mia (28), a courier in a yellow jacket")."""
-    m = re.match(r"^\s*([^:：,，(（—–\-]{1,30}?)\s*(?:[:：,，—–]|\s-\s|[(（])", item)
+    m = re.match(r"^\s*([^:：,，(（—–]{1,30}?)\s*(?:[:：,，—–]|\s-\s|[(（])", item)
     name = m.group(1).strip() if m else item.strip()
     return name, item.strip().rstrip("。.")
 

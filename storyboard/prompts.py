@@ -113,14 +113,15 @@ def _zh_names(drafts: list[Draft]) -> list[str]:
     return [n for n, c in counts.items() if c >= 2]
 
 
-def _mentions(name: str, draft: Draft) -> bool:
+def _mentions(name: str, draft: Draft, pattern: re.Pattern | None = None) -> bool:
     if any(ln.speaker and ln.speaker.lower() == name.lower() for ln in draft.lines if ln.kind == "dialogue"):
         return True
     if name in draft.characters:
         return True
     text = draft.description
     if name.isascii():
-        return re.search(r"(?<![\w])" + re.escape(name) + r"(?![\w])", text, re.I) is not None
+        pattern = pattern or re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])", re.I)
+        return pattern.search(text) is not None
     return name in text
 
 
@@ -161,7 +162,8 @@ def build_bible(drafts: list[Draft], meta, lang: str | None = None) -> tuple[lis
             names.append((s, ""))
             known.add(s.lower())
     for name, given in names:
-        where = [i for i, d in enumerate(drafts) if _mentions(name, d)]
+        pattern = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])", re.I) if name.isascii() else None
+        where = [i for i, d in enumerate(drafts) if _mentions(name, d, pattern)]
         if len(where) < 2 and not given:
             continue
         intro = given or _intro(name, texts)

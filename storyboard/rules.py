@@ -8,6 +8,7 @@ a director would, place the voice-over, time the shots, name them, describe the 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from storyboard.draft import Draft, SpokenLine
 from storyboard.durations import MIN_SHOT_S, natural_seconds, spread
@@ -68,15 +69,19 @@ FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycl
                 "pedals", "骑车", "奔跑", "跑步", "飞奔", "冲过", "滑板")
 
 
+@lru_cache(maxsize=64)
+def _word_pattern(words: tuple[str, ...]) -> tuple[re.Pattern | None, tuple[str, ...]]:
+    latin = sorted({w.strip() for w in words if w.isascii()}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z])") if latin else None
+    return pattern, tuple(w for w in words if not w.isascii())
+
+
 def _has(text: str, words: tuple[str, ...]) -> bool:
-    low = text.lower()
-    for w in words:
-        if w.isascii():
-            if re.search(r"(?<![a-z])" + re.escape(w.strip()) + r"(?![a-z])", low):
-                return True
-        elif w in text:
-            return True
-    return False
+    """Does ``text`` contain one of ``words`` (whole English words; Chinese anywhere)?"""
+    pattern, cjk = _word_pattern(words)
+    if pattern is not None and pattern.search(text.lower()):
+        return True
+    return any(w in text for w in cjk)
 
 
 def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:

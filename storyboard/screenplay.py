@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from storyboard.draft import Draft, SpokenLine, join_wrapped
 from storyboard.shotlist import _split_tags
-from storyboard.vocabulary import parse_camera
+from storyboard.draft import VO_SPEAKERS
+from storyboard.vocabulary import CELL, parse_camera
 
 _HEADING = re.compile(
     r"^\s*(?:#?\d+[A-Z]?\s*[.)]?\s+)?(?:INT\./EXT|INT/EXT|EXT\./INT|I/E|INT|EXT|EST)[.\s/]|"
@@ -66,6 +67,17 @@ def _is_cue(s: str) -> bool:
     return len(name.split()) <= 4
 
 
+_NOT_NAMES = {"super", "end card", "title", "title card", "insert", "back to scene", "angle on", "later", "note",
+              "sfx", "sound", "music", "card", "logo", "字幕", "标版", "落版", "音效", "音乐", "画面", "镜头", "场景", "时间",
+              "地点", "人物", "注"}
+
+
+def _could_be_name(name: str) -> bool:
+    """ "MIA:" or "小美：" can start a line of dialogue; "WIDE:", "特写：" or "SUPER:" cannot."""
+    n = name.strip().lower()
+    return n not in _NOT_NAMES and not parse_camera(name, mode=CELL).found
+
+
 def _text_items(page) -> list[_Item]:
     """Classify a page's lines from their text alone."""
     items: list[_Item] = []
@@ -88,12 +100,12 @@ def _text_items(page) -> list[_Item]:
             in_dialogue = False
         elif in_dialogue:
             items.append(_Item("paren" if s.startswith(("(", "（")) else "dialogue", s, page.number))
-        elif _is_cue(s) and i + 1 < n and lines[i + 1].strip():
+        elif _is_cue(s) and (i + 1 == n or lines[i + 1].strip()):
             items.append(_Item("cue", s.lstrip("@"), page.number))
             in_dialogue = True
         else:
             inline = _ZH_INLINE.match(s) if not s.isascii() else _EN_INLINE.match(s)
-            if inline and (not s.isascii() or inline.group("name").isupper()):
+            if inline and (not s.isascii() or inline.group("name").isupper()) and _could_be_name(inline.group("name")):
                 name = inline.group("name") + (inline.group("ext") or "")
                 items.append(_Item("cue", name, page.number))
                 items.append(_Item("dialogue", inline.group("text"), page.number))
@@ -157,7 +169,7 @@ def _layout_geometry(pages) -> tuple[float, float] | None:
                 if prev is not None and 0 < ln.top - prev < 40:
                     gaps.append(ln.top - prev)
                 prev = ln.top
-    if not xs or sum(xs.values()) < 8:
+    if not xs or sum(xs.values()) < 4:
         return None
     margin = float(min(x for x, c in xs.items() if c >= max(2, sum(xs.values()) // 50)))
     gaps.sort()
@@ -191,7 +203,7 @@ def _speaker(cue: str) -> tuple[str, str]:
     if m:
         ext = m.group().upper()
     name = _CUE_EXTENSION.sub("", cue).strip().lstrip("@")
-    kind = "vo" if ("V.O" in ext or "画外" in ext or "旁白" in ext or "VO" in ext) else "dialogue"
+    kind = "vo" if ("V.O" in ext or "画外" in ext or "旁白" in ext or "VO" in ext or name.lower() in VO_SPEAKERS) else "dialogue"
     return name, kind
 
 

@@ -132,20 +132,30 @@ def _parse_rest(rest: str) -> Draft:
     return draft
 
 
+def _open_quote(text: str) -> bool:
+    """Does ``text`` open a quotation it does not close (a VO line wrapped onto the next line)?"""
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1 or text.count("「") > text.count("」")
+
+
+def _norm_number(n: str) -> str:
+    n = n.lstrip("Ss") if n[:1] in "Ss" and n[1:2].isdigit() else n
+    digits = "".join(ch for ch in n if ch.isdigit())
+    return str(int(digits)) + n[len(digits):].upper() if digits and n.startswith(digits) else n
+
+
 def shot_line(line: str, bare: bool = False) -> tuple[str, str] | None:
     """(number, rest) when ``line`` starts a shot ("SHOT 3 | …", "镜头3：…"; with ``bare`` also "3. CU - …")."""
     m = _KEYWORD_PREFIX.match(line)
     if m and (m.group("sep") or m.group("rest") == "" or not m.group("rest")[:1].isalpha()
               or m.group("rest")[:1].isupper() or not line.strip()[:1].isalpha()):
-        n = m.group("n").lstrip("Ss") if m.group("n")[:1] in "Ss" and m.group("n")[1:2].isdigit() else m.group("n")
-        return n, m.group("rest")
+        return _norm_number(m.group("n")), m.group("rest")
     if bare:
         m = _BARE_PREFIX.match(line)
         if m:
             rest = m.group("rest")
             first = _FIELD_SPLIT.split(rest, maxsplit=1)[0]
             if "|" in rest or "｜" in rest or _is_camera_field(first):
-                return m.group("n").lstrip("Ss"), rest
+                return _norm_number(m.group("n")), rest
     return None
 
 
@@ -176,6 +186,7 @@ def read_shotlist(brief) -> list[Draft]:
         draft = _parse_rest(join_wrapped("\n".join(block["body"])))
         draft.number, draft.scene, draft.heading, draft.page = block["number"], block["scene"], block["heading"], block["page"]
         draft.lines.extend(block["spoken"])
+        draft.lines.extend(ln for ln in (spoken_line(raw) for raw in block["spoken_raw"]) if ln and ln.text)
         if draft.description or draft.lines:
             drafts.append(draft)
         block = None
@@ -192,7 +203,7 @@ def read_shotlist(brief) -> list[Draft]:
                 finish()
                 number, rest = found
                 block = {"number": number, "scene": scene, "heading": heading, "page": page.number, "body": [rest],
-                         "spoken": [], "open": True}
+                         "spoken": [], "spoken_raw": [], "open": True}
                 continue
             scene_match = _SCENE_LINE.match(stripped)
             if scene_match and len(stripped) <= 80:
@@ -204,8 +215,11 @@ def read_shotlist(brief) -> list[Draft]:
             if block is None:
                 continue
             tagged = spoken_line(stripped)
-            if tagged and not block["open"]:
-                block["spoken"].append(tagged)
+            if tagged:
+                block["spoken_raw"].append(stripped)  # "VO: …" on its own line: a line of this shot
+                continue
+            if block["spoken_raw"] and _open_quote(block["spoken_raw"][-1]):
+                block["spoken_raw"][-1] = join_wrapped(block["spoken_raw"][-1] + "\n" + stripped)
                 continue
             spoken = [] if tagged else [ln for ln in parse_spoken(stripped, "") if ln.kind]
             if spoken and spoken[0].speaker and not heading_key(stripped) and not _is_camera_field(spoken[0].speaker):
@@ -214,7 +228,7 @@ def read_shotlist(brief) -> list[Draft]:
             if not tagged and heading_key(stripped):
                 finish()  # the list is over: a section of the brief begins
                 continue
-            if block["open"] or tagged:
+            if block["open"]:
                 block["body"].append(stripped)
     finish()
     for d in drafts:

@@ -18,6 +18,7 @@ pull_out (they do not say whether the camera travels or zooms); 摇 alone is a p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from storyboard.schema import Angle, Movement, ShotSize
@@ -382,7 +383,7 @@ def _word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch in "_'")
 
 
-CAMERA_SUBJECTS = ("camera", "we ", "lens", "shot", "镜头", "机位", "摄影机")
+CAMERA_SUBJECTS = ("camera", "we ", "lens", "shot", "drone", "aerial", "dolly", "镜头", "机位", "摄影机", "航拍", "无人机")
 
 
 def _camera_nearby(low: str, start: int) -> bool:
@@ -398,12 +399,19 @@ class _Matcher:
 
     def __init__(self, terms: list[tuple[str, object, str]]):
         self.terms = sorted(((t.lower(), v, w) for t, v, w in terms), key=lambda x: -len(x[0]))
+        # Terms indexed by their first two characters, so a text only tries the terms it could contain.
+        self.by_start: dict[str, list[int]] = {}
+        for k, (term, _, _) in enumerate(self.terms):
+            self.by_start.setdefault(term[:2], []).append(k)
 
     def find(self, text: str, mode: str) -> list[tuple[int, int, object]]:
         low = text.lower()
         taken = bytearray(len(low) + 1)
         hits: list[tuple[int, int, object]] = []
-        for term, value, where in self.terms:
+        starts = {low[i:i + 2] for i in range(len(low) - 1)} | set(low)
+        candidates = sorted(k for key in starts for k in self.by_start.get(key, ()))
+        for k in candidates:
+            term, value, where = self.terms[k]
             if where == CELL and mode != CELL:
                 continue
             start = low.find(term)
@@ -430,21 +438,11 @@ _ANGLES = _Matcher(ANGLE_TERMS)
 _MOVES = _Matcher(MOVE_TERMS)
 
 
+_CAPS = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])")
+
+
 def _abbreviations(text: str) -> list[tuple[int, ShotSize]]:
-    out = []
-    token, start = [], 0
-    for i, ch in enumerate(text + " "):
-        if ch.isascii() and ch.isalpha():
-            if not token:
-                start = i
-            token.append(ch)
-            continue
-        if token:
-            word = "".join(token)
-            if word in SIZE_ABBREVIATIONS and word.isupper():
-                out.append((start, SIZE_ABBREVIATIONS[word]))
-            token = []
-    return out
+    return [(m.start(), SIZE_ABBREVIATIONS[m.group()]) for m in _CAPS.finditer(text) if m.group() in SIZE_ABBREVIATIONS]
 
 
 def _direction(text: str, start: int, end: int) -> str | None:

@@ -1,0 +1,129 @@
+"""Numbered shot lists, English and Chinese: "SHOT 3 | MEDIUM | …", "镜头3：中景，横移……（3秒）", "3. CU - …"."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.brief import Brief
+from storyboard import plan
+from storyboard.schema import Angle, Movement, ShotSize
+from storyboard.shotlist import read_shotlist, shot_line
+
+EN = """VELO — "Climb"
+Length: 20 seconds
+Aspect: 16:9
+
+Shot list
+
+SHOT 1 | EXTREME WIDE | Drone tracking over a switchback mountain road as a lone rider climbs
+through the hairpins. (4s)
+
+SHOT 2 | MEDIUM | Truck left with the rider as she grinds up the gradient. (3s)
+
+SHOT 3 | CLOSE-UP | Static. Chain and cassette; the gear clicks down. (2s)
+
+SHOT 4 | LOW ANGLE MCU | Slow push in on her face as she stands on the pedals. VO: "The
+mountain doesn't care how you feel." (4s)
+
+SHOT 5 | POV | Handheld. Her view of the summit marker coming closer.
+
+SHOT 6 | WIDE | Crane down as she crests the summit. VO: "Climb anyway."
+
+Mandatories: logo on the last frame.
+"""
+
+ZH = """《一碗面》分镜
+时长：15秒
+画幅：9:16
+镜头1：大远景，航拍，清晨的小城街道（3秒）
+镜头2：中景，横移，老板在灶台前拉面
+旁白：三十年，只做一碗面。
+镜头3：特写，缓慢推进，面条落进汤里（2秒）
+镜头4：近景，仰拍，右摇，食客低头吃面，满足地笑
+顾客：真香！
+镜头5：落版，品牌logo（3秒）
+"""
+
+
+def test_english_shot_list():
+    board = plan(Brief.from_text(EN))
+    assert board.source["format"] == "shotlist"
+    assert board.target_duration_s == 20
+    assert [s.id for s in board.shots] == ["S01", "S02", "S03", "S04", "S05", "S06"]
+    assert [s.size for s in board.shots] == [ShotSize.EWS, ShotSize.MS, ShotSize.CU, ShotSize.MCU, ShotSize.POV,
+                                             ShotSize.LS]
+    assert [s.movement for s in board.shots] == [Movement.aerial, Movement.truck_left, Movement.static,
+                                                 Movement.push_in, Movement.handheld, Movement.crane_down]
+    assert "follow" in board.shots[0].movement_note
+    assert board.shots[3].angle == Angle.low and board.shots[3].movement_speed == "slow"
+    assert board.shots[0].description.endswith("climbs through the hairpins.")
+    # A VO quote that wraps onto the next line stays whole, and on its own shot.
+    assert board.shots[3].dialogue == "The mountain doesn't care how you feel."
+    assert board.shots[5].dialogue == "Climb anyway." and board.shots[5].dialogue_kind == "vo"
+    assert [s.duration_s for s in board.shots[:4]] == [4.0, 3.0, 2.0, 4.0]
+    assert board.duration_s == pytest.approx(20, abs=0.05)
+    assert min(s.duration_s for s in board.shots) >= 1.5
+
+
+def test_chinese_shot_list():
+    board = plan(Brief.from_text(ZH))
+    assert board.title == "一碗面" and board.language == "zh" and board.aspect_ratio == "9:16"
+    assert [s.size for s in board.shots] == [ShotSize.EWS, ShotSize.MS, ShotSize.CU, ShotSize.MCU, ShotSize.INSERT]
+    assert [s.movement for s in board.shots] == [Movement.aerial, Movement.truck_right, Movement.push_in,
+                                                 Movement.pan_right, Movement.static]
+    assert board.shots[3].angle == Angle.low
+    assert board.shots[1].dialogue == "三十年，只做一碗面。"
+    assert (board.shots[3].dialogue, board.shots[3].speaker, board.shots[3].dialogue_kind) == ("真香！", "顾客",
+                                                                                               "dialogue")
+    assert board.shots[0].description == "清晨的小城街道"
+    assert board.shots[4].duration_s == 3.0
+    assert board.duration_s == pytest.approx(15, abs=0.05)
+
+
+def test_bare_numbered_list_with_a_size_first():
+    text = """1. WS - A kitchen at dawn. (3s)
+2. CU - Hand grabs the bottle (2s)
+3. MCU - She sips and smiles. (2s)
+"""
+    board = plan(Brief.from_text(text))
+    assert board.source["format"] == "shotlist"
+    assert [s.size for s in board.shots] == [ShotSize.LS, ShotSize.CU, ShotSize.MCU]
+    assert board.shots[1].description == "Hand grabs the bottle"
+    assert [s.duration_s for s in board.shots] == [3.0, 2.0, 2.0]
+
+
+def test_a_numbered_deliverables_list_is_not_a_shot_list():
+    text = """Deliverables
+1. One 30-second film
+2. Three 6-second cutdowns
+Story
+A girl walks her dog through the park at dawn. Then she stops to watch the sunrise.
+"""
+    board = plan(Brief.from_text(text))
+    assert board.source["format"] == "prose"
+
+
+def test_scene_lines_and_shot_numbers():
+    text = """SCENE 1 - KITCHEN
+Shot 1: WS, the kitchen at dawn.
+Shot 2: CU, kettle boils.
+SCENE 2 - STREET
+Shot 3: MS, tracking, she walks to work.
+Shot 3A: CU, her phone buzzes.
+"""
+    board = plan(Brief.from_text(text))
+    assert [s.scene for s in board.shots] == [1, 1, 2, 2]
+    assert [s.id for s in board.shots] == ["S01", "S02", "S03", "S03A"]
+    assert board.shots[2].movement == Movement.follow
+
+
+@pytest.mark.parametrize("line,number", [
+    ("SHOT 3 | MEDIUM | Truck left", "3"), ("Shot 12A: CU, her eyes", "12A"), ("镜头3：中景，横移", "3"),
+    ("【镜头5】特写", "5"), ("第4镜：近景", "4"), ("S07 — WS — the city", "7"),
+])
+def test_shot_line_prefixes(line, number):
+    assert shot_line(line, bare=True)[0] == number
+
+
+def test_fewer_than_two_shot_lines_is_not_a_list():
+    assert read_shotlist(Brief.from_text("1. A cat.\nSome prose.")) == []
