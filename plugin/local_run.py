@@ -5,7 +5,7 @@
 
 The job comes on stdin (so a password never shows in ``ps``): ``tool``, ``parameters``, ``credentials`` (the
 provider's), ``files`` (parameter -> local path; each is served from a loopback HTTP server and handed to the tool
-as Dify hands files, a signed URL), ``out`` (where returned files are written). ``{"validate": {...}}`` checks
+as Dify hands files, a signed URL), ``out`` (where returned files are written). ``{"validate": {...}}`` (or a list of them) checks
 provider credentials instead. The tool is built as the SDK builds it (``Tool(runtime=ToolRuntime(...),
 session=Session.empty_session())``) and invoked through ``Tool.invoke``; every message it returns is printed as
 one JSON line (files as ``{"type": "blob", "path": ..., "meta": ...}``). Reverse invocation (the LLM planner's
@@ -79,11 +79,13 @@ def main() -> int:
 
         from plugin.provider.briefreel import BriefreelProvider
 
-        try:
-            BriefreelProvider().validate_credentials(spec["validate"])
-            print(json.dumps({"valid": True}))
-        except ToolProviderCredentialValidationError as exc:
-            print(json.dumps({"valid": False, "error": str(exc)}))
+        batch = spec["validate"] if isinstance(spec["validate"], list) else [spec["validate"]]
+        for credentials in batch:
+            try:
+                BriefreelProvider().validate_credentials(credentials)
+                print(json.dumps({"valid": True}), flush=True)
+            except ToolProviderCredentialValidationError as exc:
+                print(json.dumps({"valid": False, "error": str(exc)}), flush=True)
         return 0
 
     out = Path(spec.get("out") or "out/local")

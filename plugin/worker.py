@@ -65,19 +65,48 @@ def render_job(job: dict) -> dict:
     def on_shot(shot_id: str, state: str) -> None:
         if state == "done":
             done[0] += 1
-        emit("progress", stage="render", shot=shot_id, state=state, done=done[0], total=total)
+        event = {"shot": shot_id} if shot_id else {}
+        emit("progress", stage="render", **event, state=state, done=done[0], total=total)
 
     options = job.get("options") or {}
-    renderer = _watched(job.get("renderer", "panel"), options, on_shot)
+    name = job.get("renderer", "panel")
     emit("progress", stage="render", done=0, total=total)
-    report = render_board(board, out_dir, renderer=renderer, renderer_options=options, use_cache=False,
-                          progress=False)
+    if name == "panel" and _count_progress(on_shot):
+        # panel shots render in parallel worker processes; progress comes from the pipeline's shot counter
+        report = render_board(board, out_dir, renderer=name, renderer_options=options, use_cache=False,
+                              progress=True)
+    else:
+        report = render_board(board, out_dir, renderer=_watched(name, options, on_shot), renderer_options=options,
+                              use_cache=False, progress=False)
     files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
     return {
         "files": files,
         "rendered": list(getattr(report, "rendered", []) or []),
         "reused": list(getattr(report, "reused", []) or []),
     }
+
+
+def _count_progress(on_shot) -> bool:
+    """Route the pipeline's progress bar (one update per finished shot) to ``on_shot``; False if it has none."""
+    import render.pipeline as pipeline
+
+    if not callable(getattr(pipeline, "_bar", None)):
+        return False
+
+    class Counter:
+        def __init__(self, total: int, enabled: bool = True, initial: int = 0):
+            for _ in range(initial):
+                on_shot("", "done")
+
+        def update(self, n: int = 1) -> None:
+            for _ in range(n):
+                on_shot("", "done")
+
+        def close(self) -> None:
+            pass
+
+    pipeline._bar = Counter
+    return True
 
 
 def _watched(name: str, options: dict, on_shot):

@@ -51,19 +51,16 @@ def board(n: int = 2, duration: float = 0.5) -> dict:
                       for i in range(n)]}
 
 
-def validate(credentials: dict, tmp_path: Path) -> dict:
-    lines, _ = run_tool({"validate": credentials}, tmp_path)
-    return lines[-1]
-
-
 def test_provider_checks_the_service_and_the_key(service, tmp_path):
-    assert validate(service, tmp_path) == {"valid": True}
-    assert validate({}, tmp_path) == {"valid": True}  # brief_to_storyboard needs no credentials
-    wrong = validate({**service, "render_service_api_key": "nope"}, tmp_path)
+    cases = [service, {}, {**service, "render_service_api_key": "nope"}, {"render_service_url": "http://127.0.0.1:9"},
+             {"render_service_api_key": KEY}, {"render_service_url": "render.internal:8000"}]
+    ok, empty, wrong, down, no_url, no_scheme = run_tool({"validate": cases}, tmp_path)[0]
+    assert ok == {"valid": True}
+    assert empty == {"valid": True}  # Brief to storyboard needs no credentials
     assert wrong["valid"] is False and "refused the API key" in wrong["error"] and "nope" not in wrong["error"]
-    down = validate({"render_service_url": "http://127.0.0.1:9"}, tmp_path)
     assert down["valid"] is False and "Could not reach" in down["error"]
-    assert validate({"render_service_api_key": KEY}, tmp_path)["valid"] is False
+    assert no_url["valid"] is False and "without the render service URL" in no_url["error"]
+    assert no_scheme["valid"] is False and "http://" in no_scheme["error"]
 
 
 def test_render_animatic_waits_and_returns_the_animatic_then_status_finds_it(service, tmp_path):
