@@ -167,7 +167,10 @@ def evaluate(planner: str = "rules", only: list[str] | None = None, model=None) 
         row["seconds"] = round(time.perf_counter() - t0, 3)
         row["source_planner"] = board.source.get("planner", planner)
         row["fallback_reason"] = board.source.get("llm_fallback_reason", "")
-        row["board"] = board
+        row["board"], row["brief"] = board, brief
+        from storyboard.validate import validate_board
+
+        row["problems"] = validate_board(board, brief=brief)
         rows.append(row)
     total = sum(r["labelled"] for r in rows)
     acc = {"count": sum(r["count"] for r in rows) / max(len(rows), 1)}
@@ -206,6 +209,10 @@ def print_report(result: dict, verbose: bool = False, top: int = 15) -> None:
     print("-" * len(head))
     acc = result["accuracy"]
     print(f"{'ALL':32} {'':9} " + " ".join(f"{_pct(acc[f]):>8}" for f in FIELDS) + f" {_pct(acc['overall']):>8}")
+    invalid = [r for r in result["rows"] if r["problems"]]
+    print(f"\nboards failing storyboard.validate: {len(invalid)} of {len(result['rows'])}")
+    for r in invalid:
+        print(f"  {r['name']}: " + "; ".join(r["problems"][:3]))
     print("\nlargest error classes (field: labelled -> planned, times):")
     for (f, want, got), n in result["error_classes"][:top]:
         print(f"  {n:3d}  {f}: {want} -> {got}")
@@ -235,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate(args.planner, args.only)
     if args.json:
         out = {k: v for k, v in result.items() if k != "rows"}
-        out["rows"] = [{k: v for k, v in r.items() if k != "board"} for r in result["rows"]]
+        out["rows"] = [{k: v for k, v in r.items() if k not in ("board", "brief")} for r in result["rows"]]
         out["error_classes"] = [[*k, n] for k, n in result["error_classes"]]
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()

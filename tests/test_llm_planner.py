@@ -403,3 +403,15 @@ def test_validator_on_a_planned_board(brief):
         "S04: duration 1 s is under 1.5 s (the brief does not ask for it)",
         "durations sum to 16.50 s but the target is 20 s (short by 3.50 s)",
     ]
+
+
+def test_validator_finds_a_sentence_spoken_twice_without_a_line_list():
+    board = _board()
+    board["shots"][2]["dialogue"] = "Start the day on a high note."
+    assert validate_board(board, brief=BRIEF) == [
+        "the line “Start the day on a high note.” is in shots S02, S03; it must be in exactly one"]
+    board["shots"][2]["dialogue_kind"] = "super"  # shown as text on the end card: not heard twice
+    assert validate_board(board, brief=BRIEF) == []
+    twice = BRIEF + "\nVO: “Start the day on a high note.”"
+    board["shots"][2]["dialogue_kind"] = "vo"
+    assert validate_board(board, brief=twice) == []  # the brief itself says it twice
