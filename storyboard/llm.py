@@ -466,17 +466,33 @@ def _check(answer: dict, brief, draft: Storyboard, part: dict) -> tuple[Storyboa
 
 
 def _tidy(answer: dict) -> dict:
-    """Forgive spelling of enum values ("Push In", "push-in", "close-up" is not forgiven: it is not a value)."""
+    """Forgive how an enum value is written: "Push In", "push-in", "close-up", "bird's eye", "推镜头" become
+    push_in, CU, overhead, push_in through the rules' camera vocabulary. A value that names nothing is left for the
+    validator to report."""
+    from storyboard.vocabulary import CELL, parse_angle, parse_movement, parse_size
+
     answer = dict(answer)
     shots = []
     for s in answer.get("shots") or []:
         if isinstance(s, dict):
             s = dict(s)
-            for key in ("angle", "movement"):
-                if isinstance(s.get(key), str):
-                    s[key] = re.sub(r"[\s\-]+", "_", s[key].strip()).lower()
-            if isinstance(s.get("size"), str):
-                s["size"] = s["size"].strip().upper()
+            for key, enum, parse in (("size", ShotSize, parse_size), ("angle", Angle, parse_angle),
+                                     ("movement", Movement, lambda t, m: parse_movement(t, m)[0])):
+                value = s.get(key)
+                if not isinstance(value, str) or value in enum._value2member_map_:
+                    continue
+                plain = re.sub(r"[\s\-]+", "_", value.strip())
+                for guess in (plain.upper(), plain.lower()):
+                    if guess in enum._value2member_map_:
+                        s[key] = guess
+                        break
+                else:
+                    try:
+                        found = parse(value.replace("_", " "), CELL)
+                    except Exception:
+                        found = None
+                    if found is not None:
+                        s[key] = found.value
         shots.append(s)
     if "shots" in answer:
         answer["shots"] = shots

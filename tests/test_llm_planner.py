@@ -155,7 +155,7 @@ def test_valid_answer_is_accepted(brief, draft):
 
 def test_invalid_answers_are_repaired_with_the_errors_in_the_prompt(brief, draft):
     target = draft.target_duration_s
-    bad_enum = answer_from(shots={0: {"size": "WIDE"}})
+    bad_enum = answer_from(shots={0: {"size": "GIGANTIC"}})
     bad_sum_and_vo = answer_from(shots={0: {"duration_s": 8.0}, 1: {"dialogue": ""}})
     good = answer_from()
     model = ScriptedChatModel(script=[bad_enum, bad_sum_and_vo, good], conversations=[])
@@ -164,11 +164,11 @@ def test_invalid_answers_are_repaired_with_the_errors_in_the_prompt(brief, draft
     assert board.source["planner"] == "llm", board.source
     assert board.source["llm"] == {"attempts": 3, "repairs": 2, "chunks": 1}
     second, third = user_text(model.conversations[1]), user_text(model.conversations[2])
-    assert "'WIDE' is not allowed" in second and "EWS" in second
+    assert "'GIGANTIC' is not allowed" in second and "EWS" in second
     assert f"the target is {target:g} s" in third and "over by 4.00 s" in third
     assert "Start the day on a high note." in third and "not in any shot's dialogue" in third
     # the model's own bad answer is in the conversation it is asked to repair
-    assert any(m.type == "ai" and "WIDE" in str(m.content) for m in model.conversations[1])
+    assert any(m.type == "ai" and "GIGANTIC" in str(m.content) for m in model.conversations[1])
     assert validate_board(board, brief=brief) == []
     assert sum(s.duration_s for s in board.shots) == pytest.approx(target, abs=0.05)
 
@@ -186,6 +186,16 @@ def test_persistently_bad_model_falls_back_to_rules(brief, draft):
 
     with pytest.raises(StoryboardError, match="LLM planner failed"):
         plan_llm(brief, model=ScriptedChatModel(script=[invented], conversations=[]), fallback=False)
+
+
+def test_camera_words_are_read_as_enum_values(brief):
+    answer = answer_from(shots={0: {"size": "Wide shot", "movement": "Crane Down"},
+                                1: {"size": "close-up", "angle": "bird's eye", "movement": "推镜头"},
+                                2: {"size": "Medium Close Up", "movement": "tracking"}})
+    board = plan_with(brief, lambda messages, schema: answer)
+    assert board.source["planner"] == "llm", board.source
+    got = [(s.size.value, s.angle.value, s.movement.value) for s in board.shots[:3]]
+    assert got == [("LS", "eye_level", "crane_down"), ("CU", "overhead", "push_in"), ("MCU", "eye_level", "follow")]
 
 
 def test_unreadable_replies_count_as_failed_attempts(brief, draft):
