@@ -51,7 +51,8 @@ def _stills(board: Storyboard, clips: dict[str, Path]):
         results = dict(pool.map(one, board.shots))
     stills = {k: v[0] for k, v in results.items()}
     infos = {k: v[1] for k, v in results.items() if v[1] is not None}
-    return stills, infos
+    plain = {k: v[2] for k, v in results.items()}
+    return stills, infos, plain
 
 
 def _warm_font(board: Storyboard) -> None:
@@ -115,16 +116,17 @@ def write_exports(
         font_job.submit(_warm_font, board)
         font_job.shutdown(wait=False)
         try:
-            stills, infos = _stills(board, clips)
+            stills, infos, plain = _stills(board, clips)
         except Exception as exc:  # noqa: BLE001 - reported below with the exports that need stills
-            stills, infos = None, {}
+            stills, infos, plain = None, {}, {}
             failures.append(f"stills for storyboard.pdf/storyboard.html ({type(exc).__name__}: {exc})")
 
         links = [name for name in EXPORT_FILES if name != "storyboard.html"]
         jobs = [
             ("storyboard.pdf", lambda: write_sheet(board, staging / "storyboard.pdf", stills, page=page)),
             ("storyboard.html", lambda: write_html(board, staging / "storyboard.html", stills,
-                                                   _href(anim, out_dir) if anim else None, links)),
+                                                   _href(anim, out_dir) if anim else None, links,
+                                                   poster=plain.get(board.shots[0].id))),
             ("timeline.otio/.xml/.edl", lambda: write_timelines(board, out_dir, staging, clips, infos)),
             ("captions.srt", lambda: write_captions(board, staging / "captions.srt")),
             ("shots.csv", lambda: write_shotlist(board, staging / "shots.csv")),

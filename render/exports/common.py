@@ -154,13 +154,20 @@ def move_name(board: Storyboard, shot: Shot) -> str:
     return name
 
 
+_VO_NAMES = {"vo", "v.o.", "v.o", "voice over", "voice-over", "voiceover", "旁白", "画外音"}
+_SFX_NAMES = {"sfx", "fx", "sound", "音效", "声音"}
+
+
 def line_kind(board: Storyboard, shot: Shot) -> str:
-    """How the shot's spoken/printed line is labelled: VO, Dialogue (with speaker) or Super."""
+    """How the shot's spoken/printed line is labelled: VO, Dialogue (with speaker), Super or SFX."""
     kind = shot.dialogue_kind or "dialogue"
+    speaker = shot.speaker.strip()
+    if speaker.lower() in _SFX_NAMES:
+        return label(board, "sfx")
     key = {"vo": "vo", "super": "super"}.get(kind, "dialogue_kind")
     text = label(board, key)
-    if shot.speaker and kind != "super":
-        text = f"{text} ({shot.speaker})" if lang(board) == "en" else f"{text}（{shot.speaker}）"
+    if speaker and kind != "super" and speaker.lower() not in _VO_NAMES | {text.lower()}:
+        text = f"{text} ({speaker})" if lang(board) == "en" else f"{text}（{speaker}）"
     return text
 
 

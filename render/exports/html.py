@@ -66,7 +66,7 @@ td.cam span{display:block}
 td.cam i{font-style:normal;color:var(--muted);font-size:11px;margin-right:6px}
 td.dur{white-space:nowrap;font-variant-numeric:tabular-nums;font-weight:600}
 td.said{color:var(--line)}
-td.said .kind{display:inline-block;color:var(--accent);font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;margin-right:6px}
+td.said .kind{display:inline-block;color:var(--accent);font-size:12px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;margin-right:6px}
 td.desc{min-width:220px}
 td.said{min-width:200px;width:26%}
 @media (max-width:900px){header,main{padding-left:16px;padding-right:16px}td.cam,th.cam{display:none}}
@@ -165,8 +165,9 @@ def _font_face(board: Storyboard) -> str:
 
 
 def page(board: Storyboard, stills: dict[str, Image.Image], animatic: str | None = None,
-         links: list[str] | None = None) -> str:
-    """The page as a string. ``animatic``: the video's relative URL (None when there is no animatic yet)."""
+         links: list[str] | None = None, poster: Image.Image | None = None) -> str:
+    """The page as a string. ``animatic``: the video's relative URL (None when there is no animatic yet);
+    ``poster``: the picture shown before it plays (default: the first shot's still)."""
     e = html.escape
     L = lambda key: e(C.label(board, key))  # noqa: E731
     timed = timed_shots(board)
@@ -198,6 +199,8 @@ def page(board: Storyboard, stills: dict[str, Image.Image], animatic: str | None
         colon = "：" if board.language == "zh" else ": "
         said_text = f"{C.line_kind(board, s)}{colon}{said}" if said else ""
         said_html = (f'<span class="kind">{e(C.line_kind(board, s))}</span>{e(said)}' if said else "")
+        if s.sfx.strip():
+            said_html += f'<div><span class="kind">{L("sfx")}</span>{e(s.sfx.strip())}</div>'
         if s.on_screen_text.strip() and s.on_screen_text.strip() != said:
             said_html += (f'<div><span class="kind">{L("on_screen_text")}</span>{e(s.on_screen_text.strip())}</div>')
         rows.append(
@@ -215,7 +218,7 @@ def page(board: Storyboard, stills: dict[str, Image.Image], animatic: str | None
     if animatic:
         player = (
             f'<section class="player"><div class="screen"><video id="animatic" controls preload="metadata" '
-            f'playsinline poster="{_data_uri(stills[timed[0].shot.id], 720)}" src="{e(animatic)}"></video></div>'
+            f'playsinline poster="{_data_uri(poster or stills[timed[0].shot.id], 720)}" src="{e(animatic)}"></video></div>'
             f'<div class="now" id="now" aria-live="polite"><div class="id"></div><div class="meta"></div>'
             f'<p class="desc"></p><div class="said"></div><div class="hint">{L("play_hint")}</div></div></section>'
         )
@@ -240,8 +243,8 @@ def page(board: Storyboard, stills: dict[str, Image.Image], animatic: str | None
 
 
 def write_html(board: Storyboard, path: Path, stills: dict[str, Image.Image], animatic: str | None = None,
-               links: list[str] | None = None) -> Path:
-    text = page(board, stills, animatic, links)
+               links: list[str] | None = None, poster: Image.Image | None = None) -> Path:
+    text = page(board, stills, animatic, links, poster)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

@@ -56,7 +56,7 @@ def _all_text(board: Storyboard) -> str:
         for names in table.values():
             parts.extend(names.values())
     for s in board.shots:
-        parts += [s.id, s.description, s.dialogue, s.speaker, s.on_screen_text, C.line_kind(board, s)]
+        parts += [s.id, s.description, s.dialogue, s.speaker, s.on_screen_text, s.sfx, C.line_kind(board, s)]
     parts.append("慢快第页秒")
     return "".join(parts)
 
@@ -94,6 +94,9 @@ def _text_block(board: Storyboard, t: Timed, font: str, size: float) -> list[Par
         line = (f'<font color="#e4572e">{escape(C.line_kind(board, s))}</font>'
                 f'&nbsp;&nbsp;<font color="#1f3b63">{q[0]}{escape(s.dialogue.strip())}{q[1]}</font>')
         paras.append(Paragraph(line, body))
+    if s.sfx.strip():
+        paras.append(Paragraph(
+            f'<font color="#e4572e">{escape(C.label(board, "sfx"))}</font>&nbsp;&nbsp;{escape(s.sfx.strip())}', body))
     if s.on_screen_text.strip() and s.on_screen_text.strip() != s.dialogue.strip():
         paras.append(Paragraph(
             f'<font color="#e4572e">{escape(C.label(board, "on_screen_text"))}</font>&nbsp;&nbsp;'

@@ -105,8 +105,10 @@ def _plain_card(shot: Shot, width: int, height: int) -> Image.Image:
     return img
 
 
-def still(shot: Shot, board: Storyboard, clip: Path | None, width: int) -> tuple[Image.Image, ClipInfo | None]:
-    """The still for ``shot`` at ``width`` pixels (aspect of the board), with its move drawn on; and clip info."""
+def still(shot: Shot, board: Storyboard, clip: Path | None, width: int
+          ) -> tuple[Image.Image, ClipInfo | None, Image.Image]:
+    """The still for ``shot`` at ``width`` pixels (aspect of the board) with its move drawn on, the clip's info,
+    and the same picture without the move marks."""
     fw, fh = FRAME_SIZES[board.aspect_ratio]
     height = int(round(width * fh / fw))
     img, info = None, None
@@ -117,7 +119,7 @@ def still(shot: Shot, board: Storyboard, clip: Path | None, width: int) -> tuple
         img, marked = panel(shot, board, fw, fh)
     if img.size != (width, height):
         img = img.resize((width, height), Image.LANCZOS)
-    return (img if marked else draw_move(img, shot.movement.value)), info
+    return (img if marked else draw_move(img, shot.movement.value)), info, img
 
 
 # -- camera-move arrows ---------------------------------------------------------------------------------------------
