@@ -249,7 +249,7 @@ def rgb_to_yuv(img: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]
     y = 16 + (219 / 255) * (0.2126 * r + 0.7152 * g + 0.0722 * b)
     u = 128 + (224 / 255) * (-0.114572 * r - 0.385428 * g + 0.5 * b)
     v = 128 + (224 / 255) * (0.5 * r - 0.454153 * g - 0.045847 * b)
-    return tuple(Image.fromarray(np.clip(p + 0.5, 0, 255).astype(np.uint8), "L") for p in (y, u, v))  # type: ignore
+    return tuple(Image.fromarray(np.clip(p + 0.5, 0, 255).astype(np.uint8)) for p in (y, u, v))  # type: ignore
 
 
 def rgb_to_yuv420(img: Image.Image) -> tuple[Image.Image, Image.Image, Image.Image]:
@@ -270,7 +270,7 @@ def yuv420_to_rgb(data: bytes, width: int, height: int) -> Image.Image:
     u *= 255 / 224
     v *= 255 / 224
     rgb = np.stack([yy + 1.5748 * v, yy - 0.187324 * u - 0.468124 * v, yy + 1.8556 * u], axis=-1)
-    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), "RGB")
+    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8))
 
 
 class Overlay420:

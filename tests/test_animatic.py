@@ -1,0 +1,126 @@
+"""Conform (retime, trim/extend, cover-scale, captions) and the stream-copy join, on real encoded clips."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from render.animatic import MIN_SPEED, conform, join, timing
+from render.base import Clip, RenderSettings
+from render.errors import RenderError
+from render.ffmpeg import Frame420, VideoWriter, probe, read_frames
+from render.panel import PanelRenderer
+from storyboard.schema import Storyboard
+
+
+def make_board(shots, language="en", aspect="16:9") -> Storyboard:
+    base = {"size": "MS", "movement": "static", "duration_s": 1.0, "description": "A harbour at dawn."}
+    return Storyboard.model_validate({
+        "language": language, "aspect_ratio": aspect,
+        "shots": [{**base, "id": f"S{i + 1:02d}", **s} for i, s in enumerate(shots)],
+    })
+
+
+def counting_clip(path, frames: int, fps: int, w: int = 832, h: int = 480) -> Clip:
+    """A model-like clip (another fps and size) whose frame i is a flat grey of level 20 + 8 i (readable back)."""
+    f = Frame420(w, h)
+    with VideoWriter(path, w, h, fps) as out:
+        for i in range(frames):
+            f.y[:] = 20 + 8 * i
+            f.u[:] = 128
+            f.v[:] = 128
+            out.write_bytes(f.data())
+    return Clip(path=path, frames=frames, fps=fps, width=w, height=h, seed=3, conformed=False)
+
+
+def lumas(path, w, h):
+    return [np.frombuffer(buf, np.uint8, w * h).reshape(h, w) for buf in read_frames(path, w, h, cover=False)]
+
+
+# -- the timing rule ---------------------------------------------------------------------------------------------
+
+def test_timing_retimes_without_drift():
+    index, speed, held = timing(81, 16, 120, 24)  # a Wan2.1 clip (81 frames @ 16 fps) into a 5 s shot
+    assert speed == 1.0 and held == 0
+    assert index == [math.floor(k * 16 / 24) for k in range(120)]  # from k directly: no accumulated error
+    assert index[-1] == 79 and all(b - a in (0, 1) for a, b in zip(index, index[1:]))
+
+
+def test_timing_trims_and_extends():
+    index, speed, held = timing(121, 24, 48, 24)  # longer clip: trimmed to the head
+    assert index == list(range(48)) and speed == 1.0 and held == 0
+    index, speed, held = timing(44, 24, 48, 24)  # a bit short: slowed down, nothing held
+    assert math.isclose(speed, 44 / 48) and held == 0 and index[-1] == 43
+    index, speed, held = timing(24, 24, 48, 24)  # far too short: slowed to the limit, then the last frame held
+    assert speed == MIN_SPEED and index[-1] == 23 and held == 48 - 30
+    assert index[:30] == [math.floor(k * MIN_SPEED) for k in range(30)]
+
+
+# -- conform -----------------------------------------------------------------------------------------------------
+
+def test_conform_retimes_scales_and_captions(tmp_path):
+    board = make_board([{"duration_s": 1.5, "dialogue": "每天早晨都从这里开始。"}], "zh")
+    settings = RenderSettings.for_board(board)
+    src = counting_clip(tmp_path / "wan.mp4", 25, 16)  # 1.56 s at 16 fps, 832x480
+    out = conform(src, board.shots[0], board, settings, 36, tmp_path / "c.mp4")
+    info = probe(out.path)
+    assert out.conformed and out.frames == info.frames == 36
+    assert (info.width, info.height, info.fps, info.pix_fmt, info.codec) == (1280, 720, 24, "yuv420p", "h264")
+    assert out.info["source_fps"] == 16 and out.info["speed"] == 1.0 and out.info["held_frames"] == 0
+    ys = lumas(out.path, 1280, 720)
+    got = [int(np.median(y[100:300, 100:1100])) for y in ys]  # above the caption
+    want = [20 + 8 * math.floor(k * 16 / 24) for k in range(36)]  # limited range in, limited range out
+    assert max(abs(g - w) for g, w in zip(got, want)) <= 3
+    # The caption is burned into the lower third: bright glyph pixels where the source was flat grey.
+    lower = ys[0][int(720 * 2 / 3):]
+    assert (lower > 200).sum() > 500 and (ys[0][: int(720 * 2 / 3)] > 200).sum() == 0
+
+
+def test_conform_extends_a_short_clip_and_covers_portrait(tmp_path):
+    board = make_board([{"duration_s": 2.0}], aspect="9:16")
+    settings = RenderSettings.for_board(board)
+    src = counting_clip(tmp_path / "short.mp4", 16, 16)  # 1 s of landscape video for a 2 s portrait shot
+    out = conform(src, board.shots[0], board, settings, 48, tmp_path / "c.mp4")
+    info = probe(out.path)
+    assert (info.frames, info.width, info.height) == (48, 720, 1280)
+    assert out.info["speed"] == MIN_SPEED and out.info["held_frames"] == 48 - 30
+    ys = lumas(out.path, 720, 1280)
+    last = [int(np.median(y)) for y in ys[-18:]]
+    assert max(last) - min(last) <= 1  # held on the last source frame
+    assert abs(int(np.median(ys[0][:, :40])) - int(np.median(ys[0][:, 340:380]))) <= 1  # cover: no letterbox bars
+
+
+# -- join --------------------------------------------------------------------------------------------------------
+
+def test_join_stream_copies_and_checks_frames(tmp_path):
+    board = make_board([{"movement": "push_in", "duration_s": 0.5}, {"movement": "pan_left", "duration_s": 0.75}])
+    settings = RenderSettings.for_board(board)
+    r = PanelRenderer()
+    a = r.render_shot(board.shots[0], board, settings, 12, tmp_path / "a.mp4")
+    b = r.render_shot(board.shots[1], board, settings, 18, tmp_path / "b.mp4")
+    wan = conform(counting_clip(tmp_path / "w.mp4", 20, 16), board.shots[0], board, settings, 10, tmp_path / "w24.mp4")
+    out = join([a.path, wan.path, b.path], tmp_path / "animatic.mp4", expected_frames=40)
+    info = probe(out)
+    assert (info.frames, info.fps, info.width, info.height, info.pix_fmt) == (40, 24, 1280, 720, "yuv420p")
+    assert math.isclose(info.duration_s, 40 / 24)
+    # Stream copy: the joined file carries the clips' bytes, not a new encode.
+    sizes = sum(p.stat().st_size for p in (a.path, wan.path, b.path))
+    assert abs(out.stat().st_size - sizes) < 0.05 * sizes
+    with open(out, "rb") as fh:  # +faststart: the index (moov) comes before the media data (mdat)
+        head = fh.read(4096)
+    assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
+
+
+def test_join_refuses_mismatched_clips_and_leaves_nothing(tmp_path):
+    board = make_board([{"duration_s": 0.25}])
+    settings = RenderSettings.for_board(board)
+    a = PanelRenderer().render_shot(board.shots[0], board, settings, 6, tmp_path / "a.mp4")
+    raw = counting_clip(tmp_path / "raw.mp4", 5, 16)
+    with pytest.raises(RenderError, match="conform it first"):
+        join([a.path, raw.path], tmp_path / "animatic.mp4")
+    with pytest.raises(RenderError, match="needs 7"):
+        join([a.path], tmp_path / "animatic.mp4", expected_frames=7)
+    assert not (tmp_path / "animatic.mp4").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
