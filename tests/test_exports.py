@@ -432,3 +432,18 @@ def test_a_failed_export_is_typed_and_writes_nothing(tmp_path):
 def test_unknown_page_size_is_a_clear_error(tmp_path):
     with pytest.raises(ExportError, match="page size"):
         write_exports(_board(EN_SHOTS[:1]), tmp_path, page="A5")
+
+
+def test_line_labels_do_not_repeat_the_kind():
+    from render.exports.common import line_kind
+
+    board = _board(EN_SHOTS[:1])
+    shot = board.shots[0]
+    label = lambda **kw: line_kind(board, shot.model_copy(update=kw))  # noqa: E731
+    assert label(dialogue_kind="vo", speaker="VO") == "VO"
+    assert label(dialogue_kind="vo", speaker="Narrator") == "VO (Narrator)"
+    assert label(dialogue_kind="dialogue", speaker="SFX") == "SFX"
+    assert label(dialogue_kind="dialogue", speaker="Mara") == "Dialogue (Mara)"
+    zh = _board(ZH_SHOTS[:1], language="zh")
+    assert line_kind(zh, zh.shots[0].model_copy(update={"speaker": "旁白"})) == "旁白"
+    assert line_kind(zh, zh.shots[0].model_copy(update={"speaker": "（音效"})) == "音效"

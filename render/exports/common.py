@@ -161,7 +161,7 @@ _SFX_NAMES = {"sfx", "fx", "sound", "音效", "声音"}
 def line_kind(board: Storyboard, shot: Shot) -> str:
     """How the shot's spoken/printed line is labelled: VO, Dialogue (with speaker), Super or SFX."""
     kind = shot.dialogue_kind or "dialogue"
-    speaker = shot.speaker.strip()
+    speaker = shot.speaker.strip().strip("()（）[]【】<>《》:：").strip()
     if speaker.lower() in _SFX_NAMES:
         return label(board, "sfx")
     key = {"vo": "vo", "super": "super"}.get(kind, "dialogue_kind")
