@@ -37,7 +37,8 @@ LIGHT_WORDS = [  # (words in a scene heading or description, English light, Chin
     (("morning",), "fresh morning daylight", "清新的晨光"),
     (("day", "日", "白天"), "natural daylight", "自然日光"),
 ]
-_LIGHT_HINTS = ("light", "lit", "sun", "neon", "glow", "shadow", "lamp", "candle", "光", "灯", "阳", "影")
+_LIGHT_HINTS = re.compile(r"(?<![a-z])(?:light|lights|lit|sunlight|sunlit|moonlight|neon|glow|glows|glowing|shadow|"
+                          r"shadows|candle|candlelight|backlit|silhouette|silhouetted)(?![a-z])|光|灯|阳光|影子")
 _STOP_NAMES = {
     "The", "Then", "We", "Cut", "She", "He", "They", "It", "Close", "Wide", "Logo", "End", "Open", "Next", "Finally",
     "Later", "Meanwhile", "Back", "Now", "Our", "His", "Her", "Their", "This", "That", "A", "An", "In", "On", "At",
@@ -105,11 +106,18 @@ def _en_names(drafts: list[Draft]) -> list[str]:
     return [w for w, c in counts.items() if c >= 2 and w in inner]
 
 
+_ZH_NOT_NAMES = {"小时", "小区", "小心", "小店", "小吃", "小巷", "小镇", "小城", "小桌", "小小", "小孩", "小路", "小河", "小屋",
+                 "老家", "老街", "老房", "老式", "老旧", "老老", "老人", "老板", "老师", "阿拉", "阿姨", "小朋", "老屋", "小狗",
+                 "小猫", "老爷", "小姐", "小伙"}
+
+
 def _zh_names(drafts: list[Draft]) -> list[str]:
+    """Familiar Chinese names that recur: 小林, 老周, 阿杰."""
     counts: dict[str, int] = {}
     for d in drafts:
-        for m in set(re.findall(r"(?<![\u4e00-\u9fff])([小老阿][\u4e00-\u9fff])(?=[\u4e00-\u9fff，。]?)", d.description)):
-            counts[m] = counts.get(m, 0) + 1
+        for m in set(re.findall(r"[小老阿][\u4e00-\u9fff]", d.description)):
+            if m not in _ZH_NOT_NAMES:
+                counts[m] = counts.get(m, 0) + 1
     return [n for n, c in counts.items() if c >= 2]
 
 
@@ -205,7 +213,7 @@ def build_bible(drafts: list[Draft], meta, lang: str | None = None) -> tuple[lis
 
 def _light(heading: str, description: str, lang: str) -> str:
     text = description.lower()
-    if any(h in text for h in _LIGHT_HINTS):
+    if _LIGHT_HINTS.search(text):
         return ""
     words = re.split(r"[\s\-–—./、]+", heading.lower()) if heading else []
     joined = heading.lower()
@@ -254,8 +262,15 @@ def build_prompt(shot: Shot, board: Storyboard) -> str:
     if aspect:
         parts.append(aspect)
     sep = "。" if zh else ". "
-    parts = [p.strip().rstrip("。.") for p in parts if p and p.strip()]
-    if not zh:
-        parts = [p[0].upper() + p[1:] for p in parts]
-    text = sep.join(parts)
-    return text + ("。" if zh else ".")
+    verbatim = {bible[c].description for c in shot.characters if c in bible}
+    text = ""
+    for part in parts:
+        if not part or not part.strip():
+            continue
+        if part not in verbatim:  # the bible's words are repeated exactly; the rest in sentence case
+            part = part.strip().rstrip("。.")
+            part = part if zh else part[0].upper() + part[1:]
+        text += (" " if text and not zh else "") + part
+        if not part.endswith(("。", ".", "!", "?", "！", "？")):
+            text += "。" if zh else "."
+    return text

@@ -62,12 +62,16 @@ def _is_camera_field(field: str) -> bool:
     return parse_camera(f, mode=CELL).found
 
 
+def _tidy(text: str) -> str:
+    return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", text).strip()
+
+
 def _take_duration(text: str) -> tuple[str, float | None]:
     """Remove "(3s)", "（3秒）", "- 3s" from a shot line; return (rest, seconds)."""
     for m in _PAREN_DURATION.finditer(text):
         seconds = parse_seconds(m.group(1))
         if seconds and find_seconds(m.group(1)):
-            return (text[:m.start()] + text[m.end():]).strip(), seconds
+            return _tidy(text[:m.start()] + text[m.end():]), seconds
     found = find_seconds(text)
     if found:
         seconds, (a, b) = found
