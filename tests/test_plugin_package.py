@@ -190,3 +190,36 @@ def test_version_mismatch_is_refused(tmp_path, bad):
     (tmp_path / "pyproject.toml").write_bytes((ROOT / "pyproject.toml").read_bytes())
     with pytest.raises(PackageError, match="differs"):
         collect(tmp_path)
+
+
+def test_sample_workflow_dsl_wires_start_to_our_tool_to_end():
+    dsl = load("examples/dify_workflow.yml")
+    assert dsl["kind"] == "app" and dsl["app"]["mode"] == "workflow"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", dsl["version"])
+    nodes = {n["id"]: n["data"] for n in dsl["workflow"]["graph"]["nodes"]}
+    by_type = {d["type"]: (i, d) for i, d in nodes.items()}
+    assert set(by_type) == {"start", "tool", "end"}
+    start_id, start = by_type["start"]
+    tool_id, tool = by_type["tool"]
+    end_id, end = by_type["end"]
+    edges = {(e["source"], e["target"]) for e in dsl["workflow"]["graph"]["edges"]}
+    assert edges == {(start_id, tool_id), (tool_id, end_id)}
+    start_vars = {v["variable"]: v for v in start["variables"]}
+    assert start_vars["brief"]["type"] == "file" and start_vars["brief"]["required"] is True
+    assert start_vars["password"]["type"] == "text-input" and start_vars["password"]["required"] is False
+    manifest, provider = load("manifest.yaml"), load("plugin/provider/briefreel.yaml")
+    assert tool["provider_id"] == f"{manifest['author']}/{manifest['name']}/{provider['identity']['name']}"
+    assert tool["provider_type"] == "builtin" and tool["tool_name"] == "brief_to_storyboard"
+    params = {p["name"]: p for p in load("plugin/tools/brief_to_storyboard.yaml")["parameters"]}
+    for name, value in tool["tool_parameters"].items():
+        assert params[name]["form"] == "llm"  # node inputs
+    for name, value in tool["tool_configurations"].items():
+        assert params[name]["form"] == "form" and value["type"] == "constant"
+        if params[name]["type"] == "select":
+            assert value["value"] in [o["value"] for o in params[name]["options"]]
+    assert tool["tool_parameters"]["brief"] == {"type": "variable", "value": [start_id, "brief"]}
+    assert tool["tool_parameters"]["password"]["value"] == f"{{{{#{start_id}.password#}}}}"
+    outputs = load("plugin/tools/brief_to_storyboard.yaml")["output_schema"]["properties"]
+    for out in end["outputs"]:
+        node, field = out["value_selector"]
+        assert node == tool_id and (field in ("json", "files", "text") or field in outputs), field
