@@ -16,7 +16,7 @@ class SpokenLine:
     """One line heard or shown: dialogue (a character on screen), voice-over, or a super (on-screen text)."""
 
     text: str
-    kind: str = "vo"  # "dialogue" | "vo" | "super"
+    kind: str = "vo"  # "dialogue" | "vo" | "super" (readers also use "sfx" for sound cues, which are not lines)
     speaker: str = ""
 
 
@@ -90,14 +90,31 @@ def shot_number(text: str) -> str | None:
 _SPEAKER_MAX = 24
 VO_SPEAKERS = {"vo", "v.o.", "v/o", "voiceover", "voice-over", "voice over", "narrator", "narration", "旁白", "画外音",
                "配音", "解说", "口播", "男声", "女声", "男声旁白", "女声旁白"}
+SFX_SPEAKERS = {"sfx", "fx", "sound", "sounds", "music", "mx", "atmos", "ambience", "音效", "音乐", "配乐", "声音", "效果",
+                "环境音", "音响"}
 SUPER_SPEAKERS = {"super", "supers", "on-screen text", "on-screen", "ost", "title card", "caption", "text", "字幕",
                   "屏幕文字", "标题字幕", "文案字幕"}
 
 
-def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
-    """Lines of a dialogue/VO cell: "VO: …", "旁白：…", "ANNA: …", "小美：“…”", or plain text (``default_kind``)."""
+_QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
+
+
+def _quoted(body: str) -> tuple[str, str]:
+    """(the quotation, what follows it) when ``body`` opens with a quote; else (body without quotes, "")."""
     from storyboard.meta import strip_quotes
 
+    body = body.strip()
+    for a, b in _QUOTES:
+        if body.startswith(a):
+            end = body.find(b, 1)
+            if end > 0:
+                return body[1:end].strip(), body[end + 1:].strip(" .。,，;；")
+    return strip_quotes(body), ""
+
+
+def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
+    """Lines of a dialogue/VO cell: "VO: …", "旁白：…", "ANNA: …", "小美：“…”", or plain text (``default_kind``).
+    Sound cues ("SFX: gulls", "(room tone)") come back with kind "sfx"."""
     out: list[SpokenLine] = []
     for raw in text.replace("\r", "").split("\n"):
         raw = raw.strip()
@@ -117,10 +134,16 @@ def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
                     if "V.O" in paren.upper() or "画外" in paren:
                         speaker = speaker + " (V.O.)"
                 break
-        body = strip_quotes(body)
+        low = speaker.lower().replace(" (v.o.)", "")
+        bare = raw.lstrip(")）")
+        if low in SFX_SPEAKERS or (not speaker and bare[:1] in "(（" and bare[-1:] in ")）"):
+            out.append(SpokenLine((body if speaker else bare).strip("()（） "), "sfx", ""))  # "SFX: gulls", "(room tone)": heard, not said
+            continue
+        body, rest = _quoted(body)
+        if rest:
+            out.append(SpokenLine(rest, "sfx", ""))  # 'VO: "Made for first light." Music in.'
         if not body:
             continue
-        low = speaker.lower().replace(" (v.o.)", "")
         if not speaker:
             if out and out[-1].kind == default_kind and not out[-1].speaker:
                 out[-1].text = join_wrapped(out[-1].text + "\n" + body)  # a wrapped line, not a new one

@@ -19,7 +19,7 @@ import re
 from storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken
 from storyboard.durations import find_seconds, parse_seconds
 from storyboard.meta import heading_key, spoken_line
-from storyboard.vocabulary import CELL, parse_camera
+from storyboard.vocabulary import CELL, camera_coverage, parse_camera
 
 _KEYWORD_PREFIX = re.compile(
     r"^\s*[#*【\[]?\s*(?:shot|sh\.|镜头|镜号|分镜|第)\s*(?:no\.?|#)?\s*(?P<n>[A-Za-z]?\d{1,3}[A-Za-z]?)\s*(?:镜头|镜|个镜头)?"
@@ -59,7 +59,7 @@ def _is_camera_field(field: str) -> bool:
         return False
     if not f.isascii() and sum(1 for ch in f if "\u3400" <= ch <= "\u9fff") > 8:
         return False
-    return parse_camera(f, mode=CELL).found
+    return parse_camera(f, mode=CELL).found and camera_coverage(f) >= 0.6
 
 
 def _tidy(text: str) -> str:
@@ -104,7 +104,38 @@ def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
     return description, lines, sfx
 
 
+def _parse_fields(rest: str) -> Draft:
+    """ "中景｜固定｜舰桥上……｜3s｜林夜：全员就位。": each field is camera, duration, a spoken line or description."""
+    cam_text, description, lines, sfx = [], [], [], ""
+    seconds = None
+    for field in re.split(r"\s*[|｜]\s*", rest):
+        f = field.strip()
+        if not f:
+            continue
+        tagged = spoken_line(f)
+        spoken = [tagged] if tagged else [ln for ln in parse_spoken(f, "") if ln.kind and ln.speaker]
+        if not description and _is_camera_field(f):
+            cam_text.append(f)
+        elif seconds is None and len(f) <= 10 and parse_seconds(f) and find_seconds(f):
+            seconds = parse_seconds(f)
+        elif spoken and (tagged or not _is_camera_field(spoken[0].speaker)):
+            lines.extend(ln for ln in spoken if ln.kind != "sfx")
+            sfx = sfx or " ".join(ln.text for ln in spoken if ln.kind == "sfx")
+        else:
+            description.append(f)
+    text, more_seconds = _take_duration(" ".join(description))
+    text, tagged_lines, tagged_sfx = _split_tags(text)
+    cam = parse_camera(" ".join(cam_text), mode=CELL)
+    prose = parse_camera(text)
+    return Draft(description=text.strip(" -–—,，").strip(), size=cam.size or prose.size, angle=cam.angle or prose.angle,
+                 movement=cam.movement or prose.movement, speed=cam.speed if cam.movement else prose.speed,
+                 note=cam.note or prose.note, duration=seconds or more_seconds, lines=tagged_lines + lines,
+                 sfx=sfx or tagged_sfx)
+
+
 def _parse_rest(rest: str) -> Draft:
+    if "|" in rest or "｜" in rest:
+        return _parse_fields(rest)
     rest, seconds = _take_duration(rest)
     parts = _FIELD_SPLIT.split(rest)
     fields, seps = parts[0::2], parts[1::2]

@@ -44,7 +44,7 @@ COLUMN_WORDS: dict[str, list[str]] = {
 _WORD_ROLE = {w: role for role, words in COLUMN_WORDS.items() for w in words}
 _BY_LENGTH = sorted(_WORD_ROLE.items(), key=lambda kv: -len(kv[0]))
 _SECOND_CHOICE = {"number": "size", "movement": "angle", "description": "notes"}
-_MIXED_AUDIO = ("audio", "sound", "声音", "音频")  # VO and effects in one column: only tagged lines are spoken
+_MIXED_AUDIO = ("audio", "sound", "sfx", "music", "声音", "音频", "音效", "音乐")  # VO and effects in one column: only tagged lines are spoken
 _EMPTY = {"—", "-", "–", "/", "无", "n/a", "na", "none", "…", "...", "——"}
 _DIALOGUE_WORDS = ("对白", "dialogue", "dialog", "台词", "lines")
 _SCENE_ROW = re.compile(r"^\s*(?:第?\s*[一二三四五六七八九十\d]+\s*场|场景\s*[一二三四五六七八九十\d]+|scene\s*\d+|sc\.?\s*\d+|"
@@ -63,6 +63,9 @@ def column_role(header: str) -> str | None:
         return None
     if h in _WORD_ROLE:
         return _WORD_ROLE[h]
+    found = {role for word, role in _BY_LENGTH if len(word) >= 2 and word in h}
+    if {"dialogue", "sfx"} <= found:
+        return "dialogue"  # "Sound / VO", "音效/旁白": one audio column
     for word, role in _BY_LENGTH:
         if len(word) >= 2 and word in h:
             return role
@@ -197,14 +200,17 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
     if audio.strip().lower() in _EMPTY:
         audio = ""
     lines = parse_spoken(audio, default_kind)
-    if any(w in dialogue_header for w in _MIXED_AUDIO):
-        untagged = [ln.text for ln in lines if not ln.speaker and ln.kind == default_kind]
+    effects = [ln.text for ln in lines if ln.kind == "sfx"]
+    lines = [ln for ln in lines if ln.kind != "sfx"]
+    if any(w in _norm(dialogue_header) for w in _MIXED_AUDIO):
+        effects += [ln.text for ln in lines if not ln.speaker and ln.kind == default_kind]
         lines = [ln for ln in lines if ln.speaker or ln.kind != default_kind]
-        if untagged and "sfx" not in cells:
-            cells["sfx"] = " ".join(untagged)
-    sound = cells.get("sfx", "")
-    sfx_lines = [ln for ln in parse_spoken(sound, "sfx") if ln.kind in ("vo", "dialogue") and ln.speaker]
-    lines += sfx_lines
+    for ln in parse_spoken(cells.get("sfx", ""), "sfx"):  # a sound column can still hold a "VO:" line
+        if ln.kind == "super" or (ln.kind in ("vo", "dialogue") and ln.speaker):
+            lines.append(ln)
+        else:
+            effects.append(ln.text)
+    sound = " ".join(join_wrapped(e) for e in effects)
     super_text = join_wrapped(cells.get("super", ""))
     if super_text:
         lines.append(SpokenLine(super_text, "super", ""))
@@ -219,7 +225,7 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
         duration=parse_seconds(cells.get("duration", "")),
         lines=lines,
         on_screen_text=super_text,
-        sfx=join_wrapped(sound) if not sfx_lines else "",
+        sfx=sound,
         transition=join_wrapped(cells.get("transition", "")) or "cut",
         page=page,
     )

@@ -58,7 +58,7 @@ SIZE_TERMS: list[tuple[str, ShotSize | None, str]] = [
     ("end card", ShotSize.INSERT, CELL), ("endcard", ShotSize.INSERT, CELL), ("end frame", ShotSize.INSERT, CELL),
     ("end slate", ShotSize.INSERT, CELL), ("title card", ShotSize.INSERT, CELL), ("logo card", ShotSize.INSERT, CELL),
     ("落版", ShotSize.INSERT, CELL), ("标版", ShotSize.INSERT, CELL), ("定版", ShotSize.INSERT, CELL),
-    ("字幕卡", ShotSize.INSERT, CELL),
+    ("字幕卡", ShotSize.INSERT, CELL), ("插入", ShotSize.INSERT, CELL),
     # bare words: only in a size field
     ("extreme close", ShotSize.ECU, CELL), ("close", ShotSize.CU, CELL), ("medium", ShotSize.MS, CELL),
     ("mid", ShotSize.MS, CELL), ("wide", ShotSize.LS, CELL), ("long", ShotSize.LS, CELL), ("full", ShotSize.FS, CELL),
@@ -514,6 +514,34 @@ def parse_movement(text: str, mode: str = CELL) -> tuple[Movement | None, str | 
     if primary[1] in (_M.whip_pan,):
         speed = speed or "fast"
     return primary[1], speed, ordered
+
+
+FILLER_WORDS = ("shot", "shots", "camera", "angle", "the", "a", "an", "and", "with", "on", "of", "cam", "move", "lens",
+                "镜头", "机位", "拍摄", "角度", "镜", "景", "摄影", "画面", "缓", "慢", "快", "速")
+
+
+def camera_coverage(text: str) -> float:
+    """The share of ``text``'s letters that are camera words: 1.0 for "Slow push in, low angle", low for a
+    description that merely contains one ("远山的轮廓")."""
+    low = text.lower()
+    covered = bytearray(len(low))
+    for matcher in (_SIZES, _ANGLES, _MOVES):
+        for start, end, _ in matcher.find(text, CELL):
+            covered[start:end] = b"\x01" * (end - start)
+    for start, size in _abbreviations(text):
+        n = next(len(k) for k, v in SIZE_ABBREVIATIONS.items() if text.startswith(k, start))
+        covered[start:start + n] = b"\x01" * n
+    for word in [w for w, _ in SPEED_TERMS] + list(FILLER_WORDS):
+        i = low.find(word)
+        while i >= 0:
+            j = i + len(word)
+            if not word.isascii() or ((i == 0 or not _word_char(low[i - 1])) and (j >= len(low) or not _word_char(low[j]))):
+                covered[i:j] = b"\x01" * len(word)
+            i = low.find(word, j)
+    letters = [k for k, ch in enumerate(low) if ch.isalnum()]
+    if not letters:
+        return 0.0
+    return sum(covered[k] for k in letters) / len(letters)
 
 
 def parse_camera(text: str, lang: str = "en", mode: str = PROSE) -> Camera:
