@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -103,6 +104,9 @@ def write_exports(
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        for old in out_dir.glob(".exports-*"):  # left by a run that was killed (older than an hour)
+            if old.is_dir() and time.time() - old.stat().st_mtime > 3600:
+                shutil.rmtree(old, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=".exports-", dir=out_dir))
     except OSError as exc:
         raise ExportError(f"cannot write storyboard exports into {out_dir}: {exc.strerror or exc}") from None
