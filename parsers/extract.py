@@ -18,6 +18,7 @@ from parsers.errors import DamagedPDF, NoTextLayer
 from parsers.pdfium_text import read_page
 from parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
 
+_PAGE_NUMBER = re.compile(r"^(page\s*)?\d+\.?$|^-\s*\d+\s*-$|^第\s*\d+\s*页$", re.IGNORECASE)
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|,b$|-b$|\bbd\b", re.IGNORECASE)
 _GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff\ufffd]")
 
@@ -107,7 +108,7 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
                 else:
                     page = plumber.pages[number - 1]
                     try:
-                        page_out, tables, counts, carry = _one_page(page, number, carry)
+                        page_out, tables, counts, carry = _one_page(page, number, carry, glyphs)
                     finally:
                         page.close()
             except (DamagedPDF, MemoryError):
@@ -132,19 +133,29 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
 
 
 def _needs_plumber(glyphs, carry: FoundTable | None) -> bool:
-    """May this page hold a table? Vector paths, storyboard header words, or a table running on from before."""
-    if glyphs.paths >= 2 or carry is not None:
+    """May this page hold a table? Vector paths, storyboard header words, or the table of the page before going on."""
+    if glyphs.paths >= 2:
         return True
+    if carry is not None and not carry.ruled and carry.bounds:
+        first = next((ln for ln in glyphs.lines if not _PAGE_NUMBER.match(ln.text.strip())), None)
+        if first is not None and abs(first.size - carry.size) <= 1.5 and first.x0 >= carry.bounds[0] - 3:
+            return True
     return any(is_storyboard_header(ln.text.split()) for ln in glyphs.lines if len(ln.text) < 200)
 
 
-def _one_page(page, number: int, carry: FoundTable | None):
-    """Lines, text and tables of one page with pdfplumber; returns the table left open at its foot, if any."""
+def _one_page(page, number: int, carry: FoundTable | None, glyphs=None):
+    """Tables (and, without PDFium's ``glyphs``, lines and text) of one page with pdfplumber.
+
+    Returns the page, its tables, (unreadable, visible) glyph counts and the table left open at its foot.
+    """
     chars = page.chars
-    bad, total = _cid_ratio(chars)
-    raw = page.extract_text_lines(strip=True, return_chars=True, x_tolerance=3, y_tolerance=3) if chars else []
-    lines = [_line_of(d) for d in raw if d["text"].strip()]
-    bottoms = [d["bottom"] for d in raw if d["text"].strip()]
+    if glyphs is not None:
+        lines, bottoms, bad, total = glyphs.lines, glyphs.bottoms, glyphs.unreadable, glyphs.visible
+    else:
+        bad, total = _cid_ratio(chars)
+        raw = page.extract_text_lines(strip=True, return_chars=True, x_tolerance=3, y_tolerance=3) if chars else []
+        lines = [_line_of(d) for d in raw if d["text"].strip()]
+        bottoms = [d["bottom"] for d in raw if d["text"].strip()]
     text = _page_text(lines, bottoms)
     tables: list[FoundTable] = []
     open_table = None
