@@ -13,8 +13,8 @@ password), planned, and compared with the shots a director labelled by hand:
   dolly_in, push_in and zoom_in are all "push");
 - ``duration``: within 0.05 s where the brief states durations, within max(1 s, 30 %) where the labeller judged
   them (prose and screenplays without timings);
-- ``dialogue``: the shot speaks every line labelled for it and no line labelled for another shot (a super, text
-  on screen, is not speech).
+- ``dialogue``: the shot speaks every line labelled for it, no line labelled for another shot and nothing else
+  (sound effects or music cues in the dialogue count as wrong; speaker labels do not; a super is not speech).
 
 Field scores are over labelled shots; predicted shots are paired with labelled ones in order (by index when the
 counts agree, else by an order-keeping alignment on description words), and a labelled shot with no partner
@@ -41,6 +41,7 @@ from make_fixtures import fixtures  # noqa: E402
 from storyboard.schema import MOVEMENT_FAMILY, Movement  # noqa: E402
 from storyboard.validate import norm_line  # noqa: E402
 
+_SPEAKER_LABEL = re.compile(r"(?:^|(?<=\s))[^\s:：“”\"]{1,20}[:：]\s*")
 FIELDS = ("count", "size", "movement", "angle", "duration", "dialogue")
 STATED_TOL_S = 0.05
 
@@ -129,16 +130,21 @@ def score_brief(fixture: dict, board) -> dict:
         else:
             kind = "stated" if tol == STATED_TOL_S else "judged"
             misses.append(("duration", f"{e['dur']:g}s ({kind})", f"{s.duration_s:g}s", where))
-        spoken = "" if s.dialogue_kind == "super" else norm_line(s.dialogue)  # a super is seen, not heard
+        said = "" if s.dialogue_kind == "super" else s.dialogue  # a super is seen, not heard
+        spoken = norm_line(said)
         mine = [norm_line(x) for x in e.get("lines", [])]
         others = [n for kk, n in all_lines if kk != k and n not in mine]
         missing = [n for n in mine if n not in spoken]
         stray = [n for n in others if n and n in spoken and not any(n in m for m in mine)]
-        if not missing and not stray:
+        extra = norm_line(_SPEAKER_LABEL.sub(" ", said))
+        for n in sorted(mine, key=len, reverse=True):
+            extra = extra.replace(n, "")
+        if not missing and not stray and len(extra) <= 1:
             hits["dialogue"] += 1
         else:
             want = "lines" if mine else "no line"
-            misses.append(("dialogue", want, "missing line" if missing else "another shot's line", where))
+            got = "missing line" if missing else "another shot's line" if stray else "words that are not a line"
+            misses.append(("dialogue", want, got, where))
     count_ok = len(shots) == len(labelled)
     if not count_ok:
         misses.append(("count", str(len(labelled)), str(len(shots)), fixture["name"]))

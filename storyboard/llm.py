@@ -223,27 +223,57 @@ def _draft(brief) -> Storyboard:
 
 
 def _lines(brief, draft: Storyboard) -> list[str]:
-    """The brief's VO/dialogue lines: the VO section the rules' metadata reader found, and every line the draft
-    placed (a shot speaking several speakers' lines, "DEAN: … JUNE: …", gives one line each)."""
+    """The lines each answer must place once: the VO section the rules' metadata reader found, and what the
+    draft's shots speak, cleaned of what the rules may have caught with it: only the quoted words where there are
+    quotes, no speaker labels, no bracketed sounds, nothing the brief tags as SFX or music."""
     try:
         lines = list(brief_lines(brief) or [])
     except Exception:
         lines = []
+    text = _brief_text(brief)
     for shot in draft.shots:
         if shot.dialogue.strip() and shot.dialogue_kind != "super":
-            lines += [p.strip() for p in _SPEAKER_SPLIT.split(shot.dialogue) if p.strip()]
+            lines += [p for p in _speech(shot.dialogue) if not _tagged_sound(p, text)]
     out, seen = [], set()
     for line in lines:
-        line = _SPEAKER_LABEL.sub("", line, count=1).strip()
         key = norm_line(line)
-        if key and key not in seen:
+        if len(key) >= 2 and key not in seen:
             seen.add(key)
             out.append(line)
     return out
 
 
 _SPEAKER_SPLIT = re.compile(r"\s+(?=[^\s:：]{1,20}[:：]\s)")
-_SPEAKER_LABEL = re.compile(r"^[^\s:：]{1,20}[:：]\s+")
+_SPEAKER_LABEL = re.compile(r"^[^\s:：]{1,20}[:：]\s*")
+_QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」|『([^』]+)』")
+_BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]|^[^(（]*[)）]|[(（][^)）]*$")
+_ON_SCREEN = re.compile(r"(?:SUPER|TITLE|CAPTION|ON[- ]SCREEN|字幕|标题)(?![a-z])", re.IGNORECASE)
+_SOUND_TAG = r"(?:SFX|FX|Music|Sound|Audio|Ambience|音效|音乐|音响|配乐|声音|环境音)\s*[:：]?\s*"
+
+
+def _speech(dialogue: str) -> list[str]:
+    out = []
+    for part in _SPEAKER_SPLIT.split(dialogue.strip()):
+        if _ON_SCREEN.match(part.strip()):
+            continue  # a super the rules took for speech
+        part = _SPEAKER_LABEL.sub("", part.strip(), count=1)
+        quoted = ["".join(g) for g in _QUOTED.findall(part)]
+        for piece in quoted or [part]:
+            piece = _BRACKETED.sub("", piece).strip(" —-–")
+            if piece:
+                out.append(piece)
+    return out
+
+
+def _tagged_sound(line: str, text: str) -> bool:
+    head = re.escape(line.strip()[:12])
+    return bool(head and re.search(_SOUND_TAG + head, text, re.IGNORECASE))
+
+
+def _brief_text(brief) -> str:
+    from storyboard.validate import _brief_text as text_of
+
+    return text_of(brief)
 
 
 def _spread(shots: list["PlannerShot"], target: float | None) -> list[float]:
