@@ -502,6 +502,20 @@ def _tidy(answer: dict) -> dict:
     from storyboard.vocabulary import CELL, parse_angle, parse_movement, parse_size
 
     answer = dict(answer)
+    if "shots" not in answer and len(answer) == 1:  # {"storyboard": {...}}: some models wrap their answer
+        inner = next(iter(answer.values()))
+        if isinstance(inner, str):
+            try:
+                inner = json.loads(inner)
+            except ValueError:
+                pass
+        if isinstance(inner, dict) and "shots" in inner:
+            answer = dict(inner)
+    if isinstance(answer.get("shots"), str):
+        try:
+            answer["shots"] = json.loads(answer["shots"])
+        except ValueError:
+            pass
     shots = []
     for s in answer.get("shots") or []:
         if isinstance(s, dict):

@@ -198,6 +198,15 @@ def test_camera_words_are_read_as_enum_values(brief):
     assert got == [("LS", "eye_level", "crane_down"), ("CU", "overhead", "push_in"), ("MCU", "eye_level", "follow")]
 
 
+def test_wrapped_answers_are_unwrapped(brief):
+    wrapped = {"storyboard": json.dumps(answer_from())}
+    board = plan_with(brief, lambda messages, schema: wrapped)
+    assert board.source["planner"] == "llm", board.source
+    stringly = answer_from()
+    stringly["shots"] = json.dumps(stringly["shots"])
+    assert plan_with(brief, lambda messages, schema: stringly).source["planner"] == "llm"
+
+
 def test_unreadable_replies_count_as_failed_attempts(brief, draft):
     model = ScriptedChatModel(script=["I'd love to help! What's the brief?", answer_from()], conversations=[])
     board = plan_llm(brief, model=model)
