@@ -153,6 +153,10 @@ def test_sheet_en_has_every_shot(en):
     assert "Size" in text and "Move" in text and "push in" in text and "pan right" in text
     assert _pages(out / "storyboard.pdf") == 2  # 7 shots, 6 per 16:9 page
     assert "page 1/2" in text and "page 2/2" in text and "total 15 s" in text
+    import pikepdf
+
+    with pikepdf.open(out / "storyboard.pdf") as pdf, pdf.open_outline() as outline:
+        assert [str(item.title).split()[0] for item in outline.root] == [s.id for s in board.shots]
 
 
 def test_sheet_zh_has_every_shot_in_chinese(zh):

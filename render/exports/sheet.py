@@ -258,6 +258,10 @@ def write_sheet(board: Storyboard, path: Path, stills: dict[str, Image.Image], p
                 x = L.margin + col * (cell_w + L.gutter_x)
                 y_top = grid_top - row * (cell_h + L.gutter_y)
                 _panel(c, board, t, stills[t.shot.id], font, x, y_top, cell_w, cell_h)
+                key = f"shot-{t.index}"  # the outline (bookmarks) lists every shot
+                c.bookmarkHorizontal(key, x, y_top + 4)
+                desc = t.shot.description if len(t.shot.description) <= 48 else t.shot.description[:47] + "…"
+                c.addOutlineEntry(f"{t.shot.id}  {desc}", key, level=0)
             # Footer.
             c.setStrokeColor(RULE)
             c.setLineWidth(0.5)
