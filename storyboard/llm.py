@@ -189,8 +189,6 @@ def plan_with(
         if not fallback:
             raise StoryboardError(f"the LLM planner failed: {exc}") from None
         return _fallback(draft, str(exc), model_name, stats)
-    except PlannerAnswerError as exc:  # pragma: no cover - _ask turns these into _Failed
-        raise StoryboardError(str(exc)) from None
     except Exception as exc:  # the model raised: network, quota, provider bug
         if not fallback:
             raise StoryboardError(f"the LLM planner failed: {type(exc).__name__}: {_clip(str(exc))}") from exc
