@@ -74,13 +74,15 @@ def service(client: httpx.Client, n: int, brief: Path, password: str, seed0: int
         r.raise_for_status()
         job_id = r.json()["id"]
         while True:
-            job = client.get(f"/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {KEY}"}).json()
+            r = client.get(f"/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {KEY}"})
+            r.raise_for_status()
+            job = r.json()
             if job["status"] in ("done", "failed", "cancelled"):
                 if job["status"] != "done":
                     raise SystemExit(f"service job {job['status']}: {job['error']}")
                 lat[i] = time.perf_counter() - start
                 return
-            time.sleep(0.1)
+            time.sleep(0.25)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
@@ -103,7 +105,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-service-"))
     port = free_port()
     env = os.environ | {"BRIEFREEL_API_KEY": KEY, "BRIEFREEL_DATA_DIR": str(work / "service"),
-                        "BRIEFREEL_SUBMIT_LIMIT": "1000"}
+                        "BRIEFREEL_SUBMIT_LIMIT": "100000", "BRIEFREEL_RATE_LIMIT": "100000"}
     env.pop("BRIEFREEL_BROKER", None)
     server = subprocess.Popen([BRIEFREEL, "serve", "--port", str(port), "--concurrency", str(args.concurrency),
                                "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,

@@ -244,3 +244,22 @@ def test_kill_9_of_the_embedded_server_loses_nothing(tmp_path):
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(20)
+
+
+def test_a_graceful_stop_puts_the_running_job_back_and_a_restart_finishes_it(tmp_path):
+    settings = Settings(api_keys=(KEY,), data_dir=tmp_path / "data", workers=1, poll_interval=0.2)
+    srv = ThreadedServer(settings)
+    with srv as client:
+        job = submit(client, board(6, duration=1.0, title="Stop and go"))
+        deadline = time.monotonic() + 120
+        while not any(s["state"] == "done" for s in client.get(f"/v1/jobs/{job['id']}", headers=AUTH)
+                      .json()["progress"]["shots"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    store = JobStore(settings.db_path)
+    stopped = store.get(job["id"])
+    assert stopped["status"] == "queued" and stopped["error_code"] == "interrupted", stopped
+    with ThreadedServer(settings) as client:
+        final = wait_for(client, job["id"])
+    assert final["status"] == "done" and final["error"] is None and "note" not in final
+    assert any(s["state"] == "reused" for s in final["progress"]["shots"])

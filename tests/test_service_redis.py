@@ -96,3 +96,25 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url):
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def test_priorities_reach_redis_in_order(tmp_path, redis_url):
+    """API priority 9 (most urgent) is served before 5, and 5 before 0, through Redis priority steps."""
+    from kombu import Connection
+
+    from render.service.celery_app import publish
+    from render.service.settings import Settings
+
+    settings = Settings(broker=redis_url, data_dir=tmp_path / "data")
+    for job_id, priority in (("low", 0), ("normal", 5), ("urgent", 9), ("normal-2", 5)):
+        publish(settings, job_id, priority)
+    with Connection(redis_url, transport_options={"priority_steps": list(range(10)), "sep": ":",
+                                                  "queue_order_strategy": "priority"}) as conn:
+        q = conn.SimpleQueue(settings.queue_name)
+        order = []
+        for _ in range(4):
+            msg = q.get(timeout=5)
+            order.append(msg.headers.get("argsrepr") or msg.payload[0][0])
+            msg.ack()
+        q.close()
+    assert [o.strip("()[],'\"") for o in order] == ["urgent", "normal", "normal-2", "low"]

@@ -27,7 +27,7 @@ from render.service.settings import Settings
 log = logging.getLogger("briefreel.service")
 
 TASK_NAME = "briefreel.render_job"
-_app: Celery | None = None
+_apps: dict[tuple, Celery] = {}
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -74,16 +74,17 @@ def make_celery(settings: Settings) -> Celery:
     return app
 
 
-_ctx = None
+_contexts: dict[str, object] = {}
 
 
 def _context(settings: Settings):
-    global _ctx
-    if _ctx is None:
+    """The job store and storage a worker uses, made once per data folder."""
+    key = str(settings.data_dir)
+    if key not in _contexts:
         from render.service.runner import Context
 
-        _ctx = Context.from_settings(settings)
-    return _ctx
+        _contexts[key] = Context.from_settings(settings)
+    return _contexts[key]
 
 
 def to_celery_priority(priority: int) -> int:
@@ -92,10 +93,11 @@ def to_celery_priority(priority: int) -> int:
 
 
 def get_celery(settings: Settings) -> Celery:
-    global _app
-    if _app is None:
-        _app = make_celery(settings)
-    return _app
+    """One Celery app per broker (and data folder) in this process."""
+    key = (settings.broker, settings.queue_name, str(settings.data_dir))
+    if key not in _apps:
+        _apps[key] = make_celery(settings)
+    return _apps[key]
 
 
 def publish(settings: Settings, job_id: str, priority: int = 5, countdown: float | None = None) -> None:

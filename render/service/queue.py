@@ -74,7 +74,8 @@ class EmbeddedWorkers:
         """A job was submitted: look now rather than at the next poll."""
         self._wake.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking jobs; a running job stops before its next shot and goes back to the queue."""
         self._stop.set()
         self._wake.set()
         for t in self._threads:
@@ -93,7 +94,7 @@ class EmbeddedWorkers:
                 continue
             self.current[name] = job["id"]
             try:
-                run_job(self.ctx, job, name)
+                run_job(self.ctx, job, name, stopping=self._stop)
             except Exception:
                 log.exception("worker %s crashed on job %s", name, job["id"])
             finally:
@@ -116,9 +117,14 @@ class Reaper(threading.Thread):
             try:
                 for job_id in self.ctx.store.reap():
                     log.warning("job %s: its worker stopped answering; queued again", job_id)
-                    if self.publish is not None:
-                        job = self.ctx.store.get(job_id)
+                    if self.publish is None:
+                        continue
+                    job = self.ctx.store.get(job_id)
+                    try:
                         self.publish(job_id, job["priority"] if job else 5)
+                    except Exception as exc:  # the broker is down: try again on the next pass
+                        log.error("job %s: could not queue it again (%s); will retry", job_id, exc)
+                        self.ctx.store.unreap(job_id)
             except Exception:
                 log.exception("reaper pass failed")
 

@@ -35,6 +35,10 @@ class JobCancelled(Exception):
     """Raised between shots when the job was cancelled (or another worker took it over)."""
 
 
+class JobInterrupted(Exception):
+    """Raised between shots when the server is shutting down: the job goes back to the queue."""
+
+
 class Transient(Exception):
     """A failure worth retrying (a lost connection, a full disk, a GPU out of memory): the job is tried again."""
 
@@ -95,8 +99,9 @@ class _Heartbeat(threading.Thread):
         self._stop.set()
 
 
-def run_job(ctx: Context, job: dict, worker: str) -> str:
-    """Run a claimed job to an outcome. Returns 'done', 'failed', 'cancelled' or 'retry' (then re-queued)."""
+def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | None = None) -> str:
+    """Run a claimed job to an outcome: 'done', 'failed', 'cancelled', 'retry' (queued again after a backoff),
+    'interrupted' (``stopping`` was set: queued again at once) or 'lost' (another worker has it now)."""
     job_id = job["id"]
     store = ctx.store
     beat = _Heartbeat(ctx, job_id, worker)
@@ -104,6 +109,8 @@ def run_job(ctx: Context, job: dict, worker: str) -> str:
     t0 = time.monotonic()
 
     def should_stop() -> bool:
+        if stopping is not None and stopping.is_set():
+            raise JobInterrupted()
         return beat.lost or store.cancel_requested(job_id)
 
     try:
@@ -121,6 +128,9 @@ def run_job(ctx: Context, job: dict, worker: str) -> str:
         store.finish(job_id, worker, "done", files=files)
         log.info("job %s done in %.1f s (attempt %d)", job_id, time.monotonic() - t0, job["attempts"])
         return "done"
+    except JobInterrupted:
+        store.retry_later(job_id, worker, 0, "interrupted", "the server stopped mid-job; it resumes on restart")
+        return "interrupted"
     except JobCancelled:
         if beat.lost and not store.cancel_requested(job_id):
             log.warning("job %s: lost its lease; another worker has it", job_id)

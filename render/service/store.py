@@ -248,6 +248,12 @@ class JobStore:
                 )
         return ids
 
+    def unreap(self, job_id: str) -> None:
+        """Undo a reap whose re-publish failed (broker down): the next reaper pass tries again."""
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET status='running', worker='reaper', lease_until=0 WHERE id=? AND status='queued'",
+                       (job_id,))
+
     def requeue_running(self) -> list[str]:
         """Embedded start-up: this process holds the data folder's lock, so every 'running' job is an orphan."""
         return self.reap(now=float("inf"))
