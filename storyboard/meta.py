@@ -282,7 +282,7 @@ def read_end_card(text: str) -> tuple[float | None, str]:
                 break
         if seconds is None or seconds > 10:
             continue
-        quote = re.search(r"[\"“「『]([^\"”」』]{1,80})[\"”」』]", line)
+        quote = re.search(r"[\"“「『]([^\"”」』]{1,80})[\"”」』]", line[rel:])  # the card's own words, after it
         return seconds, quote.group(1).strip() if quote else ""
     return None, ""
 

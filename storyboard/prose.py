@@ -14,7 +14,8 @@ import re
 from storyboard.draft import Draft, SpokenLine, join_wrapped
 from storyboard.meta import Meta, Section, heading_key, read_meta, spoken_line
 from storyboard.shotlist import _split_tags
-from storyboard.vocabulary import parse_camera, parse_size
+from storyboard.schema import Movement
+from storyboard.vocabulary import camera_coverage, parse_camera, parse_size
 
 CUES_EN = ["smash cut to", "match cut to", "cut back to", "we cut to", "cut to", "dissolve to", "fade to", "we end on",
            "we end with", "end on", "ending on", "we close on", "we finish on", "finally", "then", "next", "after that",
@@ -159,6 +160,25 @@ def _role(text: str, index: int, count: int, meta: Meta, cue: str | None) -> str
     return "action"
 
 
+def _merge_camera_only(beats: list, lang: str) -> list:
+    """A beat that is only a camera direction ("接着甩镜头", "Whip pan.") is how the next beat begins: a transition."""
+    out: list = []
+    carry = ""
+    for text, lines, cue, page in beats:
+        body = _clean(text, lang == "zh")
+        if len(body) <= 24 and camera_coverage(body) >= 0.6 and not lines:
+            carry = body
+            continue
+        if carry:
+            out.append((text, lines, cue, page, carry))
+            carry = ""
+        else:
+            out.append((text, lines, cue, page, ""))
+    if carry and out:
+        out[-1] = out[-1][:4] + (out[-1][4] + " " + carry,)
+    return out
+
+
 def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
     """Beats of the brief's story as drafts (empty when the brief has no story text)."""
     meta = meta or read_meta(brief)
@@ -184,8 +204,9 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
                 else:
                     text, lines_, cue0, page = beats[-1]
                     beats[-1] = (text + ("" if zh else " ") + sentence, lines_, cue0, page)
+    beats = _merge_camera_only(beats, meta.language)
     drafts: list[Draft] = []
-    for i, (text, lines, cue, page) in enumerate(beats):
+    for i, (text, lines, cue, page, lead_in) in enumerate(beats):
         description, tagged, sfx = _split_tags(text)
         description = _clean(description, zh)
         if not description:
@@ -197,6 +218,14 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
         cam = parse_camera(description, meta.language)
         draft = Draft(description=description, size=cam.size, angle=cam.angle, movement=cam.movement,
                       speed=cam.speed, note=cam.note, lines=tagged + lines, sfx=sfx, page=page)
+        if lead_in:
+            into = parse_camera(lead_in, meta.language, mode="cell")
+            if into.movement == Movement.whip_pan or "甩" in lead_in or "whip" in lead_in.lower():
+                draft.transition = "whip_pan"
+            if draft.movement is None:
+                draft.movement, draft.speed = into.movement, into.speed
+            elif into.movement and into.movement != draft.movement:
+                draft.note = (draft.note + "; " if draft.note else "") + lead_in
         draft.role = _role(description, i, len(beats), meta, cue)
         if any(ln.kind == "dialogue" for ln in draft.lines) and draft.role == "action":
             draft.role = "dialogue"

@@ -59,11 +59,16 @@ WIDE_WORDS = ("city", "skyline", "landscape", "mountain", "mountains", "ocean", 
 PLACE_WORDS = WIDE_WORDS + ("road", "highway", "motorway", "lake", "river", "beach", "field", "fields", "bay",
                             "lighthouse", "harbour", "harbor", "bridge", "square", "stadium", "canyon", "cliff", "cliffs",
                             "公路", "湖边", "湖面", "河滩", "河边", "海滩", "田野", "广场", "桥", "球场", "峡谷", "悬崖", "山路")
-STANDING_WORDS = ("stand", "stands", "standing", "full length", "head to toe", "站在", "站着", "靠在", "全身")
+STANDING_WORDS = ("stand", "stands", "standing", "full length", "head to toe", "climbs", "jumps", "leaps", "rappels",
+                  "dances", "cartwheels", "站在", "站着", "靠在", "全身", "跳起", "跃起", "攀爬", "跳舞")
+REACTION_WORDS = ("looks at", "looks down", "looks up", "looking up", "looking down", "glances", "stares", "reacts",
+                  "看向", "望向", "盯着", "看了", "抬头", "低头看")
+HIGH_WORDS = ("from the roof", "from the rooftop", "from high above", "looking down on", "down at the", "从楼顶",
+              "从高处", "居高临下")
 DETAIL_WORDS = ("lips", "drop", "droplet", "droplets", "texture", "label", "logo", "detail", "fingertip", "button",
                 "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
-FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "smiles", "tear", "tears", "fingers", "expression", "grin",
-                   "grins", "frown", "eyes", "eye", "cheek", "skin", "palm", "脸", "手", "笑脸", "微笑", "笑容", "表情", "泪", "手指",
+FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "tear", "tears", "fingers", "expression", "eyes", "eye", "cheek",
+                   "skin", "palm", "脸", "手", "笑脸", "微笑", "笑容", "表情", "泪", "手指",
                    "眼睛", "眼神", "脸颊", "皮肤", "掌心")
 FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "races", "skates", "jogs",
                 "pedals", "骑车", "奔跑", "跑步", "飞奔", "冲过", "滑板")
@@ -106,6 +111,10 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.MCU
             elif any(ln.kind == "dialogue" for ln in d.lines) and _has(text, FACE_HAND_WORDS):
                 d.size = ShotSize.MCU  # a line with a reaction: medium close-up on the speaker
+            elif _has(text, REACTION_WORDS):
+                d.size = ShotSize.MCU  # a reaction plays on the face, with a little of the body
+            elif d.movement in (Movement.pull_out, Movement.dolly_out, Movement.zoom_out, Movement.crane_up):
+                d.size = ShotSize.LS  # a move that reveals ends wide
             elif _has(text[:60], FACE_HAND_WORDS):
                 d.size = ShotSize.CU  # the face or a hand is what the shot is about
             elif _has(text, PLACE_WORDS):
@@ -123,7 +132,7 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
             else:
                 d.movement = Movement.static
         if d.angle is None:
-            d.angle = Angle.high if d.movement == Movement.aerial else Angle.eye_level
+            d.angle = Angle.high if d.movement == Movement.aerial or _has(text, HIGH_WORDS) else Angle.eye_level
 
 
 _END_CARD_WORDS = ("end card", "endcard", "end frame", "end slate", "logo", "tagline", "落版", "定版", "标版", "片尾", "品牌标志",

@@ -40,6 +40,12 @@ class _Item:
     page: int
 
 
+def _place(heading: str) -> str:
+    """ "EXT. PARIS ROOFTOPS - CONTINUOUS" → "PARIS ROOFTOPS"."""
+    h = re.sub(r"^\s*(?:\d+\s*)?(?:INT\./EXT|INT/EXT|EXT\./INT|I/E|INT|EXT|EST|内景|外景|内/外景)[.\s/]*", "", heading, flags=re.I)
+    return re.split(r"\s+[-–—]\s+|\s*[-–—]\s*(?=\S+\s*$)", h)[0].strip().upper()
+
+
 def is_heading(line: str) -> bool:
     s = line.strip()
     if s.startswith(".") and len(s) > 1 and s[1] not in ". ":
@@ -218,6 +224,7 @@ def read_screenplay(brief) -> list[Draft]:
     speech: list[str] = []
     speech_meta: tuple[str, str, str, int] | None = None  # (name, kind, parenthetical, page)
     last_kind = ""  # what the most recent draft came from: "action" or "speech"
+    seen_places: set[str] = set()  # a scene back at a place already shown needs no establishing shot
 
     def flush_action():
         nonlocal action, last_kind, transition
@@ -234,7 +241,8 @@ def read_screenplay(brief) -> list[Draft]:
             action = []
             return
         cam = parse_camera(text)
-        first_in_scene = not drafts or drafts[-1].scene != max(scene, 1)
+        first_in_scene = (not drafts or drafts[-1].scene != max(scene, 1)) and _place(heading) not in seen_places
+        seen_places.add(_place(heading))
         drafts.append(Draft(description=text, scene=max(scene, 1), heading=heading, size=cam.size, angle=cam.angle,
                             movement=cam.movement, speed=cam.speed, note=cam.note, page=action_page,
                             transition=transition, role="establishing" if first_in_scene else "action",
