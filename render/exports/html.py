@@ -31,7 +31,7 @@ header{padding:28px 36px 18px;background:var(--card);border-bottom:3px solid var
 h1{margin:0 0 4px;font-size:26px;letter-spacing:-.01em}
 .sub{color:var(--muted);font-size:14px}
 .sub b{color:var(--ink);font-weight:600}
-.files{margin-top:10px;font-size:13px}
+.files{margin-top:10px;font-size:13px;display:flex;flex-wrap:wrap;row-gap:4px}
 .files a{color:var(--line);margin-right:14px;text-decoration:none;border-bottom:1px solid #c9d3e3}
 main{padding:24px 36px 48px;max-width:1500px}
 .player{display:flex;gap:24px;align-items:flex-start;margin-bottom:26px;flex-wrap:wrap}
@@ -69,7 +69,10 @@ td.said{color:var(--line)}
 td.said .kind{display:inline-block;color:var(--accent);font-size:12px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;margin-right:6px}
 td.desc{min-width:220px}
 td.said{min-width:200px;width:26%}
-@media (max-width:900px){header,main{padding-left:16px;padding-right:16px}td.cam,th.cam{display:none}}
+.table-wrap{overflow-x:auto;border-radius:8px}
+@media (max-width:900px){header,main{padding-left:16px;padding-right:16px}td.cam,th.cam{display:none}
+td.desc,td.said{min-width:0}.ar-16x9 td.thumb img{width:120px}.ar-1x1 td.thumb img{width:96px}.ar-9x16 td.thumb img{width:64px}
+td{padding:10px 8px}}
 @media print{.player,.hint,.files,.missing{display:none}body{background:#fff}tr.shot{break-inside:avoid}th{position:static}}
 """
 
@@ -237,7 +240,8 @@ def page(board: Storyboard, stills: dict[str, Image.Image], animatic: str | None
         f'<meta name="generator" content="briefreel">'
         f'<title>{e(name)} · {L("storyboard")}</title><style>{_font_face(board)}{CSS}</style></head>'
         f'<body class="ar-{ar}"><header><h1>{e(name)}</h1><div class="sub">{" · ".join(sub)}</div>{files}</header>'
-        f'<main>{player}<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></main>'
+        f'<main>{player}<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></div></main>'
         f'<script type="application/json" id="shots">{spans}</script><script>{SCRIPT % {"fps": fps}}</script></body></html>\n'
     )
 
