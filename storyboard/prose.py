@@ -135,12 +135,6 @@ def _paragraphs(section: Section) -> list[tuple[list[str], bool]]:
                 blocks.append((current, is_item))
             current, is_item = [_LIST_ITEM.sub("", line, count=1)], True
             continue
-        if spoken_line(line.strip()):
-            if current:
-                blocks.append((current, is_item))
-            blocks.append(([line.strip()], False))
-            current, is_item = [], False
-            continue
         current.append(line)
     if current:
         blocks.append((current, is_item))

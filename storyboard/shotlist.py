@@ -33,6 +33,7 @@ _FIELD_SPLIT = re.compile(r"(\s*[|｜]\s*|\s+[—–-]\s+|\s*[—–]{1,2}\s*|\s
 _TAG_INSIDE = re.compile(
     r"(?:^|(?<=[\s.。;；|｜!?！？]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
     r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
 _PAREN_DURATION = re.compile(r"[（(]\s*([^()（）]{1,16}?)\s*[)）]")
 
 _ZH_NUMS = "零一二三四五六七八九十"
@@ -93,6 +94,12 @@ def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
     for k, m in enumerate(matches):
         end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
         body = text[m.end():end].strip()
+        quoted = _QUOTED.match(body)
+        if quoted:  # 'VO: "Hello." She smiles.': the quote is the line, what follows is picture again
+            after = body[quoted.end():].strip()
+            body = quoted.group()
+            if after and not _TAG_INSIDE.match(after):
+                description = (description + " " + after).strip()
         tag = m.group("tag").lower()
         if tag in ("sfx", "sound", "音效"):
             sfx = body
