@@ -46,8 +46,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class WorkspaceModel:
+    """Dify's side of reverse invocation, on loopback: POST /backwards-invocation/transaction, answered as the
+    daemon streams a model's reply. The "model" sends back the rules draft it is shown, with the first shot's
+    angle changed to high, so a test can see its answer went through validation into the storyboard."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        model = self
+        self.requests: list[dict] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                invoke = body["data"]["data"]
+                model.requests.append(invoke)
+                user = [m for m in invoke["request"]["prompt_messages"] if m["role"] == "user"][0]["content"]
+                draft = json.loads(user.split("The rules planner's draft for this part:\n", 1)[1]
+                                   .split("\n\nThe brief", 1)[0])
+                draft["shots"][0]["angle"] = "high"
+                chunk = {"model": invoke["request"]["model"], "prompt_messages": [],
+                         "delta": {"index": 0, "message": {"role": "assistant", "content": json.dumps(draft)}},
+                         "structured_output": draft}
+                sid = body["session_id"]
+                lines = [{"backwards_request_id": invoke["backwards_request_id"], "event": e, "message": "",
+                          "data": d} for e, d in (("response", chunk), ("end", None))]
+                out = "".join(json.dumps({"session_id": sid, "event": "backwards_response", "data": line}) + "\n"
+                              for line in lines).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        import threading
+
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
 @pytest.fixture(scope="module")
-def plugin_url(tmp_path_factory):
+def workspace_model():
+    model = WorkspaceModel()
+    yield model
+    model.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def plugin_url(tmp_path_factory, workspace_model):
     tmp = tmp_path_factory.mktemp("difypkg")
     built = subprocess.run([sys.executable, "-m", "plugin.package", "--out", str(tmp / "dist")], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
@@ -64,7 +115,7 @@ def plugin_url(tmp_path_factory):
     port = free_port()
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(tmp)),
            "INSTALL_METHOD": "serverless", "SERVERLESS_HOST": "127.0.0.1", "SERVERLESS_PORT": str(port),
-           "SERVERLESS_WORKERS": "1"}
+           "SERVERLESS_WORKERS": "1", "DIFY_PLUGIN_DAEMON_URL": workspace_model.url}
     log = open(tmp / "plugin.log", "wb")
     proc = subprocess.Popen([str(venv / "bin" / "python"), "-m", "main"], cwd=tmp / "plugin", env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -166,3 +217,28 @@ def test_serverless_wrong_password_is_a_clear_output(plugin_url):
                  for m in messages if m["type"] == "variable"}
     assert variables["ok"] is False and variables["error_code"] == "wrong_password"
     assert b"reel-2025" not in raw and b"Traceback" not in raw and b'"type": "error"' not in raw
+
+
+def test_llm_planner_uses_the_workspace_model_through_reverse_invocation(plugin_url, workspace_model):
+    selected = {"provider": "langgenius/openai/openai", "model": "gpt-4o-mini", "mode": "chat",
+                "completion_params": {"temperature": 0.3}, "model_type": "llm"}
+    messages, raw = invoke(plugin_url, "brief_to_storyboard",
+                           {"password": PASSWORD, "planner": "llm", "model": selected, "renderer": "none"},
+                           files={"brief": str(EXAMPLE)})
+    variables = {m["message"]["variable_name"]: m["message"]["variable_value"]
+                 for m in messages if m["type"] == "variable"}
+    assert variables["ok"] is True and variables["planner"] == "llm", variables
+    (board,) = [m["message"]["json_object"] for m in messages if m["type"] == "json"]
+    assert board["shots"][0]["angle"] == "high"  # the model's answer, validated, is the storyboard
+    assert board["source"]["model"] == "gpt-4o-mini"
+    assert not [m for m in messages if m["type"] == "blob"]  # renderer none: the shot list only
+    (call,) = workspace_model.requests
+    assert call["type"] == "llm_structured_output"
+    request = call["request"]
+    assert (request["provider"], request["model"], request["mode"]) == ("langgenius/openai/openai", "gpt-4o-mini",
+                                                                        "chat")
+    assert request["completion_params"] == {"temperature": 0.3} and request["stream"] is False
+    schema = request["structured_output_schema"]
+    assert schema["type"] == "object" and "$ref" not in json.dumps(schema)
+    assert [m["role"] for m in request["prompt_messages"]] == ["system", "user"]
+    assert PASSWORD.encode() not in raw and PASSWORD not in json.dumps(workspace_model.requests)
