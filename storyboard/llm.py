@@ -231,14 +231,26 @@ def _lines(brief, draft: Storyboard) -> list[str]:
     text = _brief_text(brief)
     for shot in draft.shots:
         if shot.dialogue.strip() and shot.dialogue_kind != "super":
-            lines += [p for p in _speech(shot.dialogue) if not _tagged_sound(p, text)]
+            for piece in _speech(shot.dialogue):
+                if not _tagged_sound(piece, text):
+                    # sentence by sentence: where the rules put two speakers' lines in one shot, the model may
+                    # split them into shot and reverse shot
+                    lines += [m.strip() for m in _SENTENCE_END.findall(piece) if _long_enough(m)]
     out, seen = [], set()
     for line in lines:
         key = norm_line(line)
-        if len(key) >= 2 and key not in seen:
+        if len(key) >= 2 and key not in seen and not any(key in k for k in seen):
             seen.add(key)
             out.append(line)
     return out
+
+
+_SENTENCE_END = re.compile(r"[^.!?。！？…]+(?:[.!?。！？…]+[”\"」』]?|$)")
+
+
+def _long_enough(sentence: str) -> bool:
+    key = norm_line(sentence)
+    return len(key) >= (2 if re.search(r"[\u3400-\u9fff]", key) else 4)
 
 
 _SPEAKER_SPLIT = re.compile(r"\s+(?=[^\s:：]{1,20}[:：]\s)")

@@ -121,7 +121,7 @@ def validate_board(
 
 def _coverage(board: Storyboard, known: list[str]) -> list[str]:
     problems: list[str] = []
-    spoken = {s.id: norm_line(s.dialogue) for s in board.shots}
+    spoken = {s.id: "" if s.dialogue_kind == "super" else norm_line(s.dialogue) for s in board.shots}
     wanted = [(line, norm_line(line)) for line in known]
     wanted = [(line, n) for line, n in wanted if n]
     for line, n in wanted:
