@@ -15,7 +15,7 @@ from storyboard.draft import Draft, SpokenLine, join_wrapped
 from storyboard.meta import Meta, Section, heading_key, read_meta, spoken_line
 from storyboard.shotlist import _split_tags
 from storyboard.schema import Movement
-from storyboard.vocabulary import camera_coverage, parse_camera, parse_size
+from storyboard.vocabulary import camera_coverage, parse_camera, parse_direction, parse_size
 
 CUES_EN = ["smash cut to", "match cut to", "cut back to", "we cut to", "cut to", "dissolve to", "fade to", "we end on",
            "we end with", "end on", "ending on", "we close on", "we finish on", "finally", "then", "next", "after that",
@@ -209,7 +209,7 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
             else:
                 pending.extend(tagged + lines)
             continue
-        cam = parse_camera(description, meta.language)
+        cam = parse_direction(description, meta.language)
         draft = Draft(description=description, size=cam.size, angle=cam.angle, movement=cam.movement,
                       speed=cam.speed, note=cam.note, lines=tagged + lines, sfx=sfx, page=page)
         if lead_in:

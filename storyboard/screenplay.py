@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from storyboard.draft import Draft, SpokenLine, join_wrapped
 from storyboard.shotlist import _split_tags
 from storyboard.draft import VO_SPEAKERS
-from storyboard.vocabulary import CELL, parse_camera
+from storyboard.vocabulary import CELL, parse_camera, parse_direction
 
 _HEADING = re.compile(
     r"^\s*(?:#?\d+[A-Z]?\s*[.)]?\s+)?(?:INT\./EXT|INT/EXT|EXT\./INT|I/E|INT|EXT|EST)[.\s/]|"
@@ -240,7 +240,7 @@ def read_screenplay(brief) -> list[Draft]:
                 drafts[-1].lines.extend(tagged)
             action = []
             return
-        cam = parse_camera(text)
+        cam = parse_direction(text)
         first_in_scene = (not drafts or drafts[-1].scene != max(scene, 1)) and _place(heading) not in seen_places
         seen_places.add(_place(heading))
         drafts.append(Draft(description=text, scene=max(scene, 1), heading=heading, size=cam.size, angle=cam.angle,

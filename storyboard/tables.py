@@ -15,7 +15,7 @@ import re
 
 from storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, shot_number
 from storyboard.durations import parse_seconds
-from storyboard.vocabulary import CELL, parse_camera
+from storyboard.vocabulary import CELL, parse_camera, parse_direction
 
 COLUMN_WORDS: dict[str, list[str]] = {
     "number": ["镜号", "镜头号", "镜头编号", "镜头序号", "编号", "序号", "镜次", "镜", "shot", "shot#", "shotno", "shotno.",
@@ -82,6 +82,10 @@ def header_map(row: list[str]) -> dict[int, str] | None:
         if role and role not in mapping.values():
             mapping[i] = role
     roles = set(mapping.values())
+    if roles == {"description", "sfx"}:
+        # An AV script ("画面 | 声音", "Picture | Sound"): the sound column carries the VO too.
+        mapping = {i: ("dialogue" if r == "sfx" else r) for i, r in mapping.items()}
+        roles = set(mapping.values())
     if len(roles) >= 2 and roles & {"size", "movement", "number", "dialogue", "angle"}:
         if sum(1 for c in row if (c or "").strip()) - len(mapping) <= max(1, len(mapping) // 2):
             return mapping
@@ -192,7 +196,7 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
     camera_text = " ".join(join_wrapped(cells.get(k, "")) for k in ("size", "angle", "movement")).strip()
     number_rest = re.sub(r"^\s*(?:shot|镜头|镜号)?\s*#?\s*[A-Za-z]?\d+[A-Za-z]?", "", cells.get("number", ""), flags=re.I)
     cam = parse_camera((camera_text + " " + number_rest).strip(), mode=CELL)
-    prose_cam = parse_camera(picture + " " + join_wrapped(cells.get("notes", "")))
+    prose_cam = parse_direction(picture + " " + join_wrapped(cells.get("notes", "")))
     dialogue_header = headers.get("dialogue", "").lower()
     default_kind = "dialogue" if any(w in dialogue_header for w in _DIALOGUE_WORDS) and not any(
         w in dialogue_header for w in ("旁白", "vo", "voice", "narrat", "解说")) else "vo"
@@ -237,6 +241,15 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
     if notes:
         draft.note = (draft.note + "; " + notes).strip("; ")
     return draft
+
+
+def _wrapped_on(before: str, after: str) -> bool:
+    """Without shot numbers, a row continues the one above when the text above stops mid-sentence."""
+    if not after:
+        return True
+    if after[:1].islower():
+        return True
+    return not before.rstrip().endswith((".", "!", "?", "。", "！", "？", "”", "\"", ")", "）", "…", "」"))
 
 
 def _merge(prev: Draft, cont: Draft) -> None:
@@ -299,9 +312,10 @@ def read_tables(brief) -> list[Draft]:
                 if "scene" not in cells:
                     draft.scene = scene
                 has_number_col = "number" in mapping.values()
-                continuation = drafts and draft.duration is None and (
+                continuation = bool(drafts) and draft.duration is None and (
                     (has_number_col and draft.number is None) or
-                    (not has_number_col and draft.size is None and draft.movement is None and not cells.get("size")))
+                    (not has_number_col and not cells.get("size") and _wrapped_on(drafts[-1].description,
+                                                                                 draft.description)))
                 if continuation:
                     _merge(drafts[-1], draft)
                     continue

@@ -560,3 +560,19 @@ def parse_camera(text: str, lang: str = "en", mode: str = PROSE) -> Camera:
         zh = lang == "zh"
         cam.note = ("另有" if zh else "also ") + ("、" if zh else ", ").join(label(m, lang) for m in others)
     return cam
+
+
+def parse_direction(text: str, lang: str = "en") -> Camera:
+    """Camera words in a shot's description, including a lead-in label such as "Wide, high angle: …" or
+    "近景，缓慢推进：…", whose bare words ("Wide") count as they would in a camera column."""
+    cam = parse_camera(text, lang)
+    for sep in (":", "："):
+        i = text.find(sep)
+        if 0 < i <= 32 and camera_coverage(text[:i]) >= 0.6:
+            lead = parse_camera(text[:i], lang, mode=CELL)
+            cam.size = lead.size or cam.size
+            cam.angle = lead.angle or cam.angle
+            if lead.movement:
+                cam.movement, cam.speed = lead.movement, lead.speed or cam.speed
+            break
+    return cam

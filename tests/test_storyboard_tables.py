@@ -159,3 +159,35 @@ def test_a_table_that_is_not_a_storyboard_is_ignored():
     assert header_map(["Item", "Description", "Cost"]) is None
     assert header_map(["Format", "Length", "Ratio"]) is None
     assert header_map(["Visual", "Audio"]) is not None  # a two-column AV script is a storyboard
+
+
+def test_english_av_script_without_numbers():
+    table = [["VIDEO", "AUDIO"],
+             ["Open on a wide shot of a quiet street after a storm,", "SFX: dripping water."],
+             ["branches across the road.", ""],
+             ["Medium shot: Dev stands in his flooded garage.", "DEV: Hi, yes, the water's up to the doors."],
+             ["Slow push in on Dev's face as the relief sets in.", "AGENT (V.O.): We'll be there by noon."],
+             ["Wide, high angle: a van pulls up outside the house.", "VO: Real people. Real fast."]]
+    board = plan(Brief(pages=[Page(number=1, text="Length: 20s", tables=[table])]))
+    s = board.shots
+    assert len(s) == 4
+    assert s[0].description == "Open on a wide shot of a quiet street after a storm, branches across the road."
+    assert s[0].sfx == "dripping water." and s[0].dialogue == ""
+    assert (s[1].size, s[1].dialogue_kind, s[1].speaker) == (ShotSize.MS, "dialogue", "DEV")
+    assert (s[2].movement, s[2].dialogue_kind, s[2].speaker) == (Movement.push_in, "vo", "AGENT")
+    assert (s[3].size, s[3].angle, s[3].dialogue) == (ShotSize.LS, Angle.high, "Real people. Real fast.")
+
+
+def test_chinese_av_script_picture_and_sound():
+    table = [["画面", "声音"], ["大远景：清晨的外滩，江上薄雾未散。", "音乐：钢琴轻起"],
+             ["中景：王阿姨在公园里教孩子们写毛笔字。", "王阿姨：手要稳，心要静。"],
+             ["近景，缓慢推进：王阿姨看着孩子们，露出笑容。", "—"],
+             ["标版：恒信银行LOGO。", "旁白：恒信银行，稳稳的幸福。"]]
+    board = plan(Brief(pages=[Page(number=1, text="时长：15秒", tables=[table])]))
+    s = board.shots
+    assert board.source["format"] == "table" and len(s) == 4
+    assert [x.size for x in s] == [ShotSize.EWS, ShotSize.MS, ShotSize.MCU, ShotSize.INSERT]
+    assert s[0].dialogue == "" and s[0].sfx == "钢琴轻起"
+    assert (s[1].dialogue, s[1].speaker) == ("手要稳，心要静。", "王阿姨")
+    assert s[2].movement == Movement.push_in and s[2].dialogue == ""
+    assert (s[3].dialogue, s[3].dialogue_kind) == ("恒信银行，稳稳的幸福。", "vo")
