@@ -21,11 +21,12 @@ import math
 import os
 import subprocess
 import tempfile
+from contextlib import closing as _closing
 from pathlib import Path
 
 from render.base import Clip, RenderSettings
 from render.errors import RenderError
-from render.ffmpeg import Frame420, Overlay420, VideoWriter, ffmpeg_exe, probe, read_frames
+from render.ffmpeg import Frame420, Overlay420, VideoWriter, ffmpeg_exe, probe, quick_probe, read_frames
 from storyboard.schema import Shot, Storyboard
 
 MIN_SPEED = 0.8  # a short clip may be slowed to 80 % of real time before its last frame is held
@@ -68,7 +69,7 @@ def conform(clip: Clip, shot: Shot, board: Storyboard, settings: RenderSettings,
     frame = Frame420(settings.width, settings.height)
     source = read_frames(clip.path, settings.width, settings.height, cover=True)
     current, have = -1, None
-    with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer:
+    with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer, _closing(source):
         for want in index:
             while current < want:
                 nxt = next(source, None)
@@ -82,7 +83,6 @@ def conform(clip: Clip, shot: Shot, board: Storyboard, settings: RenderSettings,
             if overlay420 is not None:
                 overlay420.blend(*frame.planes)
             writer.write_bytes(frame.data())
-    source.close()
     return Clip(
         path=out_path, frames=frames, fps=settings.fps, width=settings.width, height=settings.height,
         seed=clip.seed, conformed=True,
@@ -90,6 +90,12 @@ def conform(clip: Clip, shot: Shot, board: Storyboard, settings: RenderSettings,
               "source_size": [info.width, info.height], "speed": round(speed, 4), "held_frames": held,
               "trimmed_s": round(max(0.0, info.frames / src_fps - frames / settings.fps * speed), 3)},
     )
+
+
+def _probe(path: Path):
+    """(VideoInfo, codec configuration bytes): from the MP4 index when possible, else from ffmpeg."""
+    quick = quick_probe(path)
+    return quick if quick is not None else (probe(path), b"")
 
 
 def _concat_line(path: Path) -> str:
@@ -108,16 +114,17 @@ def join(clip_paths: list[str | Path], out_path: str | Path, expected_frames: in
     paths = [Path(p) for p in clip_paths]
     if not paths:
         raise RenderError("nothing to join: no clips")
-    infos = [probe(p) for p in paths]
-    first = infos[0]
-    for p, i in zip(paths, infos):
-        same = (i.codec, i.width, i.height, i.pix_fmt, i.fps, i.timescale) == (
-            first.codec, first.width, first.height, first.pix_fmt, first.fps, first.timescale)
+    infos = [_probe(p) for p in paths]
+    first, first_cfg = infos[0]
+    for p, (i, cfg) in zip(paths, infos):
+        same = (i.codec, i.width, i.height, i.fps, i.timescale, cfg or i.pix_fmt) == (
+            first.codec, first.width, first.height, first.fps, first.timescale, first_cfg or first.pix_fmt)
         if not same:
             raise RenderError(
-                f"cannot stream-copy {p.name}: {i.codec} {i.width}x{i.height} {i.pix_fmt} {i.fps} fps differs from "
-                f"{paths[0].name} ({first.codec} {first.width}x{first.height} {first.pix_fmt} {first.fps} fps); "
-                "conform it first")
+                f"cannot stream-copy {p.name}: {i.codec} {i.width}x{i.height} {i.fps} fps (time base 1/{i.timescale}) "
+                f"differs from {paths[0].name} ({first.codec} {first.width}x{first.height} {first.fps} fps, "
+                f"1/{first.timescale}) or its encoder settings do; conform it first")
+    infos = [i for i, _ in infos]
     total = sum(i.frames for i in infos)
     if expected_frames is not None and total != expected_frames:
         raise RenderError(f"the clips hold {total} frames, the cut needs {expected_frames}")
@@ -134,7 +141,7 @@ def join(clip_paths: list[str | Path], out_path: str | Path, expected_frames: in
         if res.returncode != 0:
             msg = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "unknown error"
             raise RenderError(f"joining the animatic failed: {msg}")
-        got = probe(tmp).frames
+        got = _probe(tmp)[0].frames
         if got != total:
             raise RenderError(f"the joined animatic has {got} frames, expected {total}")
         os.replace(tmp, out_path)

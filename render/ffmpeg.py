@@ -348,3 +348,99 @@ class Frame420:
 
     def data(self) -> memoryview:
         return memoryview(self.buf)
+
+
+# -- a fast probe for our own MP4s ------------------------------------------------------------------------------------
+# Reading the moov box directly takes microseconds where an ffmpeg process takes ~50 ms; join() probes every clip.
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None):
+    """(type, payload start, payload end) of the ISO-BMFF boxes in ``data[start:end]``."""
+    end = len(data) if end is None else end
+    i = start
+    while i + 8 <= end:
+        size = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8].decode("latin-1")
+        head = 8
+        if size == 1:
+            size, head = int.from_bytes(data[i + 8:i + 16], "big"), 16
+        elif size == 0:
+            size = end - i
+        if size < head or i + size > end:
+            return
+        yield kind, i + head, i + size
+        i += size
+
+
+def _child(data: bytes, start: int, end: int, kind: str):
+    for k, s, e in _boxes(data, start, end):
+        if k == kind:
+            return s, e
+    return None
+
+
+def _read_moov(path: Path) -> bytes | None:
+    with open(path, "rb") as fh:
+        while True:
+            head = fh.read(8)
+            if len(head) < 8:
+                return None
+            size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+            hlen = 8
+            if size == 1:
+                size, hlen = int.from_bytes(fh.read(8), "big"), 16
+            if kind == b"moov":
+                body = fh.read(size - hlen) if size else fh.read()
+                return head[:4] + kind + body if size != 1 else None
+            if size == 0:
+                return None
+            fh.seek(size - hlen, os.SEEK_CUR)
+
+
+def quick_probe(path: str | Path) -> tuple[VideoInfo, bytes] | None:
+    """Frame count, fps, size, codec and time base of an MP4's first video track from its index, plus the codec
+    configuration box (SPS/PPS), without running ffmpeg. None when the file is not a plain MP4 we can read."""
+    try:
+        moov = _read_moov(Path(path))
+    except OSError:
+        return None
+    if not moov:
+        return None
+    for kind, s, e in _boxes(moov, 8):
+        if kind != "trak":
+            continue
+        mdia = _child(moov, s, e, "mdia")
+        if not mdia:
+            continue
+        hdlr = _child(moov, *mdia, "hdlr")
+        if not hdlr or moov[hdlr[0] + 8:hdlr[0] + 12] != b"vide":
+            continue
+        mdhd = _child(moov, *mdia, "mdhd")
+        minf = _child(moov, *mdia, "minf")
+        stbl = _child(moov, *minf, "stbl") if minf else None
+        if not (mdhd and stbl):
+            return None
+        v = moov[mdhd[0]]
+        ts_at = mdhd[0] + (20 if v == 1 else 12)
+        timescale = int.from_bytes(moov[ts_at:ts_at + 4], "big")
+        stsd, stsz, stts = (_child(moov, *stbl, k) for k in ("stsd", "stsz", "stts"))
+        if not (stsd and stsz and stts) or not timescale:
+            return None
+        entry = stsd[0] + 8  # version/flags, entry count
+        codec = moov[entry + 4:entry + 8].decode("latin-1")
+        w = int.from_bytes(moov[entry + 32:entry + 34], "big")
+        h = int.from_bytes(moov[entry + 34:entry + 36], "big")
+        config = b""
+        entry_end = entry + int.from_bytes(moov[entry:entry + 4], "big")
+        for k, cs, ce in _boxes(moov, entry + 86, entry_end):
+            if k in ("avcC", "hvcC"):
+                config = moov[cs:ce]
+        frames = int.from_bytes(moov[stsz[0] + 8:stsz[0] + 12], "big")
+        n_stts = int.from_bytes(moov[stts[0] + 4:stts[0] + 8], "big")
+        deltas = [int.from_bytes(moov[stts[0] + 12 + 8 * i:stts[0] + 16 + 8 * i], "big") for i in range(n_stts)]
+        counts = [int.from_bytes(moov[stts[0] + 8 + 8 * i:stts[0] + 12 + 8 * i], "big") for i in range(n_stts)]
+        total = sum(c * d for c, d in zip(counts, deltas))
+        fps = round(frames * timescale / total, 3) if total else 0.0
+        name = {"avc1": "h264", "avc3": "h264", "hvc1": "hevc", "hev1": "hevc"}.get(codec, codec)
+        return VideoInfo(frames=frames, fps=fps, width=w, height=h, codec=name, pix_fmt="",
+                         duration_s=frames / fps if fps else 0.0, timescale=timescale), config
+    return None
