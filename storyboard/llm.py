@@ -429,7 +429,8 @@ Answer with the storyboard only."""
 def _ask(invoke: InvokeStructured, brief, draft: Storyboard, part: dict, i: int, n: int, max_repairs: int,
          stats: dict) -> Storyboard:
     schema = planner_schema()
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": _request(draft, part, i, n)}]
+    messages = [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": _request(draft, part, i, n, _meta_facts(brief))}]
     problems: list[str] = []
     for attempt in range(max_repairs + 1):
         stats["attempts"] += 1
@@ -452,7 +453,7 @@ def _ask(invoke: InvokeStructured, brief, draft: Storyboard, part: dict, i: int,
     raise _Failed(f"still invalid after {max_repairs} repairs{where}: " + "; ".join(problems[:5]))
 
 
-def _request(draft: Storyboard, part: dict, i: int, n: int) -> str:
+def _request(draft: Storyboard, part: dict, i: int, n: int, meta: dict | None = None) -> str:
     facts = {
         "title": draft.title,
         "language": draft.language,
@@ -461,6 +462,7 @@ def _request(draft: Storyboard, part: dict, i: int, n: int) -> str:
         "style": draft.style,
         "tone": draft.tone,
         "mandatories": draft.mandatories,
+        **(meta or {}),
         "voice_over_and_dialogue_lines": part["lines"],
     }
     sketch = {
@@ -476,6 +478,24 @@ def _request(draft: Storyboard, part: dict, i: int, n: int) -> str:
         f"{'the shots must add up to ' + format(part['target'], 'g') + ' s. ' if part['target'] else ''}"
         f"Keep the bible ids of the draft."
     )
+
+
+def _meta_facts(brief) -> dict:
+    """What else the rules' metadata reader found: end card, tagline, named products, characters and places."""
+    if not hasattr(brief, "pages"):
+        return {}
+    try:
+        from storyboard.meta import read_meta
+
+        meta = read_meta(brief)
+    except Exception:
+        return {}
+    out = {"end_card_s": getattr(meta, "end_card_s", None), "end_card_text": getattr(meta, "end_card_text", ""),
+           "tagline": getattr(meta, "tagline", "")}
+    for key in ("products", "characters", "places"):
+        items = getattr(meta, key, None) or []
+        out[key] = [item[1] if isinstance(item, (tuple, list)) and len(item) > 1 else str(item) for item in items]
+    return {k: v for k, v in out.items() if v not in (None, "", [])}
 
 
 def _planner_view(shot: Shot) -> dict:
