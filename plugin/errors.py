@@ -52,9 +52,20 @@ class ToolUserError(Exception):
         super().__init__(self.message)
 
 
-def user_message(code: str, fallback: str = "") -> str:
-    """The Dify wording for ``code``; ``fallback`` (the typed error's own message) when there is none."""
-    return MESSAGES.get(code) or fallback or MESSAGES["internal"]
+# Codes whose typed message carries a useful detail (which renderer piece is missing, how the file is damaged).
+WITH_DETAIL = ("renderer_unavailable", "damaged_pdf")
+
+
+def user_message(code: str, detail: str = "") -> str:
+    """The Dify wording for ``code`` (with the typed error's own message where it adds something), or that
+    message when there is no Dify wording."""
+    wording = MESSAGES.get(code)
+    if not wording:
+        return detail or MESSAGES["internal"]
+    detail = detail.strip().rstrip(".")
+    if code in WITH_DETAIL and detail and detail.lower() not in wording.lower():
+        return f"{wording} ({detail[:300]}.)"
+    return wording
 
 
 def scrub(text: str, secrets: list[str | None] | tuple[str | None, ...]) -> str:

@@ -231,3 +231,54 @@ def test_dify_model_selector_and_schema_for_structured_output():
     flat = inline_refs(planner_schema())
     assert "$ref" not in json.dumps(flat) and "$defs" not in flat
     assert flat["properties"]["shots"]["items"]["properties"]["size"]["enum"]
+
+
+@pytest.mark.slow
+def test_animatic_over_the_file_limit_comes_back_reencoded(tmp_path):
+    lines, _ = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                         "parameters": {"password": PASSWORD, "max_file_mb": 1}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is True and "re-encoded" in v["warnings"] and "re-encoded" in texts(lines)
+    (mp4,) = [m for m in lines if m["type"] == "blob" and m["meta"]["filename"] == "animatic.mp4"]
+    assert mp4["bytes"] <= 1024 * 1024
+    assert frames(Path(mp4["path"])) == v["animatic_frames"] == round(v["duration_s"] * 24)
+
+
+def test_wan_is_sent_to_the_render_service_tool(tmp_path):
+    lines, _ = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                         "parameters": {"password": PASSWORD, "renderer": "wan"}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] == "renderer_unavailable" and "Render animatic" in v["error"]
+
+
+def test_the_worker_is_stopped_at_the_deadline(tmp_path):
+    """A job past its time budget is killed with its process group (no orphan renders)."""
+    import os
+    import time
+
+    from plugin.child import ChildTimeout, run_job
+    from storyboard.schema import Storyboard
+
+    board = Storyboard.model_validate({"title": "Long", "shots": [
+        {"id": f"S{i:02d}", "size": "MS", "duration_s": 6.0, "description": f"shot {i}"} for i in range(1, 9)]})
+    board.save(tmp_path / "shots.json")
+    job = {"op": "render", "shots": str(tmp_path / "shots.json"), "out_dir": str(tmp_path / "out"),
+           "renderer": "panel"}
+    events = []
+    started = time.monotonic()
+    with pytest.raises(ChildTimeout):
+        for event in run_job(job, deadline=time.monotonic() + 3, tick_s=0.5):
+            events.append(event)
+    assert time.monotonic() - started < 15
+    assert {"event": "tick"} in events or any(e.get("stage") == "render" for e in events)
+    assert not (tmp_path / "out" / "animatic.mp4").exists()
+    # nothing of the job is left running (the worker and its render processes share one process group)
+    time.sleep(0.5)
+    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and b"plugin.worker" in _cmdline(p)]
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""

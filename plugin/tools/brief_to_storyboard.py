@@ -48,8 +48,11 @@ class BriefToStoryboardTool(Tool):
         renderer = params.get("renderer") or "panel"
         if planner not in ("rules", "llm"):
             raise ToolUserError("usage", f"Unknown planner {planner!r}: use rules or llm.")
-        if renderer not in ("panel", "wan", "none"):
-            raise ToolUserError("usage", f"Unknown renderer {renderer!r}: use panel, wan or none.")
+        if renderer == "wan":
+            raise ToolUserError("renderer_unavailable", "Wan renders run on the render service, not inside the "
+                                "plugin: use renderer panel (or none) here and the Render animatic tool for Wan.")
+        if renderer not in ("panel", "none"):
+            raise ToolUserError("usage", f"Unknown renderer {renderer!r}: use panel or none.")
         model = None
         if planner == "llm":
             from plugin.dify_llm import model_config
