@@ -95,6 +95,10 @@ def main() -> int:
     print(f"rules planner      {rules:8.3f} s   (goal <= 5 s for 122 pages on 2 cores)")
     print(f"baseline (text)    {baseline:8.4f} s   joining and splitting the brief's text")
     print(f"ratio              {rules / max(baseline, 1e-9):8.0f} x")
+    double = screenplay_brief(args.pages * 2, layout=args.layout)
+    rules2 = _best(lambda: plan_rules(double), max(1, args.repeat - 1))
+    print(f"{args.pages * 2} pages          {rules2:8.3f} s   ({rules2 / rules:.2f}x the time for 2x the pages: "
+          f"linear is 2.00)")
     return 0
 
 

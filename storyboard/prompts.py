@@ -227,8 +227,9 @@ def _light(heading: str, description: str, lang: str) -> str:
     return "柔和的自然光" if lang == "zh" else "soft natural light"
 
 
-def build_prompt(shot: Shot, board: Storyboard) -> str:
-    """The T2V prompt of one shot, from its fields and the board's bible, style and aspect ratio."""
+def build_prompt(shot: Shot, board: Storyboard, heading: str | None = None) -> str:
+    """The T2V prompt of one shot, from its fields and the board's bible, style and aspect ratio. ``heading`` (the
+    shot's scene heading) is looked up in ``board.scenes`` when not given."""
     zh = board.language == "zh"
     lang = "zh" if zh else "en"
     size = label(shot.size, lang)
@@ -241,7 +242,8 @@ def build_prompt(shot: Shot, board: Storyboard) -> str:
         entry = bible.get(cid)
         if entry and entry.description not in parts:
             parts.append(entry.description)
-    heading = next((s.heading for s in board.scenes if s.number == shot.scene), "")
+    if heading is None:
+        heading = next((s.heading for s in board.scenes if s.number == shot.scene), "")
     place = _location(heading) if heading and not any(
         bible.get(c) and bible[c].kind == "place" for c in shot.characters) else ""
     if place and place.lower() not in description.lower():

@@ -274,7 +274,7 @@ def build_board(brief, meta: Meta, fmt: str, drafts: list[Draft], planner: str =
                 "pages": getattr(brief, "page_count", None), "sha256": getattr(brief, "sha256", "") or ""},
     )
     for shot in board.shots:
-        shot.prompt = build_prompt(shot, board)
+        shot.prompt = build_prompt(shot, board, scenes.get(shot.scene, ""))
     return board
 
 
