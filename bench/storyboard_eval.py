@@ -233,6 +233,7 @@ def print_report(result: dict, verbose: bool = False, top: int = 15) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--planner", choices=["rules", "llm"], default="rules")
+    ap.add_argument("--model", help="LangChain model spec for --planner llm (default: $BRIEFREEL_LLM)")
     ap.add_argument("--only", nargs="*", help="fixture names")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -241,11 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         from storyboard.llm import NoModelConfigured, resolve_model
 
         try:
-            resolve_model(None)
+            resolve_model(args.model)
         except NoModelConfigured as exc:
             print(f"--planner llm: {exc}", file=sys.stderr)
             return 2
-    result = evaluate(args.planner, args.only)
+    result = evaluate(args.planner, args.only, model=args.model)
     if args.json:
         out = {k: v for k, v in result.items() if k != "rows"}
         out["rows"] = [{k: v for k, v in r.items() if k not in ("board", "brief")} for r in result["rows"]]
