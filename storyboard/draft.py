@@ -120,6 +120,12 @@ def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
         raw = raw.strip()
         if not raw:
             continue
+        bare = raw.lstrip(")）")
+        if bare[:1] in "(（" and bare[-1:] in ")）":  # "(room tone)", "（音效：开瓶声）": heard, not said
+            inner = bare[1:-1].strip()
+            head, _, cue = inner.replace("：", ":").partition(":")
+            out.append(SpokenLine(cue.strip() if cue and head.strip().lower() in SFX_SPEAKERS else inner, "sfx", ""))
+            continue
         speaker, body = "", raw
         for sep in (":", "："):
             i = raw.find(sep)
@@ -135,9 +141,8 @@ def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
                         speaker = speaker + " (V.O.)"
                 break
         low = speaker.lower().replace(" (v.o.)", "")
-        bare = raw.lstrip(")）")
-        if low in SFX_SPEAKERS or (not speaker and bare[:1] in "(（" and bare[-1:] in ")）"):
-            out.append(SpokenLine((body if speaker else bare).strip("()（） "), "sfx", ""))  # "SFX: gulls", "(room tone)": heard, not said
+        if low in SFX_SPEAKERS:
+            out.append(SpokenLine(body.strip(), "sfx", ""))  # "SFX: gulls", "(room tone)": heard, not said
             continue
         body, rest = _quoted(body)
         if rest:

@@ -131,3 +131,28 @@ def test_shots_json_keys():
             "source"} <= set(data)
     assert {"id", "scene", "size", "angle", "movement", "duration_s", "description", "dialogue", "prompt",
             "dialogue_kind", "speaker", "movement_speed", "movement_note", "characters"} <= set(data["shots"][0])
+
+
+FRAGMENTS = [
+    "SHOT 1 | WIDE | A harbour at dawn. (3s)", "镜头2：中景，横移，骑手穿过街道（3秒）", "INT. DINER - NIGHT", "MIA",
+    "You're late.", "(deadpan)", "VO: “Every day starts somewhere.”", "旁白：每一天。", "Story", "创意脚本：",
+    "Then she smiles.", "接着，她骑车离开。", "Length: 30s", "时长：15秒", "Aspect ratio: 9:16", "End card: logo (3s)",
+    "| 镜号 | 景别 | 画面内容 |", "| 1 | 特写 | 杯子 |", "3. CU - Hand grabs the bottle (2s)", "（音效：开瓶声）",
+    "Background", "We sell shoes.", "", "   ", "：", "|", "(", "“", "12A", "0:00-0:03", "CUT TO:", "落版3秒",
+]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_garbled_briefs_give_a_board_or_a_clear_error(seed):
+    import random
+
+    rng = random.Random(seed)
+    lines = [rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 25))]
+    lines = [ln[: rng.randint(0, len(ln))] if rng.random() < 0.3 else ln for ln in lines]
+    try:
+        board = plan(Brief.from_text("\n".join(lines)))
+    except StoryboardError:
+        return
+    assert board.shots and all(s.duration_s > 0 and s.description for s in board.shots)
+    if board.target_duration_s and not any(s.duration_s == 3.0 for s in board.shots):
+        assert board.duration_s >= board.target_duration_s - 0.05
