@@ -263,3 +263,19 @@ def test_a_graceful_stop_puts_the_running_job_back_and_a_restart_finishes_it(tmp
         final = wait_for(client, job["id"])
     assert final["status"] == "done" and final["error"] is None and "note" not in final
     assert any(s["state"] == "reused" for s in final["progress"]["shots"])
+
+
+def test_a_wan_job_through_the_service(server, tmp_path):
+    """The text-to-video path: a tiny, randomly initialised Wan pipeline (built here) behind the same API."""
+    pytest.importorskip("diffusers")
+    model = tmp_path / "tiny-wan"
+    subprocess.run(BRIEFREEL + ["make-tiny-wan", str(model)], check=True, capture_output=True)
+    job = submit(server, board(1, duration=0.5, title="Wan"), renderer="wan", model=str(model), device="cpu")
+    done = wait_for(server, job["id"], timeout=600)
+    assert done["status"] == "done", done
+    assert done["options"]["renderer"] == "wan" and done["options"]["model"] == str(model)
+    render = server.get(f"/v1/jobs/{job['id']}/files/render.json", headers=AUTH).json()
+    assert render["renderer"] == "wan" and render["shots"][0]["status"] == "rendered"
+    out = tmp_path / "wan.mp4"
+    out.write_bytes(server.get(f"/v1/jobs/{job['id']}/files/animatic.mp4", headers=AUTH).content)
+    assert video_frames(out) == 12

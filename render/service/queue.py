@@ -55,7 +55,7 @@ class EmbeddedWorkers:
     def __init__(self, ctx: Context, n: int = 1):
         self.ctx = ctx
         self.n = n
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self.current: dict[str, str | None] = {}
@@ -76,13 +76,13 @@ class EmbeddedWorkers:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking jobs; a running job stops before its next shot and goes back to the queue."""
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
         for t in self._threads:
             t.join(timeout)
 
     def _loop(self, name: str) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 job = self.ctx.store.claim_next(name, self.ctx.settings.lease_s)
             except Exception:
@@ -94,7 +94,7 @@ class EmbeddedWorkers:
                 continue
             self.current[name] = job["id"]
             try:
-                run_job(self.ctx, job, name, stopping=self._stop)
+                run_job(self.ctx, job, name, stopping=self._halt)
             except Exception:
                 log.exception("worker %s crashed on job %s", name, job["id"])
             finally:
@@ -110,10 +110,10 @@ class Reaper(threading.Thread):
         self.ctx = ctx
         self.publish = publish
         self.every = every or max(1.0, ctx.settings.lease_s / 3)
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(self.every):
+        while not self._halt.wait(self.every):
             try:
                 for job_id in self.ctx.store.reap():
                     log.warning("job %s: its worker stopped answering; queued again", job_id)
@@ -129,4 +129,4 @@ class Reaper(threading.Thread):
                 log.exception("reaper pass failed")
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()

@@ -83,11 +83,11 @@ class _Heartbeat(threading.Thread):
         super().__init__(daemon=True, name=f"heartbeat-{job_id}")
         self.ctx, self.job_id, self.worker = ctx, job_id, worker
         self.lost = False
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self):
         every = max(0.2, self.ctx.settings.lease_s / 3)
-        while not self._stop.wait(every):
+        while not self._halt.wait(every):
             try:
                 if not self.ctx.store.heartbeat(self.job_id, self.worker, self.ctx.settings.lease_s):
                     self.lost = True
@@ -96,7 +96,7 @@ class _Heartbeat(threading.Thread):
                 log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
 
 
 def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | None = None) -> str:
