@@ -341,6 +341,9 @@ def test_plan_dispatches_to_the_llm_planner(brief, monkeypatch):
     monkeypatch.delenv("BRIEFREEL_LLM", raising=False)
     board = plan(brief, planner="llm")
     assert board.source["planner"] == "rules" and board.source["llm_fallback_reason"]
+    model = ScriptedChatModel(script=[answer_from()], conversations=[])
+    board = plan(brief, planner="llm", model=model, max_repairs=0)
+    assert board.source["planner"] == "llm" and board.source["model"] == "ScriptedChatModel"
 
 
 # -- the validator on its own ---------------------------------------------------------------------------------------
