@@ -26,15 +26,19 @@ def follow(tool, svc: RenderService, job: dict, wait_s: float, max_bytes: int) -
     deadline = time.monotonic() + max(0.0, wait_s)
     log = tool.create_log_message("Render on the service", _progress(job), status=status.START)
     yield log
+    notes: list[str] = []
     while job.get("status") not in FINAL and time.monotonic() < deadline:
         time.sleep(min(POLL_S, max(0.1, deadline - time.monotonic())))
-        job = svc.job(job["id"])
+        try:
+            job = svc.job(job["id"])
+        except ToolUserError as exc:  # the service went away mid-render: keep the job id for later
+            notes.append(exc.message)
+            break
         yield tool.finish_log_message(log, status=status.START, data=_progress(job))
     state = job.get("status", "unknown")
     done = state == "done"
     yield tool.finish_log_message(log, status=status.SUCCESS if state not in ("failed", "cancelled") else status.ERROR,
                                   data=_progress(job))
-    notes: list[str] = []
     if done:
         names = [f.get("name") for f in job.get("files") or []]
         if "animatic.mp4" in names:
@@ -54,7 +58,7 @@ def follow(tool, svc: RenderService, job: dict, wait_s: float, max_bytes: int) -
         summary = message
     else:
         summary = (f"Render job {job['id']} is {state} ({progress:.0%} of shots done); "
-                   f"ask Animatic status with this job id later.")
+                   f"ask Animatic status with this job id later." + ("" if not notes else " " + " ".join(notes)))
     for key, value in {"ok": state not in ("failed", "cancelled"), "error_code": code, "error": message,
                        "job_id": job["id"], "status": state, "progress": float(progress), "done": done,
                        "summary": summary}.items():

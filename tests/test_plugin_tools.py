@@ -282,3 +282,16 @@ def _cmdline(proc: Path) -> bytes:
         return (proc / "cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_chinese_brief_with_a_chinese_password_shot_list_only(tmp_path):
+    password = "分镜2026"
+    lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(ROOT / "examples" / "brief_zh.pdf")},
+                           "parameters": {"password": password, "renderer": "none"}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is True and v["language"] == "zh" and v["animatic_frames"] == 0
+    (board,) = [m["message"]["json_object"] for m in lines if m["type"] == "json"]
+    assert len(board["shots"]) == v["shot_count"] >= 3 and v["aspect_ratio"] == board["aspect_ratio"]
+    assert not [m for m in lines if m["type"] == "blob"]
+    assert f"{v['shot_count']} 个镜头" in texts(lines)
+    assert password not in raw

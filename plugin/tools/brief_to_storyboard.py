@@ -29,12 +29,18 @@ MIB = 1024 * 1024
 
 class BriefToStoryboardTool(Tool):
     def _invoke(self, tool_parameters: dict) -> Generator[ToolInvokeMessage, None, None]:
-        password = tool_parameters.get("password") or None
+        password = tool_parameters.get("password")
+        password = str(password) if password not in (None, "") else None
         try:
             yield from self._run(tool_parameters, password)
         except ToolUserError as exc:
             yield from self._failed(exc.code, scrub(exc.message, [password]))
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            code = getattr(exc, "code", None)
+            if isinstance(code, str) and hasattr(exc, "exit_code"):  # a typed briefreel error raised here
+                detail = getattr(exc, "message", "") or str(exc)
+                yield from self._failed(code, scrub(user_message(code, detail), [password]))
+                return
             first = (str(exc).splitlines() or [""])[0][:300]
             yield from self._failed("internal", scrub(f"Something went wrong inside the plugin ({type(exc).__name__}: "
                                                       f"{first}).", [password]))
@@ -213,11 +219,18 @@ def _frames(board) -> int:
 
 
 def _summary(board, renderer: str, frames: int, notes: list[str]) -> str:
+    """One paragraph for the node's text output, in the brief's language."""
     scenes = len({s.scene for s in board.shots})
+    planner = board.source.get("planner", "rules")
+    if board.language == "zh":
+        text = (f"《{board.title or '分镜'}》：{len(board.shots)} 个镜头，{scenes} 场，共 {board.duration_s:g} 秒"
+                f"（{board.aspect_ratio}），由{'规则' if planner == 'rules' else '大模型'}规划。")
+        if frames:
+            text += f"动态分镜：{frames} 帧，24 帧/秒（{renderer} 渲染器），附分镜 PDF。"
+        return text + (" " + " ".join(notes) if notes else "")
     title = f"\"{board.title}\"" if board.title else "Storyboard"
     text = (f"{title}: {len(board.shots)} shots in {scenes} scene{'s' if scenes != 1 else ''}, "
-            f"{board.duration_s:g} s ({board.aspect_ratio}, {board.language}), planned by "
-            f"{board.source.get('planner', 'rules')}.")
+            f"{board.duration_s:g} s ({board.aspect_ratio}, {board.language}), planned by {planner}.")
     if frames:
         text += f" Animatic: {frames} frames at 24 fps ({renderer} renderer), with the storyboard PDF."
     if notes:
