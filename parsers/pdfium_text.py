@@ -1,7 +1,7 @@
 """Fast text lines with pypdfium2: the same line model as pdfplumber's, about 6-8x faster.
 
 pdfplumber (pdfminer) interprets every page in Python: ~20-30 pages/s. PDFium does it in C. We read each glyph's
-Unicode value, loose box (font ascent/descent and advance, like pdfminer's) and size, then build lines the way
+Unicode value, loose box (advance width; one em tall from the descent, like pdfminer's) and size, then build lines the way
 pdfplumber's ``extract_text_lines`` does: cluster glyphs by their top (within 3 pt), sort each cluster left to
 right, and put a space wherever the content has one or the gap between glyphs is wider than 3 pt. Pages that hold
 tables (lines drawn, or storyboard header words) are read again with pdfplumber by parsers/extract.py.
@@ -52,6 +52,16 @@ def _is_bold(textpage, index: int, buf) -> bool:
     return any(k in name for k in ("bold", "black", "heavy", "semibold", "demi")) or bool(flags.value & (1 << 18))
 
 
+def _bold_glyph(textpage, index: int, buf, cache: dict[int, bool]) -> bool:
+    import pypdfium2.raw as raw
+
+    obj = raw.FPDFText_GetTextObject(textpage, index)
+    key = ctypes.cast(obj, ctypes.c_void_p).value or -index - 1
+    if key not in cache:
+        cache[key] = _is_bold(textpage, index, buf)
+    return cache[key]
+
+
 def read_page(page) -> PageGlyphs:
     """Lines (reading order: top to bottom, left to right) of one pypdfium2 page."""
     import pypdfium2.raw as raw
@@ -79,7 +89,10 @@ def read_page(page) -> PageGlyphs:
             visible += 1
             if code < 0x20 or 0xE000 <= code <= 0xF8FF or code == 0xFFFD:
                 unreadable += 1
-        glyphs.append(Glyph(ch, rect.left, rect.right, height - rect.top, height - rect.bottom, size, i))
+        bottom_y = height - rect.bottom
+        # pdfminer's glyph box is exactly one em tall, from the descent up: match it, so gaps read the same.
+        top_y = bottom_y - size if size > 0 else height - rect.top
+        glyphs.append(Glyph(ch, rect.left, rect.right, top_y, bottom_y, size, i))
     lines, bottoms = _lines(glyphs, raw_tp)
     paths = 0
     for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=2):
@@ -99,6 +112,7 @@ def _lines(glyphs: list[Glyph], raw_tp) -> tuple[list[Line], list[float]]:
         else:
             clusters.append([g])
     buf = (ctypes.c_ubyte * 128)()
+    fonts: dict[int, bool] = {}  # boldness per text object (its glyphs share one font)
     lines: list[Line] = []
     bottoms: list[float] = []
     for cl in clusters:
@@ -124,8 +138,7 @@ def _lines(glyphs: list[Glyph], raw_tp) -> tuple[list[Line], list[float]]:
             s = round(g.size + 1e-6, 1)
             sizes[s] = sizes.get(s, 0) + 1
         size = max(sizes, key=sizes.get)
-        sample = ink[:: max(1, len(ink) // 5)][:5]
-        bold = sum(_is_bold(raw_tp, g.index, buf) for g in sample) * 2 > len(sample)
+        bold = sum(_bold_glyph(raw_tp, g.index, buf, fonts) for g in ink) * 2 > len(ink)
         lines.append(Line(text=text, x0=round(ink[0].x0, 2), top=round(min(g.top for g in ink), 2),
                           x1=round(ink[-1].x1, 2), size=size, bold=bold))
         bottoms.append(max(g.bottom for g in ink))

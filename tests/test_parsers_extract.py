@@ -169,13 +169,19 @@ def test_headings_are_larger_and_bold():
     assert h1.text == "Creative Brief" and body.text == "Body text here."
 
 
-def test_fast_and_pdfplumber_engines_agree():
-    """PDFium lines (pages without tables) must read as pdfplumber's would."""
+@pytest.mark.parametrize("name", ["screenplay", "brief_en.pdf", "brief_zh.pdf"])
+def test_fast_and_pdfplumber_engines_agree(name):
+    """PDFium lines must read as pdfplumber's would: same text, tables, sizes, positions within a point."""
     from parsers.decrypt import decrypt
 
-    data = decrypt(_screenplay_pdf(pages=3)).data
+    if name == "screenplay":
+        data = decrypt(_screenplay_pdf(pages=3)).data
+    else:
+        password = {"brief_en.pdf": "reel-2026", "brief_zh.pdf": "分镜2026"}[name]
+        data = decrypt((ROOT / "examples" / name).read_bytes(), password).data
     fast, slow = extract_pages(data, "auto"), extract_pages(data, "pdfplumber")
     assert [p.text for p in fast] == [p.text for p in slow]
+    assert [p.tables for p in fast] == [p.tables for p in slow]
     for a, b in zip(fast, slow):
         assert len(a.lines) == len(b.lines)
         for la, lb in zip(a.lines, b.lines):
