@@ -180,11 +180,12 @@ def camera_path(shot: Shot, w: int, h: int, focus: tuple[float, float], seed: in
             lambda t: View(0.0, 0.0, 1.0, dutch),
         )
     if move == "arc":
-        # Orbit: background and subject travel in opposite directions (parallax) with a slight push.
+        # Orbit: background and subject travel in opposite directions. The parallax is what reads as an arc
+        # (a zoom on top would cost a full resample per frame for little).
         d = 0.32 * w * m
         return CameraPath(
-            lambda t: View(-d / 2 + d * _ease(t), 0.0, 1.03 + 0.08 * _ease(t), dutch),
-            lambda t: View(0.12 * w * m * (0.5 - _ease(t)), 0.0, 1.03 + 0.08 * _ease(t), dutch),
+            lambda t: View(-d / 2 + d * _ease(t), 0.0, 1.0, dutch),
+            lambda t: View(0.12 * w * m * (0.5 - _ease(t)), 0.0, 1.0, dutch),
         )
     if move == "roll":
         r = 14.0 * m
@@ -743,8 +744,10 @@ class Stage:
             rw, rh = rect[2] - rect[0], rect[3] - rect[1]
             m = self._matrix(sv, s, rect[0], rect[1], origin=(x0, y0))
             pre_t, inv_t = np.empty((rh, rw), np.uint8), np.empty((rh, rw), np.uint8)
-            _warp(pre, m, pre_t, border=0)
-            _warp(inv, m, inv_t, border=255)
+            # The sprite's transparent margin (16 px) is wider than any read past its edge, so repeating the
+            # edge is the same as filling with "transparent": the fast translation path applies.
+            _warp(pre, m, pre_t, border=None)
+            _warp(inv, m, inv_t, border=None)
             tiles.append((rect, pre_t, inv_t))
         self._sprite_view, self._sprite_tiles = sv, tiles
         return tiles
@@ -799,6 +802,11 @@ def _warp(src: np.ndarray, m: np.ndarray, dst: np.ndarray, border: int | None) -
     """
     h, w = dst.shape
     if cv2 is not None:
+        (a, b, c), (d, e, f) = m
+        if border is None and a == e == 1.0 and b == d == 0.0:
+            # Pure sub-pixel translation (pans, tilts, trucks): ~10x cheaper than a general warp, same pixels.
+            cv2.getRectSubPix(src, (w, h), (c + (w - 1) / 2, f + (h - 1) / 2), patch=dst)
+            return
         if border is None:
             cv2.warpAffine(src, m, (w, h), dst=dst, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                            borderMode=cv2.BORDER_REPLICATE)
