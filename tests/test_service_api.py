@@ -228,3 +228,11 @@ def test_api_with_memory_storage_serves_files_through_the_api(make_client):
     assert r.status_code == 200 and r.json()["title"] == "Harbour spot"
     names = [f["name"] for f in c.get(f"/v1/jobs/{job['id']}/files", headers=AUTH).json()["files"]]
     assert names == ["shots.json"]
+
+
+def test_only_allowed_models(make_client):
+    c = make_client(models=("/models/wan2.2-ti2v-5b",))
+    r = c.post("/v1/jobs", headers=AUTH, files=shots_file(), data={"renderer": "wan", "model": "/etc"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_option"
+    r = c.post("/v1/jobs", headers=AUTH, files=shots_file(), data={"renderer": "wan", "model": "/models/wan2.2-ti2v-5b"})
+    assert r.status_code == 202 and r.json()["options"]["model"] == "/models/wan2.2-ti2v-5b"

@@ -150,9 +150,16 @@ def test_cancel_stops_a_running_job_between_shots(server):
     assert not any(f["name"] == "animatic.mp4" for f in final["files"])
 
 
-def test_the_example_brief_with_its_password_and_a_wrong_one(server):
-    pytest.importorskip("parsers.intake", reason="intake not landed")
-    pytest.importorskip("storyboard.rules", reason="rules planner not landed")
+def test_a_failed_job_says_why(server):
+    job = submit(server, board(1), renderer="wan", model="/nonexistent/wan-model")
+    failed = wait_for(server, job["id"])
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] in ("renderer_unavailable", "render_error")
+    assert "/nonexistent/wan-model" in failed["error"]["message"]
+
+
+def test_the_example_brief_with_its_password_and_a_wrong_one(server, caplog):
+    caplog.set_level("DEBUG")
     pdf = (ROOT / "examples" / "brief_en.pdf").read_bytes()
     password = "reel-2026"
 
@@ -176,7 +183,8 @@ def test_the_example_brief_with_its_password_and_a_wrong_one(server):
     done = wait_for(server, job["id"], timeout=600)
     assert done["status"] == "done", done
     assert password not in json.dumps(done)
-    # the password is nowhere at rest: job store, inputs, outputs, cache, logs
+    assert password not in caplog.text and "not-the-password" not in caplog.text  # nor in any log line
+    # the password is nowhere at rest: job store, inputs, outputs, cache
     for path in server.settings.data_dir.rglob("*"):
         if path.is_file():
             blob = path.read_bytes()

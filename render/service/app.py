@@ -207,6 +207,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         form = await request.form(max_files=2, max_fields=50)
         try:
             options, priority = _options(form)
+            if settings.models and options.get("model") and options["model"] not in settings.models:
+                raise ApiError(422, "invalid_option", "this service renders only with the models: "
+                               + ", ".join(settings.models))
             brief_file, shots_file = form.get("brief"), form.get("shots")
             if isinstance(brief_file, UploadFile) == isinstance(shots_file, UploadFile):
                 raise ApiError(422, "invalid_request", "send exactly one of the files 'brief' (PDF) or 'shots'")

@@ -17,6 +17,7 @@
 | BRIEFREEL_RETRY_BACKOFF | 5 | first retry delay in seconds (doubles each time, at most 10 min) |
 | BRIEFREEL_LEASE_S | 30 | a running job whose worker sent no heartbeat for this long is given to another worker |
 | BRIEFREEL_VISIBILITY_TIMEOUT | 21600 | Redis visibility timeout (s): longer than the longest render |
+| BRIEFREEL_MODELS | (any) | Wan models a client may ask for (folders or hub ids, comma-separated) |
 | BRIEFREEL_SECRET | (random, kept in DATA_DIR/secret) | key that signs download links |
 """
 
@@ -56,6 +57,7 @@ class Settings:
     lease_s: float = 30.0
     visibility_timeout: int = 6 * 3600
     secret: str | None = None
+    models: tuple[str, ...] = ()  # allowed values of the 'model' option; empty: any
     queue_name: str = "briefreel"
     poll_interval: float = 0.5  # embedded workers: how often an idle worker looks for a job
 
@@ -79,6 +81,7 @@ class Settings:
             lease_s=float(_env("BRIEFREEL_LEASE_S", "30")),
             visibility_timeout=int(_env("BRIEFREEL_VISIBILITY_TIMEOUT", str(6 * 3600))),
             secret=_env("BRIEFREEL_SECRET"),
+            models=_keys(_env("BRIEFREEL_MODELS")),
         )
         for key, value in overrides.items():
             setattr(s, key, value)
