@@ -229,4 +229,42 @@ def decrypt(data: bytes, password: str | bytes | None = None, limits: Limits | N
             raise LimitExceeded(f"decompressed size: {_clean(str(exc))}") from None
         except pikepdf.PdfError as exc:
             raise DamagedPDF(f"the file is damaged ({_clean(str(exc))})") from None
-    return Decrypted(out.getvalue(), n, info, meta, warnings, cid)
+        data = out.getvalue()
+        rotated = [i for i, page in enumerate(pdf.pages) if int(page.obj.get("/Rotate", 0) or 0) % 360]
+        if rotated:
+            data = _derotate_upright(pdf, data, rotated)
+    return Decrypted(data, n, info, meta, warnings, cid)
+
+
+def _derotate_upright(pdf, data: bytes, rotated: list[int]) -> bytes:
+    """Drop /Rotate from pages whose text is upright on the unrotated page (a page someone turned in a viewer).
+
+    Text extractors read such a page sideways; pages drawn sideways and turned upright by /Rotate keep it.
+    """
+    import math
+
+    try:
+        import pypdfium2 as pdfium
+        import pypdfium2.raw as raw
+    except ImportError:
+        return data
+    upright = []
+    doc = pdfium.PdfDocument(data)
+    try:
+        for i in rotated:
+            tp = doc[i].get_textpage()
+            n = min(raw.FPDFText_CountChars(tp.raw), 2000)
+            angles = [raw.FPDFText_GetCharAngle(tp.raw, k) for k in range(n)]
+            tp.close()
+            flat = sum(1 for a in angles if a >= 0 and min(a, 2 * math.pi - a) < 0.1)
+            if angles and flat * 2 > len(angles):
+                upright.append(i)
+    finally:
+        doc.close()
+    if not upright:
+        return data
+    for i in upright:
+        del pdf.pages[i].obj["/Rotate"]
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()

@@ -18,7 +18,9 @@ from parsers.errors import DamagedPDF, NoTextLayer
 from parsers.pdfium_text import read_page
 from parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
 
-_PAGE_NUMBER = re.compile(r"^(page\s*)?\d+\.?$|^-\s*\d+\s*-$|^第\s*\d+\s*页$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(
+    r"^(page\s*)?\d+\.?$|^-\s*\d+\s*-$|^page\s*\d+\s*(of|/)\s*\d+$|^\d+\s*/\s*\d+$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$",
+    re.IGNORECASE)
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|,b$|-b$|\bbd\b", re.IGNORECASE)
 _GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff\ufffd]")
 
@@ -41,7 +43,17 @@ def _line_of(d: dict) -> Line:
 
 
 def _page_text(lines: list[Line], bottoms: list[float]) -> str:
-    """Lines joined by "\\n"; a blank line where a paragraph ends (a gap over ~0.8 em, or the size changes)."""
+    """Lines joined by "\\n"; a blank line where a paragraph ends (a gap over ~0.8 em, or the size changes).
+
+    A running page number ("2.", "Page 3 of 10", "- 4 -", "第5页") as the first or last line is left out of the
+    text (it stays in ``lines``).
+    """
+    keep = list(range(len(lines)))
+    for end in (0, -1):
+        if keep and _PAGE_NUMBER.match(lines[keep[end]].text.strip()):
+            keep.pop(end)
+    lines = [lines[i] for i in keep]
+    bottoms = [bottoms[i] for i in keep]
     out: list[str] = []
     for i, ln in enumerate(lines):
         if i:
@@ -99,7 +111,8 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
                 glyphs = None
                 if fast is not None:
                     fp = fast[number - 1]
-                    glyphs = read_page(fp)
+                    # PDFium reports glyph boxes in unrotated page space; pdfminer applies /Rotate
+                    glyphs = read_page(fp) if fp.get_rotation() == 0 else None
                     fp.close()
                 if glyphs is not None and not _needs_plumber(glyphs, carry):
                     page_out = Page(number=number, text=_page_text(glyphs.lines, glyphs.bottoms),

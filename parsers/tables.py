@@ -100,6 +100,16 @@ class FoundTable:
         return bool(self.rows) and is_storyboard_header(self.rows[0])
 
 
+def _drop_title_rows(rows: list[list[str]]) -> list[list[str]]:
+    """A title row spanning the table ("Storyboard", one filled cell) above the real header row is dropped."""
+    for k in range(1, min(3, len(rows) - 1) + 1):
+        if is_storyboard_header(rows[k]) and all(sum(1 for c in r if c) <= 1 for r in rows[:k]):
+            return rows[k:]
+        if sum(1 for c in rows[k - 1] if c) > 1:
+            break
+    return rows
+
+
 # -- ruled tables ------------------------------------------------------------------------------------------------------
 
 def ruled_tables(page) -> list[FoundTable]:
@@ -112,6 +122,7 @@ def ruled_tables(page) -> list[FoundTable]:
         rows = [r for r in rows if any(r)]
         if len(rows) < 2 or max(len(r) for r in rows) < 2:
             continue
+        rows = _drop_title_rows(rows)
         ft = FoundTable(rows, t.bbox[1], t.bbox[3], ruled=True)
         if ft.storyboard:
             ft.rows = merge_continuations(ft.rows)

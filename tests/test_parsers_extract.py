@@ -223,3 +223,41 @@ def test_brief_round_trips_through_json():
     again = Brief.from_dict(brief.to_dict())
     assert again == brief and again.page_count == 2
     assert re.fullmatch(r"[0-9a-f]{64}", brief.sha256)
+
+
+def test_title_row_above_the_header_is_dropped():
+    rows = [["Storyboard: First Light", "", "", ""], ["Shot", "Size", "Description", "Duration"],
+            ["1", "WS", "A harbour at dawn.", "3s"], ["2", "CU", "Rope on a cleat.", "2s"]]
+    (_, table), = open_brief(BriefPDF().table(rows).build(), sandbox=False).tables
+    assert table == rows[1:]
+
+
+def test_rotated_pages_read_upright():
+    """A page turned in a viewer (/Rotate over upright text) and one drawn sideways that /Rotate turns upright."""
+    import pikepdf
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    turned = BriefPDF().paragraph("Turned page text.").table(
+        [["Shot", "Size", "Description"], ["1", "WS", "Harbour"]], ruled=False).build()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.translate(A4[0], 0)
+    c.rotate(90)
+    c.drawString(60, A4[0] - 60, "Landscape page drawn sideways")
+    c.showPage()
+    c.save()
+    for data, rotate, expected in ((turned, 90, "Turned page text.\n\nShot Size Description\n\n1 WS Harbour"),
+                                   (buf.getvalue(), 90, "Landscape page drawn sideways")):
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pdf.pages[0].Rotate = rotate
+            out = io.BytesIO()
+            pdf.save(out)
+        assert open_brief(out.getvalue(), sandbox=False).pages[0].text == expected
+
+
+def test_running_page_numbers_stay_out_of_the_text():
+    brief = open_brief(_screenplay_pdf(pages=2), sandbox=False)
+    second = brief.pages[1]
+    assert second.lines[0].text == "2." and not second.text.startswith("2.")
+    assert second.text.split("\n")[0].startswith(("INT.", "The lamp", "MAYA", "(out", "Every", "CUT"))
