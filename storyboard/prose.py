@@ -13,7 +13,8 @@ import re
 
 from storyboard.draft import Draft, SpokenLine, join_wrapped
 from storyboard.meta import Meta, Section, heading_key, read_meta, spoken_line
-from storyboard.shotlist import _split_tags
+from storyboard.draft import parse_spoken
+from storyboard.shotlist import _SCENE_LINE, _scene_number, _split_tags
 from storyboard.schema import Movement
 from storyboard.vocabulary import camera_coverage, parse_camera, parse_direction, parse_size
 
@@ -41,6 +42,9 @@ PRODUCT_WORDS = ("product", "bottle", "can ", "pack", "packshot", "pack shot", "
 _SENTENCE_EN = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
 _SENTENCE_ZH = re.compile(r"[^。！？；!?]*(?:[。！？；!?]+[”」』\"]?|$)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·●▪]|\d{1,2}[.)、]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*")
+_QUOTED_WHOLE = re.compile(r'^(?:"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』)[.。!！?？]?$')
+_SPEAKER_LINE = re.compile(r'^([A-Z][A-Z .\'-]{1,24}|[\u4e00-\u9fff·]{1,6})\s*(?:[(（][^)）]{1,12}[)）])?\s*[:：]\s*'
+                           r'(?:"[^"]+"|“[^”]+”|「[^」]+」)[.。!！?？]?$')
 CONTEXT_KEYS = {"context", "length", "aspect", "title", "style", "tone", "mandatories", "cast", "product", "place",
                 "tagline", "music"}
 
@@ -130,6 +134,19 @@ def _paragraphs(section: Section) -> list[tuple[list[str], bool]]:
                 blocks.append((current, is_item))
             current, is_item = [], False
             continue
+        stripped = line.strip()
+        if _SCENE_LINE.match(stripped) and len(stripped) <= 60:
+            if current:
+                blocks.append((current, is_item))
+            blocks.append(([stripped], "scene"))
+            current, is_item = [], False
+            continue
+        if _spoken_alone(stripped):
+            if current:
+                blocks.append((current, is_item))
+            blocks.append(([stripped], "spoken"))
+            current, is_item = [], False
+            continue
         if _LIST_ITEM.match(line):
             if current:
                 blocks.append((current, is_item))
@@ -139,6 +156,17 @@ def _paragraphs(section: Section) -> list[tuple[list[str], bool]]:
     if current:
         blocks.append((current, is_item))
     return blocks
+
+
+def _spoken_alone(line: str) -> bool:
+    """A whole line that is a line of dialogue or VO: 'MIA: "Double espresso."', '旁白：“……”', 'VO: Ride on.'."""
+    tagged = spoken_line(line)
+    if tagged:
+        body = line.split(":", 1)[-1] if ":" in line.split("：", 1)[0] else line.split("：", 1)[-1]
+        body = body.strip()
+        return not body[:1] in "\"“「『" or _QUOTED_WHOLE.match(body) is not None
+    m = _SPEAKER_LINE.match(line)
+    return bool(m) and not camera_coverage(m.group(1)) >= 0.6
 
 
 def _role(text: str, index: int, count: int, meta: Meta, cue: str | None) -> str:
@@ -158,18 +186,15 @@ def _merge_camera_only(beats: list, lang: str) -> list:
     """A beat that is only a camera direction ("接着甩镜头", "Whip pan.") is how the next beat begins: a transition."""
     out: list = []
     carry = ""
-    for text, lines, cue, page in beats:
+    for text, lines, cue, page, scene in beats:
         body = _clean(text, lang == "zh")
         if len(body) <= 24 and camera_coverage(body) >= 0.6 and not lines:
             carry = body
             continue
-        if carry:
-            out.append((text, lines, cue, page, carry))
-            carry = ""
-        else:
-            out.append((text, lines, cue, page, ""))
+        out.append((text, lines, cue, page, scene, carry))
+        carry = ""
     if carry and out:
-        out[-1] = out[-1][:4] + (out[-1][4] + " " + carry,)
+        out[-1] = out[-1][:5] + ((out[-1][5] + " " + carry).strip(),)
     return out
 
 
@@ -178,13 +203,23 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
     meta = meta or read_meta(brief)
     zh = meta.language == "zh"
     beats: list[tuple[str, list[SpokenLine], str | None, int | None]] = []  # (text, lines, cue, page)
+    scenes: list[int] = []  # the scene of each beat ("Scene 2: Street" lines)
+    scene = 1
+    new_scene = False
     pending: list[SpokenLine] = []
     for section in story_sections(meta):
-        for lines, _ in _paragraphs(section):
+        for lines, kind in _paragraphs(section):
             first = lines[0].strip()
-            tagged = spoken_line(first) if len(lines) == 1 else None
-            if tagged:
-                (beats[-1][1] if beats else pending).append(tagged)
+            if kind == "scene":
+                m = _SCENE_LINE.match(first)
+                n = _scene_number(m)
+                scene = n if n else scene + (1 if beats else 0)
+                new_scene = True
+                continue
+            if kind == "spoken":
+                spoken = spoken_line(first)
+                said = [spoken] if spoken else parse_spoken(first, "dialogue")
+                (beats[-1][1] if beats else pending).extend(ln for ln in said if ln.kind != "sfx")
                 continue
             if heading_key(first) and len(lines) == 1:
                 continue
@@ -194,13 +229,15 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
                 cue = _starts_with_cue(sentence, zh)
                 if new_block or cue or _starts_with_size(sentence):
                     beats.append((sentence, [], cue, section.page))
+                    scenes.append(scene)
                     new_block = False
                 else:
                     text, lines_, cue0, page = beats[-1]
                     beats[-1] = (text + ("" if zh else " ") + sentence, lines_, cue0, page)
+    beats = [b + (scenes[k],) for k, b in enumerate(beats)]
     beats = _merge_camera_only(beats, meta.language)
     drafts: list[Draft] = []
-    for i, (text, lines, cue, page, lead_in) in enumerate(beats):
+    for i, (text, lines, cue, page, scene, lead_in) in enumerate(beats):
         description, tagged, sfx = _split_tags(text)
         description = _clean(description, zh)
         if not description:
@@ -211,7 +248,7 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
             continue
         cam = parse_direction(description, meta.language)
         draft = Draft(description=description, size=cam.size, angle=cam.angle, movement=cam.movement,
-                      speed=cam.speed, note=cam.note, lines=tagged + lines, sfx=sfx, page=page)
+                      speed=cam.speed, note=cam.note, lines=tagged + lines, sfx=sfx, page=page, scene=scene)
         if lead_in:
             into = parse_camera(lead_in, meta.language, mode="cell")
             if into.movement == Movement.whip_pan or "甩" in lead_in or "whip" in lead_in.lower():

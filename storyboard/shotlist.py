@@ -26,15 +26,16 @@ _KEYWORD_PREFIX = re.compile(
     r"\s*[】\]]?\s*(?P<sep>[.:：)）、|｜\-–—]?)\s*(?P<rest>.*)$", re.I)
 _BARE_PREFIX = re.compile(
     r"^\s*(?:[#*]\s*)?(?P<n>S?\d{1,3}[A-Za-z]?)\s*(?P<sep>[.:：)）、|｜\-–—])\s*(?P<rest>.+)$")
+_HASH_PREFIX = re.compile(r"^\s*#\s*(?P<n>\d{1,3}[A-Za-z]?)\s+(?P<rest>.+)$")
 _SCENE_LINE = re.compile(
     r"^\s*(?:(?:scene|sc\.?)\s*(?P<n1>\d+)\b|场景\s*(?P<n2>[一二三四五六七八九十\d]+)|第\s*(?P<n3>[一二三四五六七八九十\d]+)\s*场|"
     r"(?:int|ext|int\./ext|i/e)\.\s|内景|外景)", re.I)
-_FIELD_SPLIT = re.compile(r"(\s*[|｜]\s*|\s+[—–-]\s+|\s*[—–]{1,2}\s*|\s*[,，、;；/]\s*|(?<=[.。])\s+)")
+_FIELD_SPLIT = re.compile(r"(\s*[|｜]\s*|\s+[—–-]\s+|\s*[—–]{1,2}\s*|\s*[,，、;；/:：]\s*|(?<=[.。])\s+)")
 _TAG_INSIDE = re.compile(
     r"(?:^|(?<=[\s.。;；|｜!?！？]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
     r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
-_PAREN_DURATION = re.compile(r"[（(]\s*([^()（）]{1,16}?)\s*[)）]")
+_PAREN_DURATION = re.compile(r"[（(]\s*([^()（）]{1,24}?)\s*[)）]")
 
 _ZH_NUMS = "零一二三四五六七八九十"
 
@@ -70,8 +71,13 @@ def _tidy(text: str) -> str:
 def _take_duration(text: str) -> tuple[str, float | None]:
     """Remove "(3s)", "（3秒）", "- 3s" from a shot line; return (rest, seconds)."""
     for m in _PAREN_DURATION.finditer(text):
-        seconds = parse_seconds(m.group(1))
-        if seconds and find_seconds(m.group(1)):
+        inner = m.group(1)
+        found = find_seconds(inner)
+        if found:
+            seconds, (a, b) = found
+            left = (inner[:a] + inner[b:]).strip(" ,，;；/")
+            if left:  # "(WS, 3s)": the duration goes, the camera words stay
+                return _tidy(text[:m.start()] + "(" + left + ")" + text[m.end():]), seconds
             return _tidy(text[:m.start()] + text[m.end():]), seconds
     found = find_seconds(text)
     if found:
@@ -121,7 +127,7 @@ def _parse_fields(rest: str) -> Draft:
             continue
         tagged = spoken_line(f)
         spoken = [tagged] if tagged else [ln for ln in parse_spoken(f, "") if ln.kind and ln.speaker]
-        if not description and _is_camera_field(f):
+        if not description and (_is_camera_field(f) or all(_is_camera_field(p) for p in re.split(r"[,，、/]\s*", f) if p)):
             cam_text.append(f)
         elif seconds is None and len(f) <= 10 and parse_seconds(f) and find_seconds(f):
             seconds = parse_seconds(f)
@@ -140,10 +146,18 @@ def _parse_fields(rest: str) -> Draft:
                  sfx=sfx or tagged_sfx)
 
 
+_LEAD_PAREN = re.compile(r"^\s*[（(]([^)）]{1,40})[)）]\s*[:：\-–—.]?\s*")
+
+
 def _parse_rest(rest: str) -> Draft:
-    if "|" in rest or "｜" in rest:
-        return _parse_fields(rest)
     rest, seconds = _take_duration(rest)
+    lead = _LEAD_PAREN.match(rest)
+    if lead and all(_is_camera_field(p) for p in re.split(r"[,，、/]\s*", lead.group(1)) if p):
+        rest = lead.group(1) + " | " + rest[lead.end():]  # "Shot 1 (WS, slow push): …"
+    if "|" in rest or "｜" in rest:
+        draft = _parse_fields(rest)
+        draft.duration = draft.duration or seconds
+        return draft
     parts = _FIELD_SPLIT.split(rest)
     fields, seps = parts[0::2], parts[1::2]
     cam_text = []
@@ -192,7 +206,7 @@ def shot_line(line: str, bare: bool = False) -> tuple[str, str] | None:
               or m.group("rest")[:1].isupper() or not line.strip()[:1].isalpha()):
         return _norm_number(m.group("n")), m.group("rest")
     if bare:
-        m = _BARE_PREFIX.match(line)
+        m = _BARE_PREFIX.match(line) or _HASH_PREFIX.match(line)
         if m:
             rest = m.group("rest")
             first = _FIELD_SPLIT.split(rest, maxsplit=1)[0]

@@ -163,3 +163,23 @@ def test_brief_without_a_story_heading_uses_the_untitled_text():
 def test_meta_is_shared_with_the_reader():
     brief = Brief.from_text(EN)
     assert [d.description for d in read_prose(brief, read_meta(brief))] == [d.description for d in read_prose(brief)]
+
+
+def test_scene_lines_in_prose_number_the_scenes():
+    text = "Story\nScene 1: Morning\nWe see Mia wake up. Then she makes coffee.\nScene 2: Street\nMia rides to work."
+    board = plan(Brief.from_text(text))
+    assert [(s.scene, s.description) for s in board.shots] == [
+        (1, "We see Mia wake up."), (1, "She makes coffee."), (2, "Mia rides to work.")]
+
+
+@pytest.mark.parametrize("text,lines", [
+    ('Story\nMia bursts into the cafe.\nMIA: "Double espresso, please."\nThen the barista smiles.\n'
+     'BARISTA: "Coming right up."', [("MIA", "Double espresso, please."), ("BARISTA", "Coming right up.")]),
+    ("创意：\n小美冲进咖啡馆。\n小美：“一杯浓缩，谢谢！”\n接着，店员笑了。", [("小美", "一杯浓缩，谢谢！")]),
+])
+def test_dialogue_lines_in_prose_attach_to_their_beat(text, lines):
+    board = plan(Brief.from_text(text))
+    said = [(s.speaker, s.dialogue) for s in board.shots if s.dialogue]
+    assert said == lines
+    assert all(s.dialogue_kind == "dialogue" for s in board.shots if s.dialogue)
+    assert all(":" not in s.description and "：" not in s.description for s in board.shots)

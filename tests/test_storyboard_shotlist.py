@@ -127,3 +127,21 @@ def test_shot_line_prefixes(line, number):
 
 def test_fewer_than_two_shot_lines_is_not_a_list():
     assert read_shotlist(Brief.from_text("1. A cat.\nSome prose.")) == []
+
+
+@pytest.mark.parametrize("text,sizes,durations,first", [
+    ("Shot 1 (WS, 3s): Harbour at dawn.\nShot 2 (MCU, 2s): Mia laughs.", ["LS", "MCU"], [3.0, 2.0],
+     "Harbour at dawn."),
+    ("1) WS — Harbour at dawn — 3s\n2) MCU — Mia laughs — 2s", ["LS", "MCU"], [3.0, 2.0], "Harbour at dawn"),
+    ("#1 WS: Harbour at dawn. (3s)\n#2 CU: The bell rings. (2s)", ["LS", "CU"], [3.0, 2.0], "Harbour at dawn."),
+    ("镜头 01 | 中景 | 推 | 女孩走进咖啡馆 | 3s\n镜头 02 | 特写 | 固定 | 咖啡杯 | 2s", ["MS", "CU"], [3.0, 2.0],
+     "女孩走进咖啡馆"),
+    ("SHOT 01 - WIDE - Harbour at dawn, boats still. - 3s\nSHOT 02 - CLOSE UP - The bell. - 2s", ["LS", "CU"],
+     [3.0, 2.0], "Harbour at dawn, boats still."),
+])
+def test_shot_line_variants(text, sizes, durations, first):
+    board = plan(Brief.from_text(text))
+    assert board.source["format"] == "shotlist"
+    assert [s.size.value for s in board.shots] == sizes
+    assert [s.duration_s for s in board.shots] == durations
+    assert board.shots[0].description == first
