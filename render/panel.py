@@ -320,7 +320,7 @@ def _layout(shot: Shot, board: Storyboard, w: int, h: int, index: int) -> Layout
     elif size == "LS":
         body, top = 0.3, None
     elif size == "ECU":
-        body = 1.8 / 0.13  # a face almost twice the frame: the eyes fill it
+        body = (1.8 if not tall else 0.9) / 0.13  # a face almost twice the frame: the eyes fill it
         top = 0.45 - 0.062 * body
     else:
         cut, headroom = _CUTS.get(size, (0.42, 0.08))
@@ -331,7 +331,13 @@ def _layout(shot: Shot, board: Storyboard, w: int, h: int, index: int) -> Layout
         top = feet - body
     if tall and size not in ("ECU", "CU"):
         body *= 0.9
-    xs = [third] if n == 1 else [third + (i - (n - 1) / 2) * (0.22 if body < 1.5 else 0.34) for i in range(n)]
+    # Side by side, a shoulder width apart: figure width ~0.3 body heights, in frame-width units.
+    gap = max(0.22, 0.34 * body * h / w)
+    if n > 1 and gap * (n - 1) > 0.7:  # too tight for the frame (portrait): step back
+        body *= 0.7 / (gap * (n - 1))
+        gap = 0.7 / (n - 1)
+        top = max(top, 0.08)
+    xs = [third] if n == 1 else [0.5 + (third - 0.5) * 0.4 + (i - (n - 1) / 2) * gap for i in range(n)]
     if size == "OTS":
         lay.ots = True
         xs = [0.5 + 0.18 * side * (-1)]
