@@ -25,14 +25,14 @@ from storyboard.validate import _brief_text, norm_line  # noqa: E402
 
 FIXTURES = fixtures()
 
-# The rules planner measured 88.9 / 91.0 / 99.4 / 97.4 / 96.2 / 91.0 %, overall 94.0 % (18 briefs, 156 labelled
-# shots); floors are those figures rounded down to a whole percent.
-FLOOR = {"count": 0.88, "size": 0.91, "movement": 0.99, "angle": 0.97, "duration": 0.96, "dialogue": 0.91,
-         "overall": 0.94}
+# The rules planner measured 96.2 / 91.7 / 99.0 / 98.5 / 93.6 / 96.1 %, overall 95.8 % (26 briefs, 204 labelled
+# shots, 25 Nov 2026); floors are those figures rounded down to a whole percent.
+FLOOR = {"count": 0.96, "size": 0.91, "movement": 0.99, "angle": 0.98, "duration": 0.93, "dialogue": 0.96,
+         "overall": 0.95}
 
 
 # Rules boards that storyboard.validate rejects (with the brief), as measured; should reach 0.
-MAX_INVALID_BOARDS = 1
+MAX_INVALID_BOARDS = 2
 
 
 def test_the_fixture_set_covers_every_format_language_and_encryption():
