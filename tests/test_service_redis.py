@@ -118,3 +118,41 @@ def test_priorities_reach_redis_in_order(tmp_path, redis_url):
             msg.ack()
         q.close()
     assert [o.strip("()[],'\"") for o in order] == ["urgent", "normal", "normal-2", "low"]
+
+
+def test_queued_jobs_survive_a_redis_that_lost_its_data(tmp_path, redis_url):
+    """Redis restarted without persistence: the API publishes the store's queued jobs again when it starts."""
+    import redis
+
+    data = tmp_path / "data"
+    env = os.environ | {"BRIEFREEL_API_KEY": KEY, "BRIEFREEL_DATA_DIR": str(data), "BRIEFREEL_BROKER": redis_url}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    procs = []
+    try:
+        api = subprocess.Popen(BRIEFREEL + ["serve", "--port", str(port), "--log-level", "warning"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "api.log").open("wb"))
+        procs.append(api)
+        _wait_healthy(url, api)
+        with httpx.Client(base_url=url, timeout=30) as c:
+            jobs = [submit(c, board(1, duration=0.5, title=f"Lost {i}"))["id"] for i in range(2)]
+        redis.Redis.from_url(redis_url).flushall()  # the messages are gone; the jobs are still queued in the store
+        api.send_signal(signal.SIGTERM)
+        api.wait(20)
+        api = subprocess.Popen(BRIEFREEL + ["serve", "--port", str(port), "--log-level", "warning"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "api2.log").open("wb"))
+        procs.append(api)
+        _wait_healthy(url, api)
+        procs.append(subprocess.Popen(BRIEFREEL + ["worker", "--log-level", "warning"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=(tmp_path / "worker.log").open("wb")))
+        with httpx.Client(base_url=url, timeout=30) as c:
+            assert [wait_for(c, j, timeout=180)["status"] for j in jobs] == ["done", "done"]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()

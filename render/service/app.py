@@ -89,6 +89,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else:  # jobs of a crashed server wait for the next one that runs workers
                 pass
         else:
+            # Queued jobs are published again: a Redis that restarted without persistence lost their messages.
+            # A duplicate message is harmless (a worker drops a message for a job that is running or finished).
+            from render.service.celery_app import publish as celery_publish
+
+            for job in ctx.store.list(status="queued", limit=100_000):
+                try:
+                    celery_publish(settings, job["id"], job["priority"],
+                                   countdown=max(0.0, job["not_before"] - time.time()) or None)
+                except Exception as exc:  # the broker is not up yet: the reaper and the next start cover it
+                    log.error("could not re-publish queued jobs: %s", exc)
+                    break
             state["reaper"] = Reaper(ctx, publish=publish)
             state["reaper"].start()
         log.info("briefreel service ready (%s mode, data in %s)", "embedded" if settings.embedded else "redis",
