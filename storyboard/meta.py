@@ -183,6 +183,8 @@ _MEDIA_WORDS = ("spot", "film", "video", "ad", "advert", "commercial", "tvc", "c
                 "版", "tvc", "宣传片", "短视频", "影片", "内容", "vertical", "horizontal", "square", "online", "cinema",
                 "broadcast", "竖屏", "横屏", "竖版", "横版", "贴片")
 _KNOWN_RATIOS = re.compile(r"(?<![\d.:])(?:16\s*[:：]\s*9|9\s*[:：]\s*16|1\s*[:：]\s*1|4\s*[:：]\s*5|4\s*[:：]\s*3|21\s*[:：]\s*9)(?![\d:])")
+_SPEC_TITLES = {"deliverable", "deliverables", "format", "spec", "specs", "specification", "交付", "交付物", "交付内容",
+                "规格", "版本", "输出规格"}
 _MEDIA_BEFORE = ("spot", "film", "commercial", "video", "tvc", "ad", "广告", "视频", "短片", "影片", "宣传片", "全片", "成片",
                  "片长", "总长")
 _SHORT_CLOCK = re.compile(r"(?<![\d:])(?:0?:)(15|20|30|45|60|90)(?![\d:])")
@@ -195,6 +197,11 @@ def read_target(text: str, sections: list[Section]) -> float | None:
             value = parse_seconds(s.text.split("\n")[0]) if s.text else None
             if value:
                 return value
+    for s in sections:  # "Deliverable: 15s, 9:16, Reels": the first length in a spec line
+        if s.key in ("context", "aspect") and s.title.lower() in _SPEC_TITLES and s.text:
+            found = find_seconds(_KNOWN_RATIOS.sub(" ", s.text.split("\n")[0]))
+            if found and 3 <= found[0] <= 300:
+                return found[0]
     low = _KNOWN_RATIOS.sub(lambda m: " " * len(m.group()), text.lower())  # "9:16" is a frame, not 9 min 16 s
     for m in re.finditer(r"\d|[一二两三四五六七八九十半]", low):
         found = find_seconds(low[m.start():m.start() + 16])

@@ -68,6 +68,13 @@ def _starts_with_cue(sentence: str, zh: bool) -> str | None:
     return None
 
 
+def _starts_with_camera(sentence: str, zh: bool) -> bool:
+    """ "Quick whip pan to the barbell.", "Slow push in on…", "俯拍：…": a sentence led by a camera direction."""
+    s = sentence.strip()
+    head = re.split(r"[:：，,]", s, maxsplit=1)[0][:8] if zh else " ".join(s.split()[:3])
+    return bool(head) and parse_camera(head, mode="cell").movement is not None and camera_coverage(head) >= 0.6
+
+
 def _starts_with_size(sentence: str) -> bool:
     head = sentence.strip()[:24]
     if not head:
@@ -227,7 +234,7 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
             new_block = True
             for sentence in _sentences(paragraph, zh):
                 cue = _starts_with_cue(sentence, zh)
-                if new_block or cue or _starts_with_size(sentence):
+                if new_block or cue or _starts_with_size(sentence) or _starts_with_camera(sentence, zh):
                     beats.append((sentence, [], cue, section.page))
                     scenes.append(scene)
                     new_block = False

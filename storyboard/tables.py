@@ -40,9 +40,11 @@ COLUMN_WORDS: dict[str, list[str]] = {
     "notes": ["备注", "拍摄要点", "说明", "拍摄说明", "notes", "note", "remarks", "comments", "direction", "directions"],
     "transition": ["转场", "场景转换", "转场方式", "transition", "transitions", "cut"],
     "action": ["人物动作", "演员调度", "动作", "表演", "performance"],
+    "location": ["location", "place", "setting", "set", "地点", "拍摄地点", "场地", "地点/场景"],
 }
 _WORD_ROLE = {w: role for role, words in COLUMN_WORDS.items() for w in words}
 _BY_LENGTH = sorted(_WORD_ROLE.items(), key=lambda kv: -len(kv[0]))
+_UNWRAP_DIGITS = re.compile(r"(?<=[\d:.])\s+(?=\d)")  # "0:00–0:0\n5" is a timecode wrapped in its cell
 _SECOND_CHOICE = {"number": "size", "movement": "angle", "description": "notes"}
 _MIXED_AUDIO = ("audio", "sound", "sfx", "music", "声音", "音频", "音效", "音乐")  # VO and effects in one column: only tagged lines are spoken
 _EMPTY = {"—", "-", "–", "/", "无", "n/a", "na", "none", "…", "...", "——"}
@@ -64,8 +66,8 @@ def column_role(header: str) -> str | None:
     if h in _WORD_ROLE:
         return _WORD_ROLE[h]
     found = {role for word, role in _BY_LENGTH if len(word) >= 2 and word in h}
-    if {"dialogue", "sfx"} <= found:
-        return "dialogue"  # "Sound / VO", "音效/旁白": one audio column
+    if {"dialogue", "sfx"} <= found or {"dialogue", "super"} <= found:
+        return "dialogue"  # "Sound / VO", "VO / Super", "音效/旁白": one audio column, read line by line
     for word, role in _BY_LENGTH:
         if len(word) >= 2 and word in h:
             return role
@@ -226,7 +228,7 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
         movement=cam.movement or prose_cam.movement,
         speed=cam.speed or (prose_cam.speed if not cam.movement else None),
         note=cam.note,
-        duration=parse_seconds(cells.get("duration", "")),
+        duration=parse_seconds(_UNWRAP_DIGITS.sub("", cells.get("duration", ""))),
         lines=lines,
         on_screen_text=super_text,
         sfx=sound,
@@ -237,6 +239,10 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
         n = shot_number(cells["scene"])
         if n and n.isdigit():
             draft.scene = int(n)
+        else:
+            draft.heading = join_wrapped(cells["scene"])  # a scene column that names places: "厨房"
+    if "location" in cells:
+        draft.heading = join_wrapped(cells["location"])
     notes = join_wrapped(cells.get("notes", ""))
     if notes:
         draft.note = (draft.note + "; " + notes).strip("; ")
