@@ -43,8 +43,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     CondPageBreak,
-    Image,
-    KeepTogether,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,

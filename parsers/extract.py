@@ -1,4 +1,4 @@
-"""Text lines, reading-order text and tables of a decrypted PDF, with pdfplumber.
+"""Text lines, reading-order text and tables of a decrypted PDF: PDFium for lines, pdfplumber for tables.
 
 Per page: the visual lines (text, x0, top, x1, dominant font size, bold) in reading order; ``text`` = those lines
 joined by "\\n", with a blank line where the vertical gap or the font size says a new paragraph starts; tables
@@ -38,8 +38,8 @@ def _line_of(d: dict) -> Line:
     sizes = Counter(round(c.get("size", 0.0) + 1e-6, 1) for c in chars)
     size = sizes.most_common(1)[0][0] if sizes else 0.0
     bold = sum(1 for c in chars if _BOLD.search(c.get("fontname", "") or "")) * 2 > len(chars) if chars else False
-    return Line(text=_WINANSI_BULLETS.sub("•", d["text"]), x0=round(d["x0"], 2), top=round(d["top"], 2), x1=round(d["x1"], 2),
-                size=size, bold=bold)
+    return Line(text=_WINANSI_BULLETS.sub("•", d["text"]), x0=round(d["x0"], 2), top=round(d["top"], 2),
+                x1=round(d["x1"], 2), size=size, bold=bold)
 
 
 def _page_text(lines: list[Line], bottoms: list[float]) -> str:

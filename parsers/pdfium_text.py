@@ -72,7 +72,6 @@ def read_page(page) -> PageGlyphs:
     raw_tp = tp.raw
     n = raw.FPDFText_CountChars(raw_tp)
     glyphs: list[Glyph] = []
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     rect = raw.FS_RECTF()
     visible = unreadable = 0
     for i in range(n):
