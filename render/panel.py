@@ -200,7 +200,7 @@ def camera_path(shot: Shot, w: int, h: int, focus: tuple[float, float], seed: in
 
         def whip(t: float) -> View:
             v = abs(ramp(t + 0.5 / frames) - ramp(t - 0.5 / frames)) * abs(d)  # pixels per frame
-            return View(-d / 2 + d * ramp(t), 0.0, 1.0, dutch, blur=0.6 * v)
+            return View(d * ramp(t), 0.0, 1.0, dutch, blur=0.6 * v)  # from the framed subject to the next
 
         return CameraPath(whip)
     if move == "handheld":
@@ -629,6 +629,9 @@ class Stage:
         self.subject = None
         if self.path.subject is None:
             _draw_subject(ImageDraw.Draw(self.canvas), F, self.layout)
+            if _v(shot.movement) == "whip_pan":  # a whip lands on a second subject, a frame or so away
+                dx = (self.path.view(1.0).cx - self.path.view(0.0).cx) * k
+                _draw_subject(ImageDraw.Draw(self.canvas), (F[0] + dx, F[1], F[2], F[3]), self.layout)
         else:
             layer = Image.new("RGBA", size, (0, 0, 0, 0))
             _draw_subject(ImageDraw.Draw(layer), F, self.layout)
