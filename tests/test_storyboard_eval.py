@@ -24,6 +24,14 @@ from storyboard.schema import Angle, Movement, ShotSize  # noqa: E402
 from storyboard.validate import _brief_text, norm_line  # noqa: E402
 
 FIXTURES = fixtures()
+_OPENED: dict[str, object] = {}
+
+
+def opened(fx: dict):
+    """The fixture's brief, opened once per test session (each open runs the sandboxed parser)."""
+    if fx["name"] not in _OPENED:
+        _OPENED[fx["name"]] = open_brief(fx["pdf_path"], password=fx.get("password") or None)
+    return _OPENED[fx["name"]]
 
 # The rules planner measured 96.2 / 91.7 / 99.0 / 98.5 / 93.6 / 96.1 %, overall 95.8 % (26 briefs, 204 labelled
 # shots, 25 Nov 2026); floors are those figures rounded down to a whole percent.
@@ -51,7 +59,7 @@ def test_labels_are_consistent_with_the_brief(fx):
         ShotSize(shot["size"]), Angle(shot["angle"]), Movement(shot["move"])
         assert shot["dur"] >= 1.5 and shot["what"]
     assert sum(s["dur"] for s in exp["shots"]) == pytest.approx(exp["target_s"], abs=0.05)
-    brief = open_brief(fx["pdf_path"], password=fx.get("password") or None)
+    brief = opened(fx)
     text = norm_line(_brief_text(brief))
     for shot in exp["shots"]:
         for line in shot.get("lines", []):
@@ -116,7 +124,7 @@ def test_a_model_answering_like_the_labels_is_accepted_and_scores_full_marks(fx)
     lines once, none invented) and the scorer gives them every point."""
     from storyboard.llm import plan_with
 
-    brief = open_brief(fx["pdf_path"], password=fx.get("password") or None)
+    brief = opened(fx)
     board = plan_with(brief, lambda messages, schema: labelled_answer(fx), max_repairs=0)
     assert board.source["planner"] == "llm", board.source.get("llm_fallback_reason")
     row = score_brief(fx, board)
