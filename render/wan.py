@@ -245,7 +245,15 @@ def segment_plan(span_frames: int, out_fps: float, spec: ModelSpec) -> list[int]
 
 
 def derive_seed(*parts: Any) -> int:
+    """A 32-bit seed from ``parts`` (a segment's seed from its shot's seed and its index)."""
     return int(stable_hash({"seed": list(parts)}), 16) % (2**32)
+
+
+def board_seed(base_seed: int, shot_id: str) -> int:
+    """A shot's seed when the shot has none: the same rule as ``render_board`` (so both paths agree)."""
+    from render.pipeline import derive_seed as pipeline_seed
+
+    return pipeline_seed(base_seed, shot_id)
 
 
 def shot_prompts(shot: Shot, board: Storyboard) -> tuple[str, str]:
@@ -365,7 +373,7 @@ class WanRenderer:
         else:
             width, height = pick_size(self.spec, settings.width, settings.height)
         segments = segment_plan(frames, settings.fps, self.spec)
-        seed = shot.seed if shot.seed is not None else derive_seed(self.seed or 0, shot.id)
+        seed = shot.seed if shot.seed is not None else board_seed(self.seed or 0, shot.id)
         seeds = [seed] + [derive_seed(seed, i) for i in range(1, len(segments))]
         return {
             "prompt": prompt, "negative_prompt": negative, "width": width, "height": height,
