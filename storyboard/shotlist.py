@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken
+from storyboard.draft import SFX_SPEAKERS, SUPER_SPEAKERS, VO_SPEAKERS, Draft, SpokenLine, join_wrapped, parse_spoken
 from storyboard.durations import find_seconds, parse_seconds
 from storyboard.meta import heading_key, spoken_line
 from storyboard.vocabulary import CELL, camera_coverage, parse_camera
@@ -35,6 +35,10 @@ _TAG_INSIDE = re.compile(
     r"(?:^|(?<=[\s.。;；|｜!?！？]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
     r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
+# A character's line inside a description: an upper-case (or short Chinese) name, a colon, then a quote.
+_SPEAKER_INSIDE = re.compile(r"(?:^|(?<=[\s.。!?！？]))(?P<name>[A-Z][A-Z'\-]{1,20}(?: [A-Z][A-Z'\-]{1,20})?|"
+                             r"[\u4e00-\u9fff]{2,4})\s*[:：]\s*(?=[\"“「])")
+_PAREN_ANY = re.compile(r"[（(][^()（）]*[)）]")
 _PAREN_DURATION = re.compile(r"[（(]\s*([^()（）]{1,24}?)\s*[)）]")
 
 _ZH_NUMS = "零一二三四五六七八九十"
@@ -76,10 +80,13 @@ def _take_duration(text: str) -> tuple[str, float | None]:
         if found:
             seconds, (a, b) = found
             left = (inner[:a] + inner[b:]).strip(" ,，;；/")
+            if left and camera_coverage(left) < 0.6:
+                continue  # "(30s, green cardigan)" is an age and a costume
             if left:  # "(WS, 3s)": the duration goes, the camera words stay
                 return _tidy(text[:m.start()] + "(" + left + ")" + text[m.end():]), seconds
             return _tidy(text[:m.start()] + text[m.end():]), seconds
-    found = find_seconds(text)
+    masked = _PAREN_ANY.sub(lambda m: " " * len(m.group()), text)  # durations inside (…) were judged above
+    found = find_seconds(masked)
     if found:
         seconds, (a, b) = found
         before, after = text[:a], text[b:]
@@ -91,7 +98,11 @@ def _take_duration(text: str) -> tuple[str, float | None]:
 
 def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
     """(description, spoken lines, sfx) from "Description. VO: "…" SUPER: …"."""
-    matches = list(_TAG_INSIDE.finditer(text))
+    tags = list(_TAG_INSIDE.finditer(text))
+    starts = {m.start() for m in tags}
+    speakers = [m for m in _SPEAKER_INSIDE.finditer(text) if m.start() not in starts and
+                m.group("name").lower() not in VO_SPEAKERS | SUPER_SPEAKERS | SFX_SPEAKERS]
+    matches = sorted(tags + speakers, key=lambda m: m.start())
     if not matches:
         return text, [], ""
     description = text[:matches[0].start()].strip()
@@ -106,6 +117,10 @@ def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
             body = quoted.group()
             if after and not _TAG_INSIDE.match(after):
                 description = (description + " " + after).strip()
+        if "name" in m.groupdict() and m.group("name"):  # 'NINA: "Who's a good boy?"'
+            lines.extend(SpokenLine(ln.text, "dialogue", m.group("name").strip()) for ln in parse_spoken(body, "dialogue")
+                         if ln.kind != "sfx")
+            continue
         tag = m.group("tag").lower()
         if tag in ("sfx", "sound", "音效"):
             sfx = body
@@ -150,7 +165,8 @@ _LEAD_PAREN = re.compile(r"^\s*[（(]([^)）]{1,40})[)）]\s*[:：\-–—.]?\s*
 
 
 def _parse_rest(rest: str) -> Draft:
-    rest, seconds = _take_duration(rest)
+    piped = "|" in rest or "｜" in rest
+    rest, seconds = (rest, None) if piped else _take_duration(rest)  # fields find their own duration
     lead = _LEAD_PAREN.match(rest)
     if lead and all(_is_camera_field(p) for p in re.split(r"[,，、/]\s*", lead.group(1)) if p):
         rest = lead.group(1) + " | " + rest[lead.end():]  # "Shot 1 (WS, slow push): …"

@@ -145,3 +145,25 @@ def test_shot_line_variants(text, sizes, durations, first):
     assert [s.size.value for s in board.shots] == sizes
     assert [s.duration_s for s in board.shots] == durations
     assert board.shots[0].description == first
+
+
+def test_ages_are_not_durations_and_inline_speakers_are_lines():
+    text = """1A. WS, static. An empty living room; a beagle sighs on the sofa. :04
+2A. MS, handheld. Nina (30s, green cardigan) taps her phone. NINA: “Who's a good boy?” :04
+3A. END CARD. Woofle logo. VO: “Woofle. Never far away.” :03
+"""
+    board = plan(Brief.from_text(text))
+    assert [s.id for s in board.shots] == ["S01A", "S02A", "S03A"]
+    assert [s.duration_s for s in board.shots] == [4.0, 4.0, 3.0]
+    s2 = board.shots[1]
+    assert (s2.dialogue, s2.dialogue_kind, s2.speaker) == ("Who's a good boy?", "dialogue", "NINA")
+    assert s2.description == "Nina (30s, green cardigan) taps her phone."
+    assert (board.shots[2].size, board.shots[2].dialogue_kind) == (ShotSize.INSERT, "vo")
+
+
+def test_pipe_fields_with_a_wrapped_line_of_dialogue():
+    text = "【镜头1】大远景｜缓慢推进｜星云深处，舰队驶出。｜4s\n【镜头2】中景｜固定｜舰长转身。｜3s｜林夜：\n全员就位。\n"
+    board = plan(Brief.from_text(text))
+    s1, s2 = board.shots
+    assert (s1.size, s1.movement, s1.movement_speed, s1.duration_s) == (ShotSize.EWS, Movement.push_in, "slow", 4.0)
+    assert (s2.description, s2.dialogue, s2.speaker, s2.duration_s) == ("舰长转身。", "全员就位。", "林夜", 3.0)
