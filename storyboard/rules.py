@@ -61,6 +61,8 @@ PLACE_WORDS = WIDE_WORDS + ("road", "highway", "motorway", "lake", "river", "bea
                             "公路", "湖边", "湖面", "河滩", "河边", "海滩", "田野", "广场", "桥", "球场", "峡谷", "悬崖", "山路")
 STANDING_WORDS = ("stand", "stands", "standing", "full length", "head to toe", "climbs", "jumps", "leaps", "rappels",
                   "dances", "cartwheels", "站在", "站着", "靠在", "全身", "跳起", "跃起", "攀爬", "跳舞")
+GROUP_WORDS = ("family", "everyone", "the group", "the team", "whole family", "一家人", "一家三口", "全家", "大家", "众人",
+               "家人们")
 REACTION_WORDS = ("looks at", "looks down", "looks up", "looking up", "looking down", "glances", "stares", "reacts",
                   "看向", "望向", "盯着", "看了", "抬头", "低头看")
 HIGH_WORDS = ("from the roof", "from the rooftop", "from high above", "looking down on", "down at the", "从楼顶",
@@ -68,7 +70,7 @@ HIGH_WORDS = ("from the roof", "from the rooftop", "from high above", "looking d
 DETAIL_WORDS = ("lips", "drop", "droplet", "droplets", "texture", "label", "logo", "detail", "fingertip", "button",
                 "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
 FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "tear", "tears", "fingers", "expression", "eyes", "eye", "cheek",
-                   "skin", "palm", "脸", "手", "笑脸", "微笑", "笑容", "表情", "泪", "手指",
+                   "skin", "palm", "脸", "双手", "手部", "手掌", "的手", "笑脸", "微笑", "笑容", "表情", "泪", "手指",
                    "眼睛", "眼神", "脸颊", "皮肤", "掌心")
 FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "races", "skates", "jogs",
                 "pedals", "骑车", "奔跑", "跑步", "飞奔", "冲过", "滑板")
@@ -119,7 +121,7 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.CU  # the face or a hand is what the shot is about
             elif _has(text, PLACE_WORDS):
                 d.size = ShotSize.LS
-            elif _has(text, STANDING_WORDS):
+            elif _has(text, STANDING_WORDS) or _has(text, GROUP_WORDS):
                 d.size = ShotSize.FS
             else:
                 d.size = ShotSize.MS

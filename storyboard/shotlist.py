@@ -32,7 +32,7 @@ _SCENE_LINE = re.compile(
     r"(?:int|ext|int\./ext|i/e)\.\s|内景|外景)", re.I)
 _FIELD_SPLIT = re.compile(r"(\s*[|｜]\s*|\s+[—–-]\s+|\s*[—–]{1,2}\s*|\s*[,，、;；/:：]\s*|(?<=[.。])\s+)")
 _TAG_INSIDE = re.compile(
-    r"(?:^|(?<=[\s.。;；|｜!?！？]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
+    r"(?:^|(?<=[\s.。;；|｜!?！？，,、]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
     r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
 # A character's line inside a description: an upper-case (or short Chinese) name, a colon, then a quote.
@@ -105,7 +105,7 @@ def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
     matches = sorted(tags + speakers, key=lambda m: m.start())
     if not matches:
         return text, [], ""
-    description = text[:matches[0].start()].strip()
+    description = text[:matches[0].start()].strip().rstrip("，,、；;:：").strip()
     lines: list[SpokenLine] = []
     sfx = ""
     for k, m in enumerate(matches):
