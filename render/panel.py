@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -262,6 +263,7 @@ class Layout:
     face_detail: str = ""  # "cu" | "ecu" draws eyes, nose, mouth
     ots: bool = False
     pov: bool = False
+    card: str | None = None  # an end card / title card: these words, large, on a plain ground
     focus: tuple[float, float] = (0.0, 0.0)  # relative to frame centre, in output pixels
 
 
@@ -272,16 +274,53 @@ def _bible_kinds(shot: Shot, board: Storyboard) -> tuple[int, bool]:
     return people, product
 
 
+def _count(text: str, word: str) -> int:
+    if word.isascii():  # whole words only ("field" must not match "depth of field"... in a description)
+        return len(re.findall(r"(?<![a-z])" + re.escape(word) + r"(?:s|es)?(?![a-z])", text))
+    return text.count(word)
+
+
+PERSON_WORDS = ("he", "she", "her", "his", "him", "they", "man", "woman", "girl", "boy", "face", "eyes", "person",
+                "people", "crowd", "hand", "hands", "他", "她", "人", "脸", "眼", "手", "男", "女", "孩")
+
+
+def _mentions_person(shot: Shot, board: Storyboard) -> bool:
+    text = shot.description.lower()
+    names = [b.name.lower() for b in board.bible if b.kind == "character" and b.name]
+    return any(_count(text, w) for w in PERSON_WORDS) or any(n in text for n in names)
+
+
 def _setting(shot: Shot, board: Storyboard) -> str:
-    heading = ""
-    for sc in board.scenes:
-        if sc.number == shot.scene:
-            heading = sc.heading
-    text = f"{heading} {shot.description} {shot.prompt}".lower()
+    """The set the words describe most (scene heading and description; the T2V prompt carries camera jargon)."""
+    heading = next((sc.heading for sc in board.scenes if sc.number == shot.scene), "")
+    text = f"{heading} {shot.description}".lower()
+    wide = _v(shot.size) in ("EWS", "LS", "FS")
+    best, score = "", 0.0
     for name, words in SETTING_WORDS.items():
-        if any(w in text for w in words):
-            return name
+        n = float(sum(_count(text, w) for w in words))
+        if name == "interior" and wide:
+            n *= 0.6  # a wide shot that names a street and a shop is a street
+        if n > score:
+            best, score = name, n
+    if best:
+        return best
     return "interior" if _v(shot.size) in ("MCU", "CU", "ECU", "INSERT", "OTS") else "open"
+
+
+CARD_WORDS = ("end card", "end slate", "title card", "packshot", "pack shot", "logo", "tagline", "片尾", "标版",
+              "落版", "字卡", "口号")
+_QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,80})[\"”」』]")
+
+
+def _card_text(shot: Shot, board: Storyboard) -> str | None:
+    """The words of an end card / title card shot, or None when the shot is not one."""
+    desc = shot.description.lower()
+    if not any(w in desc for w in CARD_WORDS):
+        return None
+    if shot.on_screen_text:
+        return shot.on_screen_text
+    m = _QUOTED.search(shot.description)
+    return m.group(1) if m else (board.title or shot.description)
 
 
 # Body cut per shot size: (body fraction at the frame's bottom edge, headroom as frame fraction).
@@ -297,13 +336,18 @@ def _layout(shot: Shot, board: Storyboard, w: int, h: int, index: int) -> Layout
     horizon = {"eye_level": 0.42, "high": 0.18, "low": 0.8, "worms_eye": 0.93, "overhead": None,
                "dutch": 0.42}[angle]
     lay = Layout(setting=setting, horizon=horizon)
+    card = _card_text(shot, board)
+    if card:
+        lay.card, lay.horizon = card, None
+        return lay
     tall = h > w
     side = 1 if index % 2 == 0 else -1
     third = 0.5 if tall else 0.5 + side * 0.16  # rule of thirds, alternating sides shot to shot
     if _v(shot.movement) in ("push_in", "pull_out", "dolly_in", "dolly_out", "zoom_in", "zoom_out", "dolly_zoom"):
         third = 0.5 + (third - 0.5) * 0.5
     n = max(1, min(3, people)) if size not in ("ECU", "INSERT") else 1
-    if size == "INSERT" or (has_product and people == 0):
+    object_only = size in ("CU", "ECU") and people == 0 and not _mentions_person(shot, board)
+    if size == "INSERT" or object_only or (has_product and people == 0):
         hfrac = {"ECU": 0.9, "CU": 0.72, "INSERT": 0.66, "MCU": 0.58}.get(size, 0.36)
         lay.product = (0.5 if size in ("INSERT", "ECU", "CU") else third, 0.82, hfrac)
         lay.focus = ((lay.product[0] - 0.5) * w, (lay.product[1] - hfrac * 0.55 - 0.5) * h)
@@ -356,6 +400,9 @@ def _draw_background(d: ImageDraw.ImageDraw, size: tuple[int, int], F: tuple[flo
     W, H = size
     fx, fy, fw, fh = F
     lw = max(1, round(2 * k * fh / 720))
+    if lay.card is not None:
+        _draw_card(d, size, F, lay.card)
+        return
     if lay.horizon is None:  # overhead: a floor seen from above
         d.rectangle((0, 0, W, H), fill=GROUND)
         step = fh / 6
@@ -444,6 +491,23 @@ def _draw_background(d: ImageDraw.ImageDraw, size: tuple[int, int], F: tuple[flo
             d.line((0, y, W, y), fill=FAINT, width=lw)
 
 
+def _draw_card(d: ImageDraw.ImageDraw, size: tuple[int, int], F, text: str) -> None:
+    """An end card: plain warm ground, a logo placeholder and the line, centred."""
+    W, H = size
+    fx, fy, fw, fh = F
+    d.rectangle((0, 0, W, H), fill=(246, 240, 226))
+    u = min(fw, fh) / 720
+    r = 60 * u
+    cx, cy = fx + fw / 2, fy + fh * 0.36
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=LINE, width=max(1, round(3 * u)))
+    f_logo = font(round(26 * u))
+    d.text((cx - f_logo.getlength("LOGO") / 2, cy - 16 * u), "LOGO", font=f_logo, fill=LINE)
+    f = font(round(54 * u))
+    lines = wrap(text, f, fw * 0.8, max_lines=3)
+    y = fy + fh * 0.55
+    draw_lines(d, (fx, y), lines, f, (40, 40, 46), align="center", width=fw, spacing=1.2)
+
+
 def _draw_figure(d: ImageDraw.ImageDraw, x: float, top: float, hpx: float, frame_h: float, face: str,
                  overhead: bool, dark: bool = False) -> None:
     """A mannequin, head top at (x, top), ``hpx`` tall; body units 0 (head top) .. 1 (feet)."""
@@ -509,6 +573,8 @@ def _draw_product(d: ImageDraw.ImageDraw, x: float, bottom: float, hpx: float) -
 
 def _draw_subject(d: ImageDraw.ImageDraw, F, lay: Layout) -> None:
     fx, fy, fw, fh = F
+    if lay.card is not None:
+        return
     k_over = lay.horizon is None
     for i, (xf, topf, body) in enumerate(lay.figures):
         _draw_figure(d, fx + fw * xf, fy + fh * topf, fh * body, fh, lay.face_detail, k_over)
@@ -950,11 +1016,22 @@ def draw_panel(shot: Shot, board: Storyboard, width: int, height: int) -> Image.
 
 # -- 7. the renderer -------------------------------------------------------------------------------------------------
 
+def _source_digest() -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for mod in ("panel.py", "fonts.py"):
+        h.update((Path(__file__).with_name(mod)).read_bytes())
+    return h.hexdigest()[:10]
+
+
 class PanelRenderer:
     """CPU renderer: drawn panels with the camera move simulated; clips come out conformed and captioned."""
 
     name = "panel"
-    version = "1"
+    # The drawing code itself is part of the version: any change to it (an upgrade, a local edit) invalidates
+    # cached panel clips, so the cache never serves pixels this code would not draw.
+    version = "2+" + _source_digest()
 
     def __init__(self, seed: int | None = None, **_ignored: Any):
         self.base_seed = 0 if seed is None else int(seed)

@@ -184,3 +184,23 @@ def test_static_clip_holds_and_seed_is_reproducible(tmp_path):
     assert c1.seed == 42 and (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
     still = decode(r.render_shot(board.shots[1], board, settings, 6, tmp_path / "c.mp4").path, 1280, 720)
     assert len(still) == 6 and np.abs(still[0] - still[-1]).mean() < 0.5  # encoder refinement only
+
+
+def test_set_and_subject_follow_the_words():
+    from render.panel import _layout
+
+    board = make_board([
+        {"size": "EWS", "description": "Pre-dawn city skyline; one kitchen window lights up.",
+         "prompt": "Extreme wide shot, shallow depth of field"},
+        {"size": "CU", "description": "Hot water blooms the grounds in a glass pour-over."},
+        {"size": "CU", "description": "她抬头，阳光洒在脸上。"},
+        {"size": "INSERT", "description": 'End card: the logo and the tagline "Start with light."'},
+    ])
+    lays = [_layout(s, board, 1280, 720, i) for i, s in enumerate(board.shots)]
+    assert lays[0].setting == "city"  # the prompt's "depth of field" is no field
+    assert lays[1].product and not lays[1].figures  # nobody in the words: the object is the subject
+    assert lays[2].figures and not lays[2].product
+    assert lays[3].card == "Start with light."
+    card = arr(draw_panel(board.shots[3], board, 1280, 720))
+    middle = card[330:470, 300:980]
+    assert ((middle.sum(axis=2) < 200).sum() > 1500)  # the tagline, large, in the middle
