@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from parsers.brief import Line
 
 X_TOLERANCE = 3.0
+LIGATURES = {"\ufb00": "ff", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb01": "fi", "\ufb02": "fl", "\ufb06": "st",
+             "\ufb05": "st"}  # expanded as pdfplumber does
 Y_TOLERANCE = 3.0
 
 
@@ -27,6 +29,7 @@ class Glyph:
     bottom: float
     size: float
     index: int
+    space_before: bool = False  # PDFium generated a space before this glyph
 
 
 @dataclass
@@ -74,12 +77,16 @@ def read_page(page) -> PageGlyphs:
     glyphs: list[Glyph] = []
     rect = raw.FS_RECTF()
     visible = unreadable = 0
+    space_before = False
     for i in range(n):
         code = raw.FPDFText_GetUnicode(raw_tp, i)
-        if code in (0x0D, 0x0A, 0x02) or code == 0xFFFE:
+        if code in (0x0D, 0x0A) or code == 0xFFFE:
             continue
         if raw.FPDFText_IsGenerated(raw_tp, i):
+            space_before |= code == 0x20  # PDFium saw a word break where the content has no space
             continue
+        if code == 0x02:  # PDFium's mark for a hyphen at the end of a line
+            code = 0x2D
         ch = chr(code) if code < 0x110000 else "\ufffd"
         if not raw.FPDFText_GetLooseCharBox(raw_tp, i, rect):
             continue
@@ -91,7 +98,8 @@ def read_page(page) -> PageGlyphs:
         bottom_y = height - rect.bottom
         # pdfminer's glyph box is exactly one em tall, from the descent up: match it, so gaps read the same.
         top_y = bottom_y - size if size > 0 else height - rect.top
-        glyphs.append(Glyph(ch, rect.left, rect.right, top_y, bottom_y, size, i))
+        glyphs.append(Glyph(ch, rect.left, rect.right, top_y, bottom_y, size, i, space_before))
+        space_before = False
     lines, bottoms = _lines(glyphs, raw_tp)
     paths = 0
     for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=2):
@@ -124,9 +132,10 @@ def _lines(glyphs: list[Glyph], raw_tp) -> tuple[list[Line], list[float]]:
                     parts.append(" ")
                 prev = g
                 continue
-            if prev is not None and parts and parts[-1] != " " and g.x0 - prev.x1 > X_TOLERANCE:
+            if prev is not None and parts and parts[-1] != " " and (
+                    g.x0 - prev.x1 > X_TOLERANCE or (g.space_before and g.x0 - prev.x1 > 0.1 * g.size)):
                 parts.append(" ")
-            parts.append(g.text)
+            parts.append(LIGATURES.get(g.text, g.text))
             prev = g
         text = "".join(parts).strip()
         if not text:

@@ -100,6 +100,18 @@ class FoundTable:
         return bool(self.rows) and is_storyboard_header(self.rows[0])
 
 
+def _mend_header(row: list[str]) -> list[str]:
+    """Undo a header word broken by a narrow column ("Sho" + "t" joined as "Sho t" -> "Shot")."""
+    out = []
+    for cell in row:
+        parts = cell.split(" ")
+        for k in range(len(parts) - 1):
+            if (parts[k] + parts[k + 1]).lower().strip(".:#") in HEADER_EN and not parts[k].lower() in HEADER_EN:
+                parts[k:k + 2] = [parts[k] + parts[k + 1], ""]
+        out.append(" ".join(p for p in parts if p))
+    return out
+
+
 def _drop_title_rows(rows: list[list[str]]) -> list[list[str]]:
     """A title row spanning the table ("Storyboard", one filled cell) above the real header row is dropped."""
     for k in range(1, min(3, len(rows) - 1) + 1):
@@ -123,6 +135,7 @@ def ruled_tables(page) -> list[FoundTable]:
         if len(rows) < 2 or max(len(r) for r in rows) < 2:
             continue
         rows = _drop_title_rows(rows)
+        rows[0] = _mend_header(rows[0])
         ft = FoundTable(rows, t.bbox[1], t.bbox[3], ruled=True)
         if ft.storyboard:
             ft.rows = merge_continuations(ft.rows)
