@@ -182,10 +182,30 @@ def invoke(url: str, tool: str, parameters: dict, files: dict | None = None) -> 
     return messages, raw
 
 
-def test_serverless_plugin_turns_the_encrypted_brief_into_storyboard_and_animatic(plugin_url, tmp_path):
-    messages, raw = invoke(plugin_url, "brief_to_storyboard",
-                           {"password": PASSWORD, "planner": "rules", "renderer": "panel", "max_file_mb": 15},
-                           files={"brief": str(EXAMPLE)})
+def sample_workflow_call(inputs: dict) -> tuple[str, dict, dict]:
+    """The tool call of examples/dify_workflow.yml with the Start node's ``inputs``, resolved as Dify resolves it:
+    settings (tool_configurations) as constants, node inputs (tool_parameters) from the Start variables."""
+    import yaml
+
+    dsl = yaml.safe_load((ROOT / "examples" / "dify_workflow.yml").read_text(encoding="utf-8"))
+    nodes = {n["data"]["type"]: n for n in dsl["workflow"]["graph"]["nodes"]}
+    start_id, tool = nodes["start"]["id"], nodes["tool"]["data"]
+    params = {name: cfg["value"] for name, cfg in tool["tool_configurations"].items()}
+    files = {}
+    for name, given in tool["tool_parameters"].items():
+        if given["type"] == "variable":
+            assert given["value"][0] == start_id
+            files[name] = inputs[given["value"][1]]  # a file variable: served from loopback below
+        else:  # mixed: '{{#start.var#}}'
+            ref = given["value"].removeprefix(f"{{{{#{start_id}.").removesuffix("#}}")
+            params[name] = inputs[ref]
+    return tool["tool_name"], params, files
+
+
+def test_serverless_plugin_runs_the_sample_workflows_tool_call(plugin_url, tmp_path):
+    tool, params, files = sample_workflow_call({"brief": str(EXAMPLE), "password": PASSWORD})
+    assert tool == "brief_to_storyboard" and params["password"] == PASSWORD and params["renderer"] == "panel"
+    messages, raw = invoke(plugin_url, tool, params, files=files)
     variables = {m["message"]["variable_name"]: m["message"]["variable_value"]
                  for m in messages if m["type"] == "variable"}
     assert variables["ok"] is True, variables
