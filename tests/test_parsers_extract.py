@@ -261,3 +261,24 @@ def test_running_page_numbers_stay_out_of_the_text():
     second = brief.pages[1]
     assert second.lines[0].text == "2." and not second.text.startswith("2.")
     assert second.text.split("\n")[0].startswith(("INT.", "The lamp", "MAYA", "(out", "Every", "CUT"))
+
+
+def test_words_placed_without_space_characters_keep_their_spaces():
+    """TeX-style output: every word drawn at its own position, gaps of ~0.25 em, no space characters."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    x = 72
+    for word in "This is version 0.21 of the specification.".split():
+        c.setFont("Times-Roman", 10)
+        c.drawString(x, 700, word)
+        x += stringWidth(word, "Times-Roman", 10) + 2.5
+    c.showPage()
+    c.save()
+    from parsers.decrypt import decrypt
+
+    data = decrypt(buf.getvalue()).data
+    for engine in ("auto", "pdfplumber"):
+        assert extract_pages(data, engine)[0].text == "This is version 0.21 of the specification."
