@@ -141,8 +141,19 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
                               "export the brief again with embedded fonts, or OCR it")
         raise NoTextLayer()
     for page_out, tables in zip(pages, found):
-        page_out.tables = [t.rows for t in tables]
+        page_out.tables = [[[clean_text(c) for c in row] for row in t.rows] for t in tables]
+        page_out.text = clean_text(page_out.text)
+        for ln in page_out.lines:
+            ln.text = clean_text(ln.text)
     return pages
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(s: str) -> str:
+    """Lone UTF-16 surrogates (broken ToUnicode maps) become U+FFFD, so the text encodes as UTF-8 and JSON."""
+    return _SURROGATE.sub("\ufffd", s) if s else s
 
 
 def _needs_plumber(glyphs, carry: FoundTable | None) -> bool:

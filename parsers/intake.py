@@ -58,7 +58,11 @@ def parse_bytes(data: bytes, password: str | bytes | None, limits: Limits) -> Br
     doc = decrypt(data, password, limits)
     data = None
     pages = extract_pages(doc.data, engine="pdfplumber" if doc.unembedded_cid_fonts else "auto")
-    return Brief(pages=pages, metadata=doc.metadata, encryption=doc.encryption, warnings=doc.warnings)
+    from parsers.extract import clean_text
+
+    metadata = {k: clean_text(v) for k, v in doc.metadata.items()}
+    return Brief(pages=pages, metadata=metadata, encryption=doc.encryption,
+                 warnings=[clean_text(w) for w in doc.warnings])
 
 
 def _read(source: Source, limits: Limits) -> tuple[bytes, str]:

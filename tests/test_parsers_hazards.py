@@ -165,3 +165,16 @@ def test_page_tree_loop_is_damaged():
     pdf.save(out)
     with pytest.raises(DamagedPDF):
         open_brief(out.getvalue())
+
+
+def test_broken_utf16_metadata_does_not_break_the_json():
+    from examples.briefpdf import BriefPDF as B
+
+    pdf = B("x").paragraph("Body text here.").build()
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        doc.docinfo["/Title"] = pikepdf.String(b"\xfe\xff\xd8\x00\x00A")  # an unpaired UTF-16 surrogate
+        out = io.BytesIO()
+        doc.save(out)
+    brief = open_brief(out.getvalue())
+    assert brief.metadata["title"].endswith("A")
+    brief.metadata["title"].encode("utf-8")
