@@ -199,7 +199,9 @@ def classify(brief) -> list[_Item]:
 
 
 def count_headings(text: str) -> int:
-    return sum(1 for line in text.split("\n") if line.strip() and is_heading(line))
+    """Scene headings that only a script has (INT./EXT., 内景/外景, 第N场); "场景一" also heads prose briefs."""
+    return sum(1 for line in text.split("\n") if line.strip() and is_heading(line)
+               and not line.strip().startswith("场景"))
 
 
 def _speaker(cue: str) -> tuple[str, str]:

@@ -183,3 +183,11 @@ def test_dialogue_lines_in_prose_attach_to_their_beat(text, lines):
     assert said == lines
     assert all(s.dialogue_kind == "dialogue" for s in board.shots if s.dialogue)
     assert all(":" not in s.description and "：" not in s.description for s in board.shots)
+
+
+def test_chinese_scene_labels_in_a_prose_brief():
+    text = "创意脚本：\n场景一：咖啡馆\n清晨，咖啡馆开门。接着，店员擦拭咖啡机。\n场景二：街道\n女孩推门而入，旁白：“早安。”"
+    board = plan(Brief.from_text(text))
+    assert board.source["format"] == "prose"
+    assert [(s.scene, s.description, s.dialogue) for s in board.shots] == [
+        (1, "清晨，咖啡馆开门。", ""), (1, "店员擦拭咖啡机。", ""), (2, "女孩推门而入", "早安。")]
