@@ -113,3 +113,11 @@ def test_clear_errors_for_setup_mistakes(service, tmp_path):
     lines, _ = run_tool({"tool": "render_animatic", "credentials": service,
                          "parameters": {"shots": "{not json"}}, tmp_path)
     assert variables(lines)["error_code"] == "invalid_shots"
+
+
+def test_a_wan_job_without_a_model_fails_with_the_services_reason(service, tmp_path):
+    lines, _ = run_tool({"tool": "render_animatic", "credentials": service,
+                         "parameters": {"shots": json.dumps(board(1)), "renderer": "wan", "wait_s": 120}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["status"] == "failed" and v["job_id"]
+    assert v["error_code"] == "renderer_unavailable" and "model" in v["error"]

@@ -23,6 +23,12 @@ class RenderAnimaticTool(Tool):
         try:
             svc = RenderService.from_credentials(self.runtime.credentials)
             options = {"renderer": tool_parameters.get("renderer") or "wan"}
+            model = str(tool_parameters.get("model") or "").strip()
+            if model:
+                options["model"] = model
+            steps = tool_parameters.get("steps")
+            if steps not in (None, ""):
+                options["steps"] = int(_number(steps, 0, 1, 100))
             shots = shots_json(tool_parameters.get("shots"))
             if shots is not None:
                 job = svc.submit(shots=shots, options=options)
