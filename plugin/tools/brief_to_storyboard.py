@@ -69,7 +69,11 @@ class BriefToStoryboardTool(Tool):
         name = file_name(brief_file)
         log = self.create_log_message("Download the brief", {"file": name}, status=Log.START)
         yield log
-        pdf_bytes = read_file(brief_file)
+        try:
+            pdf_bytes = read_file(brief_file)
+        except ToolUserError as exc:
+            yield self.finish_log_message(log, status=Log.ERROR, error=exc.code)
+            raise
         yield self.finish_log_message(log, data={"file": name, "bytes": len(pdf_bytes)})
 
         notes: list[str] = []
