@@ -99,6 +99,13 @@ def test_a_file_that_is_not_a_pdf(tmp_path):
     lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(junk)}}, tmp_path)
     v = variables(lines)
     assert v["ok"] is False and v["error_code"] == "damaged_pdf" and "Traceback" not in raw
+    assert v["error"] == '"brief.pdf" is not a PDF. Give the brief as a PDF file.'
+    truncated = tmp_path / "half.pdf"
+    truncated.write_bytes(EXAMPLE.read_bytes()[:1500])  # a PDF cut short: the parser's own verdict
+    lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(truncated)},
+                           "parameters": {"password": PASSWORD}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] in ("damaged_pdf", "wrong_password", "no_text") and "Traceback" not in raw
 
 
 def test_llm_planner_without_a_model_says_so_before_any_work(tmp_path):

@@ -74,6 +74,9 @@ class BriefToStoryboardTool(Tool):
         except ToolUserError as exc:
             yield self.finish_log_message(log, status=Log.ERROR, error=exc.code)
             raise
+        if b"%PDF" not in pdf_bytes[:1024]:
+            yield self.finish_log_message(log, status=Log.ERROR, error="damaged_pdf")
+            raise ToolUserError("damaged_pdf", f"\"{name}\" is not a PDF. Give the brief as a PDF file.")
         yield self.finish_log_message(log, data={"file": name, "bytes": len(pdf_bytes)})
 
         notes: list[str] = []
