@@ -70,6 +70,7 @@ _BRACKETS = "【】[]「」『』《》*_"
 
 
 _ONE_LINE_KEYS = {"length", "aspect", "title", "tone", "style", "tagline"}
+_RESUMABLE = {"", "story", "context", "vo", "mandatories", "music"}
 
 
 @dataclass
@@ -137,7 +138,9 @@ def split_sections(brief) -> list[Section]:
                     # "Length: 30s" is a section of one line; what follows continues the section before it.
                     before = next((s for s in reversed(sections[:-1]) if s.key not in _ONE_LINE_KEYS or not s.lines), None)
                     if before is not None:
-                        sections.append(Section(before.key, before.title, [], page.number))
+                        # The story or the context carries on; a product or cast line does not.
+                        key = before.key if before.key in _RESUMABLE else ""
+                        sections.append(Section(key, before.title if key else "", [], page.number))
             else:
                 if sections[-1].page is None:
                     sections[-1].page = page.number
@@ -331,6 +334,27 @@ def _items(section: Section) -> list[str]:
     return out
 
 
+def _entities(section: Section, limit: int, max_name: int = 12) -> list[tuple[str, str]]:
+    """(name, description) items of a cast/product/location section: its inline value ("人物：巴特尔（…）；小雨（…）")
+    or its first block of lines, never the rest of the brief."""
+    lines = []
+    for line in section.lines:
+        if not line.strip():
+            if lines:
+                break
+            continue
+        lines.append(_LEAD.sub("", line.strip(), count=1).strip())
+        if len(section.lines) and section.lines[0].strip() and len(lines) == 1 and section.lines[0] == line:
+            break  # an inline value is the whole entry
+    items = [p.strip() for line in lines for p in re.split(r"[;；]", line) if p.strip()]
+    out = []
+    for item in items[:limit]:
+        name, description = _named(item)
+        if 0 < len(name) <= (max_name if _cjk_count(name) else 40) and not any(ch in name for ch in "。，!?！？"):
+            out.append((name, description))
+    return out
+
+
 def _named(item: str) -> tuple[str, str]:
     """ "Mia (28), a courier in a yellow jacket" → ("Mia", "Mia (28), a courier in a yellow jacket")."""
     m = re.match(r"^\s*([^:：,，(（—–]{1,30}?)\s*(?:[:：,，—–]|\s-\s|[(（])", item)
@@ -356,14 +380,11 @@ def read_meta(brief) -> Meta:
         elif s.key == "tagline" and not meta.tagline:
             meta.tagline = strip_quotes(s.text.split("\n")[0]) if s.text else ""
         elif s.key == "product":
-            for item in _items(s)[:3]:
-                meta.products.append(_named(item))
+            meta.products.extend(_entities(s, 3, max_name=30))
         elif s.key == "cast":
-            for item in _items(s):
-                meta.characters.append(_named(item))
+            meta.characters.extend(_entities(s, 8))
         elif s.key == "place":
-            for item in _items(s)[:4]:
-                meta.places.append(_named(item))
+            meta.places.extend(_entities(s, 4))
         elif s.key == "vo":
             for item in _items(s):
                 line = spoken_line(item) or SpokenLine(strip_quotes(item), "vo", "VO")

@@ -39,6 +39,7 @@ LIGHT_WORDS = [  # (words in a scene heading or description, English light, Chin
 ]
 _LIGHT_HINTS = re.compile(r"(?<![a-z])(?:light|lights|lit|sunlight|sunlit|moonlight|neon|glow|glows|glowing|shadow|"
                           r"shadows|candle|candlelight|backlit|silhouette|silhouetted)(?![a-z])|光|灯|阳光|影子")
+_QUOTED_TEXT = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」')
 _STOP_NAMES = {
     "The", "Then", "We", "Cut", "She", "He", "They", "It", "Close", "Wide", "Logo", "End", "Open", "Next", "Finally",
     "Later", "Meanwhile", "Back", "Now", "Our", "His", "Her", "Their", "This", "That", "A", "An", "In", "On", "At",
@@ -84,26 +85,46 @@ def _intro(name: str, texts: list[str]) -> str:
 
 
 def _display_name(name: str) -> str:
-    return name.title() if name.isupper() and name.isascii() else name
+    """ "MIA" → "Mia", "LÉA" → "Léa"; names with Chinese characters or mixed case stay as written."""
+    cjk = any("\u3400" <= ch <= "\u9fff" for ch in name)
+    return name.title() if name.isupper() and not cjk else name
+
+
+def _product_tokens(name: str) -> list[str]:
+    """Words that show a product is in a shot: its brand (first word), model numbers, its Chinese category noun."""
+    words = [w for w in re.split(r"[\s·,，/()（）]+", name) if w]
+    tokens = [words[0].lower()] if words else []
+    tokens += [w.lower() for w in words[1:] if any(ch.isdigit() for ch in w) and len(w) >= 2]
+    for w in words:
+        if len(w) >= 3 and all("\u3400" <= ch <= "\u9fff" for ch in w[-2:]):
+            tokens.append(w[-2:])  # 绯色丝绒口红 → 口红
+    return [t for t in dict.fromkeys(tokens) if len(t) >= 2 and not t.startswith("#")]
 
 
 def _en_names(drafts: list[Draft]) -> list[str]:
-    """Capitalised names that recur in the story (not just at sentence starts)."""
+    """Capitalised names that recur in the story: not only at sentence starts (or introduced "Maya (30s, …)"),
+    and never after an article ("the Dash app" is a brand)."""
     counts: dict[str, int] = {}
-    inner: set[str] = set()
+    trusted: set[str] = set()
+    things: set[str] = set()
     for d in drafts:
         seen = set()
-        for m in re.finditer(r"(?<![\w'])([A-Z][a-z]{2,})(?![\w'])", d.description):
-            word = m.group(1)
+        text = _QUOTED_TEXT.sub(" ", d.description)  # words on a sign or a super are not people
+        for m in re.finditer(r"(?<![\w'])([A-Z][a-zà-ÿ]{2,}|[A-Z][A-ZÀ-Ý]{2,})(?![\w'])", text):
+            word = _display_name(m.group(1))
             if word in _STOP_NAMES:
                 continue
-            before = d.description[:m.start()].rstrip()
-            if before and before[-1] not in ".!?:\"“":
-                inner.add(word)
+            if m.group(1).isupper() and not re.match(r"\s*\((?:\d|[a-z])", text[m.end():]):
+                continue  # capitals name a person only where the script introduces them: "LÉA (20s, …)"
+            before = text[:m.start()].rstrip()
+            if re.search(r"(?:^|\s)(?:the|a|an|our|your|their)$", before, re.I):
+                things.add(word)
+            if (before and before[-1] not in ".!?:\"“") or re.match(r"\s*\((?:\d|[a-z])", text[m.end():]):
+                trusted.add(word)
             seen.add(word)
         for w in seen:
             counts[w] = counts.get(w, 0) + 1
-    return [w for w, c in counts.items() if c >= 2 and w in inner]
+    return [w for w, c in counts.items() if c >= 2 and w not in things and (w in trusted or c >= 3)]
 
 
 _ZH_NOT_NAMES = {"小时", "小区", "小心", "小店", "小吃", "小巷", "小镇", "小城", "小桌", "小小", "小孩", "小路", "小河", "小屋",
@@ -184,7 +205,9 @@ def build_bible(drafts: list[Draft], meta, lang: str | None = None) -> tuple[lis
 
     # Products: named in the brief; shown in product and end-card shots and wherever named.
     for name, given in meta.products:
-        where = [i for i, d in enumerate(drafts) if d.role == "product" or name.lower() in d.description.lower()]
+        tokens = _product_tokens(name) or [name.lower()]
+        where = [i for i, d in enumerate(drafts)
+                 if d.role == "product" or any(t in d.description.lower() for t in tokens)]
         add("product", "P", name, given or name, where)
 
     # Places: a location that two or more scenes share, described by its first action line.
@@ -247,7 +270,7 @@ def build_prompt(shot: Shot, board: Storyboard, heading: str | None = None) -> s
     place = _location(heading) if heading and not any(
         bible.get(c) and bible[c].kind == "place" for c in shot.characters) else ""
     if place and place.lower() not in description.lower():
-        parts.append(("场景：" if zh else "Setting: ") + _display_name(place).lower() if not zh else "场景：" + place)
+        parts.append(("场景：" if zh else "Setting: ") + _display_name(place))
     light = _light(heading, description, lang)
     if light:
         parts.append(light)

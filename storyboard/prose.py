@@ -37,8 +37,7 @@ END_CUES = ("we end on", "we end with", "end on", "ending on", "we close on", "w
             "lastly", "the film ends", "it ends", "最后", "结尾", "片尾", "最终")
 END_CARD_WORDS = ("end card", "endcard", "end frame", "logo", "tagline", "end line", "endline", "super:", "slate",
                   "落版", "片尾", "logo", "标语", "口号", "广告语", "品牌标志", "定版", "定帧")
-PRODUCT_WORDS = ("product", "bottle", "can ", "pack", "packshot", "pack shot", "jar", "tube", "box", "phone", "device",
-                 "sneaker", "shoe", "watch", "产品", "瓶", "罐", "包装", "新品", "礼盒", "手机", "耳机", "手表")
+PRODUCT_WORDS = ("product", "bottle", "can ", "packshot", "pack shot", "jar", "tube", "产品", "瓶身", "罐", "包装", "新品", "礼盒")
 _SENTENCE_EN = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[\"“(]?[A-Z0-9])")
 _SENTENCE_ZH = re.compile(r"[^。！？；!?]*(?:[。！？；!?]+[”」』\"]?|$)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·●▪]|\d{1,2}[.)、]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*")
@@ -181,11 +180,11 @@ def _role(text: str, index: int, count: int, meta: Meta, cue: str | None) -> str
     if any(w in low for w in ("end card", "endcard", "end frame", "落版", "定版", "标版", "片尾")) or (
             index == count - 1 and any(w in low for w in END_CARD_WORDS)):
         return "endcard"
+    if index == 0:
+        return "establishing"
     names = [n.lower() for n, _ in meta.products]
     if any(n and n in low for n in names) or any(w in low for w in PRODUCT_WORDS):
         return "product"
-    if index == 0:
-        return "establishing"
     return "action"
 
 

@@ -126,3 +126,17 @@ def test_title_falls_back_to_pdf_metadata_and_first_line():
     b.metadata = {"title": "From the PDF"}
     assert read_meta(b).title == "From the PDF"
     assert read_meta(Brief.from_text("《回家吃饭》\n福满楼春节广告，45秒。")).title == "回家吃饭"
+
+
+def test_cast_product_and_place_lines_stay_on_their_line():
+    text = """产品：绯色丝绒口红 #07 雨夜红
+时长：15秒
+平台：抖音、小红书开屏
+人物：巴特尔（四十岁，牧民）；小雨（八岁，城市女孩）
+创意：
+清晨的草原。
+"""
+    m = read_meta(Brief.from_text(text))
+    assert m.products == [("绯色丝绒口红 #07 雨夜红", "绯色丝绒口红 #07 雨夜红")]
+    assert [n for n, _ in m.characters] == ["巴特尔", "小雨"]
+    assert m.characters[1][1] == "小雨（八岁，城市女孩）"

@@ -156,3 +156,16 @@ def test_garbled_briefs_give_a_board_or_a_clear_error(seed):
     assert board.shots and all(s.duration_s > 0 and s.description for s in board.shots)
     if board.target_duration_s and not any(s.duration_s == 3.0 for s in board.shots):
         assert board.duration_s >= board.target_duration_s - 0.05
+
+
+def test_bible_names_are_people_not_brands_or_signs():
+    text = """Product: Dash delivery app
+Story
+Maya (30s, grey jumper) opens the Dash app. Then Maya waves at the courier. Then the sign reads "Open Late".
+Cut to a Dash courier on a bike. We end on Maya laughing under the "Open Late" sign. End card: DASH logo.
+"""
+    board = plan(Brief.from_text(text))
+    people = {b.name: b for b in board.bible if b.kind == "character"}
+    assert set(people) == {"Maya"} and people["Maya"].description == "Maya (30s, grey jumper)"
+    product = next(b for b in board.bible if b.kind == "product")
+    assert [s.id for s in board.shots if product.id in s.characters] == ["S01", "S04", "S06"]  # logo card too
