@@ -37,6 +37,18 @@ from storyboard.schema import Storyboard  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """The tiny model's ops are too small to share between threads; on a busy CI machine two threads spin-wait
+    and run several times slower than one."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("tiny-wan")
@@ -347,7 +359,7 @@ def test_render_board_missing_model(tmp_path, render_pipeline):
 
 def _briefreel(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "render.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
+                          env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}, timeout=600)
 
 
 def test_cli_render_with_wan(tiny, tmp_path, render_pipeline):
