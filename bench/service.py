@@ -1,7 +1,7 @@
 """Render service overhead: jobs per minute and added latency over a direct ``briefreel run``, for 1, 2 and 4
 concurrent jobs, with the baseline measured in the same run.
 
-    .venv/bin/python bench/service.py [--jobs 1,2,4] [--brief examples/brief_en.pdf] [--concurrency 1]
+    .venv/bin/python bench/service.py [--jobs 1,2,4] [--repeat 1] [--brief examples/brief_en.pdf] [--concurrency 1]
 
 For each N, interleaved:
 
@@ -13,7 +13,7 @@ For each N, interleaved:
 Every job gets its own base seed, so no job can reuse another's shots from the cache. Printed: mean latency per
 job, jobs per minute (N / wall time of the batch), and the service / direct ratios. The service renders each job's
 shots one after another (that is how it reports progress and stops between shots on a cancel); a direct run
-renders panel shots in parallel processes.
+renders panel shots in parallel processes. With ``--repeat R`` each figure is the median of R interleaved rounds.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def main() -> int:
     ap.add_argument("--jobs", default="1,2,4", help="concurrent jobs per round (default: 1,2,4)")
     ap.add_argument("--brief", default=str(ROOT / "examples" / "brief_en.pdf"))
     ap.add_argument("--concurrency", type=int, default=1, help="jobs the service renders at once (default: 1)")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds per N; medians are printed (default: 1)")
     args = ap.parse_args()
     brief = Path(args.brief)
     password = os.environ.get("BRIEFREEL_PASSWORD") or PASSWORDS.get(brief.name, "")
@@ -123,12 +124,15 @@ def main() -> int:
               f"{args.concurrency} (embedded mode)", flush=True)
         seed = 1000
         for n in counts:
-            d_wall, d_lat = direct(n, brief, password, work, seed)
-            seed += n
-            s_wall, s_lat = service(client, n, brief, password, seed)
-            seed += n
-            rows.append((n, d_wall, statistics.mean(d_lat), s_wall, statistics.mean(s_lat)))
-            print(f"  N={n}: direct {d_wall:.1f} s, service {s_wall:.1f} s", flush=True)
+            rounds = []
+            for _ in range(max(1, args.repeat)):
+                d_wall, d_lat = direct(n, brief, password, work, seed)
+                seed += n
+                s_wall, s_lat = service(client, n, brief, password, seed)
+                seed += n
+                rounds.append((d_wall, statistics.mean(d_lat), s_wall, statistics.mean(s_lat)))
+                print(f"  N={n}: direct {d_wall:.1f} s, service {s_wall:.1f} s", flush=True)
+            rows.append((n, *(statistics.median(r[i] for r in rounds) for i in range(4))))
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -81,6 +81,22 @@ def test_upload_over_the_limit_is_413(make_client):
     assert c.post("/v1/jobs", headers=AUTH, files=shots_file()).status_code == 202  # small ones still pass
 
 
+def test_a_chunked_upload_over_the_limit_is_cut_off_with_413(make_client):
+    c = make_client(max_upload_mb=0.01)
+    boundary = "xyz"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"shots\"; filename=\"s.json\"\r\n"
+            "Content-Type: application/json\r\n\r\n").encode()
+
+    def body():  # no Content-Length: the limit is enforced on the bytes as they arrive
+        yield head
+        for _ in range(40):
+            yield b" " * 1000
+
+    r = c.post("/v1/jobs", headers=AUTH | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+               content=body())
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+
+
 def test_rate_limit_per_key_is_429(make_client):
     c = make_client(rate_limit=3)
     codes = [c.get("/v1/jobs", headers=AUTH).status_code for _ in range(4)]

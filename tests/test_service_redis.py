@@ -11,14 +11,17 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from render.service.store import JobStore
-from test_service_e2e import AUTH, BRIEFREEL, KEY, _wait_healthy, board, free_port, submit, wait_for
+from render.service.store import JobStore  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling test module
+from test_service_e2e import BRIEFREEL, KEY, _wait_healthy, board, free_port, submit, wait_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("redis-server") is None and os.geteuid() != 0,

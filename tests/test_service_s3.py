@@ -6,7 +6,9 @@ presigned URLs, and the expiring links are presigned URLs too.
 
 from __future__ import annotations
 
+import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ moto_server = pytest.importorskip("moto.server")
 
 from render.service.settings import Settings  # noqa: E402
 from render.service.storage import Storage  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling test module
 from test_service_e2e import AUTH, KEY, ThreadedServer, board, free_port, submit, video_frames, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.slow

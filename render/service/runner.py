@@ -138,7 +138,9 @@ def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | No
         store.finish(job_id, worker, "cancelled", error_code="cancelled", error_message="cancelled while running")
         return "cancelled"
     except Exception as exc:  # noqa: BLE001 - every failure becomes the job's outcome
-        code = getattr(exc, "code", None) or ("transient" if is_transient(exc) else "internal_error")
+        code = getattr(exc, "code", None)
+        if not isinstance(code, str) or not code:  # typed briefreel errors carry a string code
+            code = "transient" if is_transient(exc) else "internal_error"
         message = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
         if is_transient(exc) and job["attempts"] <= ctx.settings.max_retries:
             delay = backoff(ctx.settings, job["attempts"])
