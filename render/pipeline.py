@@ -253,7 +253,7 @@ def render_board(
                 rest.append(job)
 
         # 3c. render what is left: panel shots in worker processes, anything else here in order
-        t0 = time.perf_counter()
+        t0, conform_before = time.perf_counter(), timings["conform_s"]
         n_workers = workers if workers is not None else _workers(len(rest))
         if rest and _parallel_ok(rend) and n_workers > 1 and len(rest) > 1:
             board_json = board.model_dump_json()
@@ -265,21 +265,26 @@ def render_board(
                                 str(work / f"{j.index:04d}.raw.mp4")): j
                     for j in longest_first
                 }
-                for fut in as_completed(futures):
-                    job = futures[fut]
-                    try:
-                        clip_d, seconds = fut.result()
-                    except RenderError:
-                        raise
-                    except Exception as exc:
-                        raise RenderError(f"shot {job.shot.id}: {type(exc).__name__}: {exc}") from exc
-                    finish(job, _clip_from_dict(clip_d), seconds, "rendered")
+                try:
+                    for fut in as_completed(futures):
+                        job = futures[fut]
+                        try:
+                            clip_d, seconds = fut.result()
+                        except RenderError:
+                            raise
+                        except Exception as exc:
+                            raise RenderError(f"shot {job.shot.id}: {type(exc).__name__}: {exc}") from exc
+                        finish(job, _clip_from_dict(clip_d), seconds, "rendered")
+                except BaseException:
+                    for fut in futures:  # stop at the first failure: shots not started yet never start
+                        fut.cancel()
+                    raise
         else:
             for job in rest:
                 t1 = time.perf_counter()
                 clip = rend.render_shot(job.shot, board, settings, job.frames, work / f"{job.index:04d}.raw.mp4")
                 finish(job, clip, time.perf_counter() - t1, "rendered")
-        timings["render_s"] = time.perf_counter() - t0 - timings["conform_s"]
+        timings["render_s"] = time.perf_counter() - t0 - (timings["conform_s"] - conform_before)
         bar.close()
 
         # 4. clips/, animatic.mp4, render.json
@@ -304,7 +309,10 @@ def render_board(
         clips=clip_paths, seeds={j.shot.id: j.shot.seed for j in jobs}, frames=total_frames,
     )
 
-    # 5. storyboard exports (another module; absent in a minimal install)
+    # 5. storyboard exports (another module; absent in a minimal install). render.json is written first, so a
+    # failing export still leaves a complete record of the render; it is rewritten with the exports' timing.
+    report.timings = {k: round(v, 3) for k, v in timings.items()}
+    _write_json(report.render_json, _record(report, rend, settings, jobs, records, board))
     t0 = time.perf_counter()
     try:
         from render.exports import write_exports
