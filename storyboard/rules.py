@@ -91,9 +91,23 @@ def _has(text: str, words: tuple[str, ...]) -> bool:
     return any(w in text for w in cjk)
 
 
+PERSON_WORDS = ("he", "she", "they", "him", "her", "his", "them", "man", "woman", "men", "women", "girl", "boy", "kid",
+                "kids", "child", "children", "people", "person", "couple", "customer", "crowd", "father", "mother",
+                "dad", "mum", "mom", "daughter", "son", "friend", "friends", "family", "we see", "someone", "nurse",
+                "baker", "rider", "runner", "courier", "driver", "chef", "team", "player", "players", "visitors",
+                "他", "她", "人", "孩", "女", "男", "妈", "爸", "爷", "奶", "师傅", "老板", "顾客", "客人", "骑手", "朋友",
+                "同事", "员工", "家", "父", "母", "儿", "姐", "哥", "弟", "妹", "宝宝", "主角", "小", "阿", "老")
+
+
+def _has_person(text: str, names: set[str]) -> bool:
+    return _has(text, PERSON_WORDS) or any(n and n in text for n in names)
+
+
 def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
     """Fill size, angle and movement the brief left open: establishing wide first, product close-ups, end card
     static, dialogue in medium close-up, moving subjects followed."""
+    names = {n for n, _ in meta.characters} | {ln.speaker for d in drafts for ln in d.lines if ln.speaker}
+    names |= {w for d in drafts for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][^\W\d_A-Z]{2,}\b", d.description)}
     for i, d in enumerate(drafts):
         if d.role == "" and fmt in ("table", "shotlist", "prose"):
             d.role = "establishing" if i == 0 else "action"
@@ -119,10 +133,12 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.LS  # a move that reveals ends wide
             elif _has(text[:60], FACE_HAND_WORDS):
                 d.size = ShotSize.CU  # the face or a hand is what the shot is about
-            elif _has(text, PLACE_WORDS):
-                d.size = ShotSize.LS
             elif _has(text, STANDING_WORDS) or _has(text, GROUP_WORDS):
                 d.size = ShotSize.FS
+            elif _has(text, PLACE_WORDS):
+                d.size = ShotSize.LS
+            elif not _has_person(text, names):
+                d.size = ShotSize.CU  # no one in the picture: the shot is about a thing
             else:
                 d.size = ShotSize.MS
         if d.movement is None:

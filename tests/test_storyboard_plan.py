@@ -81,7 +81,7 @@ def test_prompt_has_wan_parts_in_order():
     board = plan(Brief.from_text("Style: 35mm film, muted colours\nAspect: 9:16\n"
                                  "Story\nA lighthouse on a cliff at night. Then a slow push in on the lamp."))
     prompt = board.shots[1].prompt.lower()
-    parts = ["medium shot", "the lamp", "the camera slowly pushes in", "35mm film, muted colours",
+    parts = ["close-up", "the lamp", "the camera slowly pushes in", "35mm film, muted colours",
              "vertical 9:16 composition"]
     positions = [prompt.find(p) for p in parts if p]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)

@@ -94,7 +94,7 @@ def test_chinese_prose_brief():
     assert s[2].size == ShotSize.CU
     assert s[3].movement == Movement.follow and s[3].size == ShotSize.LS
     assert s[4].size == ShotSize.MCU and s[4].dialogue == "小时候，是他带我看世界。"
-    assert s[5].dialogue == "远山，一起走得更远。" and s[5].size == ShotSize.LS
+    assert s[5].dialogue == "远山，一起走得更远。" and s[5].size == ShotSize.FS  # two people leaning on the car
     assert (s[6].size, s[6].movement, s[6].duration_s) == (ShotSize.INSERT, Movement.static, 3.0)
     assert board.duration_s == pytest.approx(60, abs=0.05)
     assert not any("口碑" in x.description for x in s)
@@ -191,3 +191,12 @@ def test_chinese_scene_labels_in_a_prose_brief():
     assert board.source["format"] == "prose"
     assert [(s.scene, s.description, s.dialogue) for s in board.shots] == [
         (1, "清晨，咖啡馆开门。", ""), (1, "店员擦拭咖啡机。", ""), (2, "女孩推门而入", "早安。")]
+
+
+def test_beats_without_people_are_close_on_the_thing():
+    text = "Story\nA baker opens the shop at dawn. Cut to the custard tarts bubbling behind the oven glass.\n" \
+           "Then the baker smiles at a customer."
+    board = plan(Brief.from_text(text))
+    assert [s.size for s in board.shots] == [ShotSize.LS, ShotSize.CU, ShotSize.MS]
+    zh = plan(Brief.from_text("故事：\n除夕夜，居民楼的窗户亮起来。然后，一锅饺子在沸水里翻滚。接着，奶奶和孙女一起包饺子。"))
+    assert [s.size for s in zh.shots] == [ShotSize.LS, ShotSize.CU, ShotSize.MS]
