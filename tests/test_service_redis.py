@@ -38,12 +38,21 @@ def redis_url(tmp_path):
     subprocess.run(["bash", str(ROOT / ".ci" / "redis.sh"), "stop", str(d)], check=False)
 
 
-def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url):
+@pytest.mark.parametrize("store_kind", ["sqlite", "redis"])
+def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url, store_kind):
+    """With the job store in SQLite (one machine) and in Redis (several machines)."""
     data = tmp_path / "data"
     env = os.environ | {
         "BRIEFREEL_API_KEY": KEY, "BRIEFREEL_DATA_DIR": str(data), "BRIEFREEL_BROKER": redis_url,
         "BRIEFREEL_LEASE_S": "3",  # a dead worker's job is handed on after 3 s without a heartbeat
     }
+    if store_kind == "redis":
+        from render.service.redis_store import RedisJobStore
+
+        env["BRIEFREEL_STORE"] = redis_url
+        store = RedisJobStore(redis_url)
+    else:
+        store = JobStore(data / "jobs.sqlite3")
     procs: list[subprocess.Popen] = []
 
     def spawn(args, name):
@@ -64,7 +73,6 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url):
         with httpx.Client(base_url=url, timeout=30) as c:
             assert c.get("/health").json()["mode"] == "redis"
             jobs = [submit(c, board(6, duration=1.0, title=f"Farm {i}"))["id"] for i in range(3)]
-            store = JobStore(data / "jobs.sqlite3")
 
             deadline = time.monotonic() + 180
             victim = None
@@ -90,6 +98,8 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url):
         assert int(rescued["worker"].split(":")[2]) != pid  # the other worker finished it
         for f in finals:
             assert (data / "files" / "jobs" / f["id"] / "animatic.mp4").stat().st_size > 0
+        if store_kind == "redis":
+            assert not (data / "jobs.sqlite3").exists()  # every process used the Redis store
     finally:
         for p in procs:
             if p.poll() is None:

@@ -1,10 +1,17 @@
-"""The job store and queue rules, on a real SQLite file: priorities, leases, reaping, retries with backoff,
-cancellation, and that a worker which lost its job cannot overwrite the outcome."""
+"""The job store and queue rules: priorities, leases, reaping, retries with backoff, cancellation, and that a
+worker which lost its job cannot overwrite the outcome. The rules run on both stores: a real SQLite file, and a
+real Redis (Debian's redis-server, started by .ci/redis.sh) for farms on several machines."""
 
 from __future__ import annotations
 
 import errno
+import os
+import shutil
+import subprocess
 import time
+from pathlib import Path
+
+import pytest
 
 from render.errors import RenderError
 from render.service.runner import backoff, is_transient
@@ -12,7 +19,31 @@ from render.service.settings import Settings
 from render.service.store import JobStore
 
 
-def make(store: JobStore, job_id: str, priority: int = 5) -> dict:
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    if shutil.which("redis-server") is None and os.geteuid() != 0:
+        pytest.skip("redis-server missing (make test installs it)")
+    d = tmp_path_factory.mktemp("redis")
+    url = subprocess.run(["bash", str(ROOT / ".ci" / "redis.sh"), "start", str(d)], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    yield url
+    subprocess.run(["bash", str(ROOT / ".ci" / "redis.sh"), "stop", str(d)], check=False)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def any_store(request, tmp_path):
+    if request.param == "sqlite":
+        return JobStore(tmp_path / "jobs.sqlite3")
+    from render.service.redis_store import RedisJobStore
+
+    url = request.getfixturevalue("redis_url")
+    return RedisJobStore(url, prefix=f"t{time.monotonic_ns()}:")
+
+
+def make(store, job_id: str, priority: int = 5) -> dict:
     return store.create(job_id, "k_owner", title=job_id, options={}, shot_ids=["S01", "S02"], priority=priority)
 
 
@@ -27,8 +58,8 @@ def test_priority_then_age(tmp_path):
     assert store.claim_next("w", 30) is None
 
 
-def test_leases_reaping_and_stale_workers(tmp_path):
-    store = JobStore(tmp_path / "jobs.sqlite3")
+def test_leases_reaping_and_stale_workers(any_store):
+    store = any_store
     make(store, "j")
     job = store.claim("j", "w1", lease_s=30)
     assert job["status"] == "running" and job["worker"] == "w1" and job["attempts"] == 1
@@ -69,11 +100,11 @@ def test_what_counts_as_transient():
     assert not is_transient(ValueError("bad"))
 
 
-def test_cancel_queued_and_running(tmp_path):
-    store = JobStore(tmp_path / "jobs.sqlite3")
+def test_cancel_queued_and_running(any_store):
+    store = any_store
     make(store, "queued")
     make(store, "running", 9)
-    store.claim_next("w", 30)
+    store.claim("running", "w", 30)
     assert store.request_cancel("queued")["status"] == "cancelled"
     job = store.request_cancel("running")
     assert job["status"] == "running" and job["cancel_requested"]  # the worker stops before its next shot
@@ -81,8 +112,8 @@ def test_cancel_queued_and_running(tmp_path):
     assert store.request_cancel("nope") is None
 
 
-def test_progress_per_shot(tmp_path):
-    store = JobStore(tmp_path / "jobs.sqlite3")
+def test_progress_per_shot(any_store):
+    store = any_store
     make(store, "j")
     store.set_shot("j", "S02", "done", seconds=1.5)
     assert store.get("j")["progress"] == [{"id": "S01", "state": "pending"},
@@ -99,8 +130,8 @@ def test_embedded_restart_requeues_running_jobs(tmp_path):
     assert {j["status"] for j in store.list()} == {"queued"}
 
 
-def test_a_failed_republish_is_tried_again(tmp_path):
-    store = JobStore(tmp_path / "jobs.sqlite3")
+def test_a_failed_republish_is_tried_again(any_store):
+    store = any_store
     make(store, "j")
     store.claim("j", "dead", lease_s=0.01)
     time.sleep(0.02)

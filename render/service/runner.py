@@ -46,16 +46,25 @@ class Transient(Exception):
 @dataclass
 class Context:
     settings: Settings
-    store: JobStore
+    store: JobStore  # or redis_store.RedisJobStore: the same methods
     storage: Storage
     safety: SafetyFilter | None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Context":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.store and settings.store.startswith(("redis://", "rediss://", "unix://")):
+            if settings.embedded:
+                raise ValueError("BRIEFREEL_STORE=redis://... needs BRIEFREEL_BROKER (Celery workers): "
+                                 "the embedded queue lives in SQLite")
+            from render.service.redis_store import RedisJobStore
+
+            store = RedisJobStore(settings.store)
+        else:
+            store = JobStore(settings.store or settings.db_path)
         return cls(
             settings=settings,
-            store=JobStore(settings.db_path),
+            store=store,
             storage=Storage(settings.storage_url, **settings.storage_options),
             safety=SafetyFilter(settings.safety_words) if settings.safety else None,
         )

@@ -5,6 +5,7 @@
 | BRIEFREEL_API_KEY | (none: the server refuses to start unless BRIEFREEL_INSECURE_NO_AUTH=1) | API keys, comma-separated |
 | BRIEFREEL_DATA_DIR | ~/.local/share/briefreel | job store, queue, shot cache, local outputs |
 | BRIEFREEL_BROKER | (none: embedded) | redis://host:port/db sends jobs to Celery workers |
+| BRIEFREEL_STORE | (DATA_DIR/jobs.sqlite3) | the job store: SQLite in the data folder, or redis://host:port/db (farm on several machines) |
 | BRIEFREEL_STORAGE | (DATA_DIR/files) | where inputs and outputs live: a folder, file://, s3://bucket/prefix, memory:// |
 | BRIEFREEL_MAX_UPLOAD_MB | 50 | request body limit (413 above it) |
 | BRIEFREEL_RATE_LIMIT | 600 | requests per minute per key (429 above it) |
@@ -43,6 +44,7 @@ class Settings:
     insecure_no_auth: bool = False
     data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "briefreel")
     broker: str | None = None
+    store: str | None = None  # None: SQLite in data_dir; redis://... for a farm on several machines
     storage: str | None = None  # None: data_dir/files
     storage_options: dict = field(default_factory=dict)
     max_upload_mb: float = 50.0
@@ -68,6 +70,7 @@ class Settings:
             insecure_no_auth=_env("BRIEFREEL_INSECURE_NO_AUTH", "0") == "1",
             data_dir=Path(_env("BRIEFREEL_DATA_DIR", str(Path.home() / ".local" / "share" / "briefreel"))),
             broker=_env("BRIEFREEL_BROKER"),
+            store=_env("BRIEFREEL_STORE"),
             storage=_env("BRIEFREEL_STORAGE"),
             max_upload_mb=float(_env("BRIEFREEL_MAX_UPLOAD_MB", "50")),
             rate_limit=int(_env("BRIEFREEL_RATE_LIMIT", "600")),
