@@ -73,7 +73,16 @@ def cmd_serve(args) -> int:
         settings.api_keys = (local_api_key(settings.data_dir),)
         print(f"briefreel: API key: {settings.api_keys[0]}  (kept in {settings.data_dir / 'api_key'}; "
               "set BRIEFREEL_API_KEY to choose your own)", file=sys.stderr, flush=True)
-    app = create_app(settings)
+    from render.service.queue import DataDirLocked, lock_data_dir
+    from render.service.runner import Context
+
+    try:
+        if settings.embedded:  # one embedded server per data folder: say so before uvicorn starts
+            os.close(lock_data_dir(Context.from_settings(settings)))
+        app = create_app(settings)
+    except (DataDirLocked, RuntimeError, ValueError) as exc:
+        print(f"briefreel: error: {exc}", file=sys.stderr)
+        return 2
     print(f"briefreel: serving on http://{args.host}:{args.port}  ({'embedded' if settings.embedded else 'redis'} "
           f"mode, data in {settings.data_dir})", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
