@@ -456,7 +456,12 @@ class WanRenderer:
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise RendererUnavailable(f"--device {device} asked for, but torch sees no CUDA GPU")
         on_gpu = device.startswith("cuda")
-        main = getattr(torch, self.dtype or ("bfloat16" if on_gpu else "float32"))
+        if self.dtype:
+            main = getattr(torch, self.dtype)
+        elif on_gpu:  # bfloat16 as released; float16 on cards without bfloat16 (V100, T4)
+            main = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        else:
+            main = torch.float32
         warm_key = (self.spec.source, self.spec.revision, device, str(main), self.memory, self.flow_shift,
                     self.vae_tiling)
         if warm_key in _WARM:
@@ -511,44 +516,52 @@ class WanRenderer:
         return self._loaded
 
     def _memory_plan(self, pipe, device: str) -> tuple[str, bool, dict[str, Any]]:
-        """Pick how the weights sit on the card, from free VRAM unless ``memory=`` says otherwise.
-
-        Weights are measured after loading (exact bytes per component). Working memory is estimated from the
-        largest native size: about 2 GiB of activations plus a VAE decode peak of about 8 GiB at 720p (scaled by
-        pixel count) that VAE tiling cuts to about 2 GiB. Full GPU when everything fits with 10 % to spare; model
-        CPU offload (one component on the card at a time) when the largest component fits; group offload
-        (layers streamed in) otherwise. VAE tiling is on for every plan but full GPU, or when its peak would not fit.
-        """
+        """Measure the loaded weights and the free VRAM, then :func:`choose_memory_plan`."""
         import torch
 
         sizes = {name: sum(p.numel() * p.element_size() for p in comp.parameters())
                  for name, comp in pipe.components.items() if isinstance(comp, torch.nn.Module)}
         notes: dict[str, Any] = {"weights_bytes": sum(sizes.values())}
         if not device.startswith("cuda"):
-            if self.memory not in ("auto",):
+            if self.memory != "auto":
                 notes["memory_note"] = f"memory plan {self.memory!r} ignored: no GPU"
             return "cpu", bool(self.vae_tiling), notes
         free, total = torch.cuda.mem_get_info(torch.device(device))
         notes.update(free_vram_gib=round(free / GIB, 2), total_vram_gib=round(total / GIB, 2))
-        w, h = max(self.spec.sizes, key=lambda s: s[0] * s[1])
         if self.width and self.height:
-            w, h = self.width, self.height
-        scale = (w * h) / (1280 * 720)
-        work, vae_peak, vae_tiled = 2 * GIB, 8 * GIB * scale, 2 * GIB * min(1.0, scale)
-        budget = free * 0.9
-        weights, largest = sum(sizes.values()), max(sizes.values())
-        if self.memory != "auto":
-            plan = self.memory
-        elif weights + work + vae_tiled <= budget:
-            plan = "gpu"
-        elif largest + work + vae_tiled <= budget:
-            plan = "model_offload"
+            size = (int(self.width), int(self.height))
         else:
-            plan = "group_offload"
-        tiling = self.vae_tiling
-        if tiling is None:
-            tiling = plan != "gpu" or weights + work + vae_peak > budget
-        return plan, bool(tiling), notes
+            size = tuple(max(self.spec.sizes, key=lambda s: s[0] * s[1]))
+        plan, tiling = choose_memory_plan(sizes, free, size, self.memory, self.vae_tiling)
+        return plan, tiling, notes
+
+
+def choose_memory_plan(weights: dict[str, int], free: int, size: tuple[int, int], memory: str = "auto",
+                       vae_tiling: bool | None = None) -> tuple[str, bool]:
+    """``(plan, vae_tiling)`` for component weights (bytes each) on a card with ``free`` bytes, at ``size``.
+
+    Working memory is estimated from the frame size: about 4 GiB of activations at 1280x720 (81 frames, 14B
+    transformer), plus a VAE decode peak of about 8 GiB that VAE tiling cuts to about 2 GiB, all scaled by pixel
+    count. Full GPU when everything fits
+    in 90 % of the free memory; model CPU offload (one component on the card at a time) when the largest component
+    fits; group offload (layers streamed in on a CUDA stream) otherwise. VAE tiling is on for every plan but full
+    GPU, and on full GPU when the untiled decode peak would not fit. ``memory``/``vae_tiling`` override the choice.
+    """
+    scale = size[0] * size[1] / (1280 * 720)
+    work, vae_peak, vae_tiled = GIB * (1 + 3 * scale), 8 * GIB * scale, 2 * GIB * min(1.0, scale)
+    budget = free * 0.9
+    total, largest = sum(weights.values()), max(weights.values())
+    if memory != "auto":
+        plan = memory
+    elif total + work + vae_tiled <= budget:
+        plan = "gpu"
+    elif largest + work + vae_tiled <= budget:
+        plan = "model_offload"
+    else:
+        plan = "group_offload"
+    if vae_tiling is None:
+        vae_tiling = plan != "gpu" or total + work + vae_peak > budget
+    return plan, bool(vae_tiling)
 
 
 # -- writing the clip -----------------------------------------------------------------------------------------------

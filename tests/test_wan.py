@@ -27,6 +27,7 @@ from render.errors import RendererUnavailable  # noqa: E402
 from render.wan import (  # noqa: E402
     WAN_NEGATIVE_PROMPT,
     WanRenderer,
+    choose_memory_plan,
     read_model_spec,
     release_pipelines,
     segment_plan,
@@ -284,6 +285,22 @@ def test_image_to_video_checkpoint_is_refused(tiny, tmp_path):
     (folder / "model_index.json").write_text(json.dumps(index))
     with pytest.raises(RendererUnavailable, match="text-to-video WanPipeline"):
         WanRenderer(folder)
+
+
+def test_memory_plan_from_free_vram():
+    gib = 1024**3
+    # Wan2.2-T2V-A14B in bfloat16: two 14B experts, the UMT5-XXL encoder, the VAE (float32).
+    a14b = {"transformer": int(26.6 * gib), "transformer_2": int(26.6 * gib), "text_encoder": int(10.6 * gib),
+            "vae": int(0.5 * gib)}
+    assert choose_memory_plan(a14b, 79 * gib, (1280, 720)) == ("gpu", True)  # H100: all on the card, tiled VAE
+    assert choose_memory_plan(a14b, 139 * gib, (1280, 720)) == ("gpu", False)  # H200: room for the decode peak
+    assert choose_memory_plan(a14b, 40 * gib, (1280, 720)) == ("model_offload", True)
+    assert choose_memory_plan(a14b, 23 * gib, (1280, 720)) == ("group_offload", True)  # a 24 GB card
+    # Wan2.2-TI2V-5B on a 24 GB card: one component at a time fits.
+    ti2v = {"transformer": int(9.3 * gib), "text_encoder": int(10.6 * gib), "vae": int(2.6 * gib)}
+    assert choose_memory_plan(ti2v, 23 * gib, (1280, 704)) == ("model_offload", True)
+    assert choose_memory_plan(ti2v, 23 * gib, (1280, 704), memory="group_offload") == ("group_offload", True)
+    assert choose_memory_plan(ti2v, 79 * gib, (1280, 704), vae_tiling=True) == ("gpu", True)
 
 
 def test_memory_plan_on_cpu(tiny):
