@@ -11,8 +11,10 @@ The password arrives on stdin, never in argv or the environment. stdout carries 
     {"event": "error", "code": "wrong_password", "message": "...", "exit_code": 11}
 
 Jobs:
-    {"op": "storyboard", "pdf": PATH, "password": STR|null, "planner": "rules"|"none", "shots_out": PATH}
-        parse the brief; with "rules" plan it and write shots.json; with "none" return the brief's dict
+    {"op": "storyboard", "pdf": PATH, "password": STR|null, "planner": "rules"|"none", "shots_out": PATH,
+     "return_brief": BOOL}
+        parse the brief; with "rules" plan it and write shots.json; the brief's dict comes back with "none" or
+        "return_brief" (the LLM planner, in the parent, improves the rules draft)
     {"op": "render", "shots": PATH, "out_dir": DIR, "renderer": "panel"|"wan", "options": {}}
         render_board() into out_dir, with per-shot progress
 """
@@ -49,7 +51,10 @@ def storyboard_job(job: dict) -> dict:
     emit("progress", stage="plan", **info)
     board = plan(brief, planner="rules")
     board.save(job["shots_out"])
-    return {"brief_info": info, "shots": job["shots_out"]}
+    result = {"brief_info": info, "shots": job["shots_out"]}
+    if job.get("return_brief"):  # the LLM planner (in the parent) starts from this rules draft
+        result["brief"] = brief.to_dict()
+    return result
 
 
 def render_job(job: dict) -> dict:

@@ -85,22 +85,23 @@ class BriefToStoryboardTool(Tool):
             (work / "brief.pdf").write_bytes(pdf_bytes)
             del pdf_bytes
 
-            # 1. read the brief (and plan it with the rules) in the child process
+            # 1. read the brief and plan it with the rules, in the child process
             log = self.create_log_message("Read the brief", {"file": name}, status=Log.START)
             yield log
             job = {"op": "storyboard", "pdf": str(work / "brief.pdf"), "password": password, "filename": name,
-                   "planner": "rules" if planner == "rules" else "none", "shots_out": str(work / "shots.json")}
+                   "planner": "rules", "shots_out": str(work / "shots.json"), "return_brief": planner == "llm"}
             try:
                 result = yield from self._child(job, deadline, log)
             except ChildTimeout:
                 raise ToolUserError("over_limit", "Reading the brief did not finish within the time budget.") from None
             yield self.finish_log_message(log, data={"file": name, **result.get("brief_info", {})})
 
-            # 2. the LLM planner runs here: its work is waiting on the workspace model (reverse invocation)
+            # 2. the LLM planner improves the rules draft here: its work is waiting on the workspace model
             from storyboard.schema import Storyboard
 
             if planner == "llm":
-                board = yield from self._plan_llm(result["brief"], model)
+                draft = Storyboard.load(work / "shots.json")  # the rules draft, planned in the child
+                board = yield from self._plan_llm(result["brief"], draft, model)
                 reason = board.source.get("llm_fallback_reason")
                 if reason:
                     notes.append(f"The LLM planner fell back to the rules planner: {reason}")
@@ -190,7 +191,7 @@ class BriefToStoryboardTool(Tool):
             yield self.finish_log_message(log, status=Log.START, data=data)
         raise ToolUserError("internal", "The worker process ended without a result.")
 
-    def _plan_llm(self, brief_dict: dict, model: dict) -> Generator[ToolInvokeMessage, None, object]:
+    def _plan_llm(self, brief_dict: dict, draft, model: dict) -> Generator[ToolInvokeMessage, None, object]:
         from parsers.brief import Brief
         from plugin.dify_llm import invoker
         from storyboard.llm import plan_with
@@ -198,7 +199,8 @@ class BriefToStoryboardTool(Tool):
         log = self.create_log_message("Plan the shots with the workspace model", {"model": model["model"]},
                                       status=Log.START)
         yield log
-        board = plan_with(Brief.from_dict(brief_dict), invoker(self.session, model), model_name=model["model"])
+        board = plan_with(Brief.from_dict(brief_dict), invoker(self.session, model), model_name=model["model"],
+                          draft=draft)
         yield self.finish_log_message(log, data={"model": model["model"], "planner": board.source.get("planner"),
                                                  **{k: v for k, v in (board.source.get("llm") or {}).items()}})
         return board
