@@ -5,7 +5,9 @@
 #   make plugin   build dist/briefreel-<version>.difypkg
 
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+# The first Python 3.12 that really runs (a pyenv shim can exist and still refuse to run).
+PYTHON ?= $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12 python3; do \
+	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_BRIEF ?= examples/brief_en.pdf
