@@ -11,9 +11,11 @@ MoviePy 2.2.1's ``FFMPEG_VideoWriter``: that one always appends ``-pix_fmt yuva4
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,12 +72,17 @@ def _tmp_name(path: Path) -> Path:
 
 
 class VideoWriter:
-    """Pipe RGB frames into ffmpeg; the file appears under its name only when the clip is complete.
+    """Pipe raw frames (yuv420p by default) into ffmpeg; the file appears under its name only when complete.
+
+    Frames are handed to a writer thread through a short queue, so the caller paints frame n+1 while ffmpeg is
+    still taking frame n (the pipe write releases the GIL); the pipe itself is enlarged to 1 MiB where allowed.
 
     >>> with VideoWriter("clip.mp4", 1280, 720, 24) as out:
-    ...     for img in frames:
-    ...         out.write_frame(img)          # PIL image, numpy array or bytes
+    ...     for data in frames:
+    ...         out.write_bytes(data)          # one frame of raw bytes, or a memoryview
     """
+
+    QUEUE = 3  # frames in flight between the painter and ffmpeg
 
     def __init__(self, path: str | Path, width: int, height: int, fps: int, threads: int | None = None,
                  pix_fmt: str = "yuv420p"):
@@ -92,18 +99,47 @@ class VideoWriter:
         if threads:
             cmd += ["-threads", str(threads)]
         cmd += ["-f", "mp4", str(self._tmp)]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
+                                      bufsize=0)
         self._frame_bytes = width * height * 3 // (2 if pix_fmt == "yuv420p" else 1)
+        try:
+            import fcntl
+
+            fcntl.fcntl(self._proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (ImportError, AttributeError, OSError):
+            pass
+        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUE)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._pump, name="ffmpeg-writer", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        out = self._proc.stdin
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            if self._error is not None:
+                continue  # drain: the painter learns of the error on its next write
+            try:
+                view = memoryview(data)
+                while view:  # an unbuffered pipe may take a frame in several writes
+                    n = out.write(view)
+                    view = view[n:]
+            except (BrokenPipeError, OSError) as exc:
+                self._error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            self._proc.wait()
+            raise RenderError(f"ffmpeg stopped while encoding {self.path.name}: {self._stderr()}")
 
     def write_bytes(self, data) -> None:
-        """One frame of raw bytes (bytes, or a memoryview such as ``Frame420.data()``)."""
+        """One frame of raw bytes (bytes, or a memoryview such as ``Frame420.data()``, copied: reuse it freely)."""
         if len(data) != self._frame_bytes:
             raise RenderError(f"frame has {len(data)} bytes, expected {self._frame_bytes}")
-        try:
-            self._proc.stdin.write(data)
-        except BrokenPipeError:
-            self._proc.wait()
-            raise RenderError(f"ffmpeg stopped while encoding {self.path.name}: {self._stderr()}") from None
+        self._raise_if_failed()
+        self._queue.put(data if isinstance(data, bytes) else bytes(data))
         self.frames += 1
 
     def write_frame(self, frame) -> None:
@@ -120,8 +156,15 @@ class VideoWriter:
         text = self._log.read().decode("utf-8", "replace").strip()
         return text.splitlines()[-1] if text else "no message"
 
+    def _stop_pump(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
     def close(self) -> Path:
         """Finish the file and move it into place."""
+        self._stop_pump()
+        self._raise_if_failed()
         self._proc.stdin.close()
         rc = self._proc.wait()
         if rc != 0:
@@ -136,6 +179,9 @@ class VideoWriter:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+        if self._thread.is_alive():  # the pump now fails fast on the dead pipe and drains
+            self._error = self._error or RenderError("aborted")
+            self._stop_pump()
         for f in (self._proc.stdin,):
             try:
                 f.close()
