@@ -61,7 +61,9 @@ def make_client(tmp_path):
 def test_health_needs_no_key_and_everything_else_does(make_client):
     c = make_client()
     assert c.get("/health").json()["status"] == "ok"
-    assert "/v1/jobs" in c.get("/openapi.json").json()["paths"]
+    spec = c.get("/openapi.json").json()
+    form = spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"brief", "password", "shots", "renderer", "priority"} <= set(form["properties"])
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": f"Basic {KEY}"}):
         r = c.get("/v1/jobs", headers=headers)
         assert r.status_code == 401

@@ -205,7 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health():
         return {"status": "ok", "mode": "embedded" if settings.embedded else "redis", "version": app.version}
 
-    @app.post("/v1/jobs", status_code=202, tags=["jobs"])
+    @app.post("/v1/jobs", status_code=202, tags=["jobs"], openapi_extra=_SUBMIT_OPENAPI)
     async def submit_job(request: Request):
         """Submit a brief (multipart field ``brief``, with ``password`` when it is encrypted) or a ``shots``
         (shots.json) file. Options (form fields): renderer (panel|wan), planner (rules|llm), model, steps, guidance,
@@ -353,6 +353,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 # -- submission helpers (no state) -----------------------------------------------------------------------------------
+
+def _field(kind: str, description: str, **extra) -> dict:
+    return {"type": kind, "description": description, **extra}
+
+
+_SUBMIT_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "properties": {
+                "brief": _field("string", "the brief (PDF, encrypted or not)", format="binary"),
+                "password": _field("string", "the brief's password; used once, never stored", format="password"),
+                "shots": _field("string", "a shots.json instead of a brief", format="binary"),
+                "renderer": _field("string", "shot renderer", enum=list(RENDERERS), default="panel"),
+                "planner": _field("string", "shot planner for a brief", enum=list(PLANNERS), default="rules"),
+                "model": _field("string", "Wan weights: a diffusers folder on the workers, or a hub id"),
+                "steps": _field("integer", "denoising steps"),
+                "guidance": _field("number", "guidance scale"),
+                "seed": _field("integer", "base seed"),
+                "memory": _field("string", "Wan memory plan",
+                                 enum=["auto", "gpu", "model_offload", "group_offload", "sequential_offload"]),
+                "device": _field("string", "torch device"),
+                "dtype": _field("string", "torch dtype"),
+                "width": _field("integer", "Wan render width"),
+                "height": _field("integer", "Wan render height"),
+                "priority": _field("integer", "0-9, 9 most urgent", minimum=0, maximum=9, default=5),
+            },
+        }}},
+    },
+    "responses": {"202": {"description": "queued: the job, with its id"}},
+}
 
 def _options(form) -> tuple[dict, int]:
     def text(key: str, default: str | None = None) -> str | None:

@@ -63,6 +63,12 @@ class Settings:
     queue_name: str = "briefreel"
     poll_interval: float = 0.5  # embedded workers: how often an idle worker looks for a job
 
+    def __post_init__(self):
+        self.data_dir = Path(self.data_dir).expanduser()
+        self.api_keys = tuple(self.api_keys)
+        self.safety_words = tuple(self.safety_words)
+        self.models = tuple(self.models)
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         s = cls(
