@@ -35,7 +35,7 @@ import math
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +99,6 @@ class ModelSpec:
     temporal_factor: int  # frames are k * temporal_factor + 1
     flow_shift: float | None
     hub_revision: str | None = None  # the commit passed to from_pretrained for a hub id
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["folder"] = str(self.folder)
-        return d
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -299,7 +294,7 @@ class _Loaded:
 
 
 class WanRenderer:
-    """Shots through ``diffusers.WanPipeline``; one pipeline load per renderer instance."""
+    """Shots through ``diffusers.WanPipeline``, loaded once (on the first shot rendered) and kept warm."""
 
     name = "wan"
     version = VERSION
@@ -325,7 +320,7 @@ class WanRenderer:
     ) -> None:
         try:
             import diffusers  # noqa: F401
-            import torch  # noqa: F401
+            import torch
         except ImportError as exc:
             raise RendererUnavailable(
                 f"the wan renderer needs torch and diffusers ({exc.name} is missing): pip install 'briefreel[wan]'"
@@ -353,7 +348,9 @@ class WanRenderer:
             self.guidance_2 = self.guidance if guidance is not None else self.spec.guidance_2
         self.memory = memory
         self.seed = seed
-        self.device = device
+        self.device = str(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise RendererUnavailable(f"--device {self.device} asked for, but torch sees no CUDA GPU here")
         self.dtype = _DTYPES[dtype] if dtype else None
         self.width, self.height = width, height
         self.flow_shift = flow_shift
@@ -383,12 +380,22 @@ class WanRenderer:
             "max_sequence_length": self.max_sequence_length,
         }
 
+    def compute_dtype(self) -> str:
+        """Transformer and text encoder dtype: bfloat16 on a GPU as released (float16 on cards without bfloat16,
+        e.g. V100, T4), float32 on the CPU; ``dtype=`` overrides. The VAE always decodes in float32."""
+        if self.dtype:
+            return self.dtype
+        if not self.device.startswith("cuda"):
+            return "float32"
+        import torch
+
+        return "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float16"
+
     def cache_key(self, shot: Shot, board: Storyboard, settings: RenderSettings, frames: int) -> dict[str, Any]:
         gen = self.generation(shot, board, settings, frames)
         return {
             "renderer": self.name, "version": self.version, "model": self.spec.source,
-            "revision": self.spec.revision, "family": self.spec.family,
-            "dtype": self.dtype or "auto", **gen,
+            "revision": self.spec.revision, "family": self.spec.family, "dtype": self.compute_dtype(), **gen,
         }
 
     def render_shot(
@@ -452,16 +459,8 @@ class WanRenderer:
         import diffusers
         import torch
 
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise RendererUnavailable(f"--device {device} asked for, but torch sees no CUDA GPU")
-        on_gpu = device.startswith("cuda")
-        if self.dtype:
-            main = getattr(torch, self.dtype)
-        elif on_gpu:  # bfloat16 as released; float16 on cards without bfloat16 (V100, T4)
-            main = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        else:
-            main = torch.float32
+        device = self.device
+        main = getattr(torch, self.compute_dtype())
         warm_key = (self.spec.source, self.spec.revision, device, str(main), self.memory, self.flow_shift,
                     self.vae_tiling)
         if warm_key in _WARM:

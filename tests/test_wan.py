@@ -277,6 +277,16 @@ def test_missing_model_is_renderer_unavailable(tmp_path):
         WanRenderer("briefreel-test/no-such-wan-model")
 
 
+def test_cuda_asked_for_without_a_gpu(tiny):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(RendererUnavailable, match="no CUDA GPU"):
+        WanRenderer(tiny["t2v"], device="cuda")
+    assert WanRenderer(tiny["t2v"]).compute_dtype() == "float32"
+
+
 def test_image_to_video_checkpoint_is_refused(tiny, tmp_path):
     folder = tmp_path / "i2v"
     shutil.copytree(tiny["t2v"], folder)
