@@ -381,8 +381,16 @@ def test_render_board_end_to_end_and_cache(tiny, tmp_path, render_pipeline):
     frames, fps, size = probe(out / "animatic.mp4")
     assert frames == spans[-1][1] == round(4.25 * 24) and fps == 24 and size == (1280, 720)
     record = json.loads((out / "render.json").read_text())
-    text = json.dumps(record)
-    assert "wan" in text and str(tiny["t2v"]) in text
+    assert record["renderer"] == "wan"
+    for shot in record["shots"]:  # per-shot seeds and the model's revision are on record
+        info = shot["info"]
+        assert info["segment_seeds"][0] == shot["seed"] and info["model"] == str(tiny["t2v"].resolve())
+        assert info["revision"].startswith("folder:") and all((n - 1) % 4 == 0 for n in info["segments"])
+
+    # The same board, no cache, elsewhere: the very same animatic.
+    render_pipeline.render_board(board, tmp_path / "again", renderer="wan", renderer_options=opts,
+                                 use_cache=False, cache_dir=tmp_path / "cache2", progress=False, exports=False)
+    assert np.array_equal(decode(out / "animatic.mp4"), decode(tmp_path / "again" / "animatic.mp4"))
 
     # Nothing changed: everything reused. One prompt edited: that shot alone renders again.
     again = render_pipeline.render_board(board, out, renderer="wan", renderer_options=opts, cache_dir=cache,
