@@ -257,7 +257,7 @@ def render_board(
         n_workers = workers if workers is not None else _workers(len(rest))
         if rest and _parallel_ok(rend) and n_workers > 1 and len(rest) > 1:
             board_json = board.model_dump_json()
-            longest_first = sorted(rest, key=lambda j: -j.frames)
+            longest_first = sorted(rest, key=lambda j: -_cost(j))  # the longest shots start first: no long tail
             with ProcessPoolExecutor(max_workers=n_workers) as pool:
                 futures = {
                     pool.submit(_render_in_worker, name, options, j.shot.model_dump_json(), board_json,
@@ -327,6 +327,18 @@ def render_board(
     report.timings = {k: round(v, 3) for k, v in timings.items()}
     _write_json(report.render_json, _record(report, rend, settings, jobs, records, board))
     return report
+
+
+def _cost(job: ShotJob) -> float:
+    """Relative time to render a panel shot: encoding dominates; a still shot encodes fastest, a zoom or a roll
+    costs a full resample per frame."""
+    move = getattr(job.shot.movement, "value", job.shot.movement)
+    if move == "static":
+        return job.frames * 0.4
+    if move in ("pan", "pan_left", "pan_right", "truck_left", "truck_right", "tilt", "tilt_up", "tilt_down",
+                "pedestal_up", "pedestal_down", "follow", "arc", "whip_pan"):
+        return job.frames * 1.0
+    return job.frames * 1.3
 
 
 def _parallel_ok(rend: Renderer) -> bool:
