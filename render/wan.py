@@ -407,13 +407,14 @@ class WanRenderer:
         loaded = self._load()
         pipe = loaded.pipe
         pipe.set_progress_bar_config(disable=not self.progress)
+        out_of_memory = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5: cuda's
         chunks = []
         t0 = time.perf_counter()
         for num_frames, seed in zip(gen["segments"], gen["segment_seeds"]):
             kwargs = self._call_kwargs(gen, num_frames, torch.Generator("cpu").manual_seed(seed))
             try:
                 chunks.append(pipe(**kwargs).frames[0])
-            except torch.OutOfMemoryError as exc:
+            except out_of_memory as exc:
                 raise RenderError(
                     f"shot {shot.id}: out of GPU memory with memory plan {loaded.plan!r} "
                     "(try --memory group_offload or a smaller model)") from exc
