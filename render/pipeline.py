@@ -144,6 +144,18 @@ def _clip_from_dict(d: dict) -> Clip:
     return Clip(**d)
 
 
+def _mp_context():
+    """Worker processes come from a fork server that has imported the renderer once: as cheap as fork, and safe
+    in a process that already runs threads (progress bars, a service), where a plain fork can deadlock."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not Linux/macOS
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["render.panel", "render.pipeline", "storyboard.schema"])
+    return ctx
+
+
 def _workers(todo: int) -> int:
     env = os.environ.get("BRIEFREEL_WORKERS")
     if env:
@@ -258,7 +270,7 @@ def render_board(
         if rest and _parallel_ok(rend) and n_workers > 1 and len(rest) > 1:
             board_json = board.model_dump_json()
             longest_first = sorted(rest, key=lambda j: -_cost(j))  # the longest shots start first: no long tail
-            with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context()) as pool:
                 futures = {
                     pool.submit(_render_in_worker, name, options, j.shot.model_dump_json(), board_json,
                                 (settings.width, settings.height, settings.fps), j.frames,
