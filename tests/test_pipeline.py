@@ -101,10 +101,11 @@ def test_removed_shots_leave_no_stale_clips(tmp_path):
     assert probe(out / "animatic.mp4").frames == 36
 
 
-def test_portrait_board_renders_720x1280(tmp_path):
-    report = render(make_board("9:16"), tmp_path / "out", tmp_path / "cache", workers=1)
+@pytest.mark.parametrize("aspect,size", [("9:16", (720, 1280)), ("1:1", (960, 960))])
+def test_portrait_and_square_boards(tmp_path, aspect, size):
+    report = render(make_board(aspect), tmp_path / "out", tmp_path / "cache", workers=1)
     info = probe(report.animatic)
-    assert (info.width, info.height, info.frames) == (720, 1280, 66)
+    assert (info.width, info.height, info.frames) == (*size, 66)
 
 
 def test_bad_input_is_a_typed_error_with_nothing_half_written(tmp_path):
