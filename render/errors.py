@@ -17,3 +17,11 @@ class RendererUnavailable(RenderError):
 
     exit_code = 31
     code = "renderer_unavailable"
+
+
+class RenderCancelled(RenderError):
+    """``render_board(should_stop=...)`` asked to stop between shots. No ``animatic.mp4`` was written; the shots
+    finished before the stop are in the cache and are reused by the next render."""
+
+    exit_code = 32
+    code = "render_cancelled"

@@ -14,6 +14,12 @@ Top to bottom, ``render_board``:
 5. writes the storyboard exports when ``render.exports`` is installed.
 
 Every file appears atomically (temporary name, then rename): a failed render leaves no half-written animatic.
+
+Progress and cancellation, for services and plugins (both callbacks run in the calling process, also when the
+shots render in worker processes)::
+
+    render_board(board, out, on_shot=lambda e: print(e.shot_id, e.status, f"{e.done}/{e.total}"),
+                 should_stop=lambda: job.cancelled)   # -> RenderCancelled between shots; no animatic.mp4
 """
 
 from __future__ import annotations
@@ -25,14 +31,14 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from render.base import Clip, RenderSettings, Renderer, frame_spans, stable_hash
-from render.errors import RenderError, RendererUnavailable
+from render.errors import RenderCancelled, RenderError, RendererUnavailable
 from storyboard.schema import Shot, Storyboard
 
 PIPELINE_VERSION = "1"
@@ -99,6 +105,24 @@ class RenderReport:
     exports: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ShotEvent:
+    """One step of one shot, given to ``render_board(on_shot=...)``.
+
+    ``status``: ``"started"`` (its render begins), then ``"rendered"`` or ``"failed"``; a shot served from the
+    cache gets one ``"reused"``. ``done`` counts the shots finished (rendered or reused) so far, this one included.
+    Cache hits come first, in board order; rendered shots in the order they finish.
+    """
+
+    shot_id: str
+    index: int  # the shot's position in the board, from 0
+    total: int  # shots in the board
+    status: str  # started | rendered | reused | failed
+    seconds: float = 0.0  # render time of a rendered shot
+    done: int = 0
+    error: str | None = None  # why a shot failed
+
+
 def derive_seed(base_seed: int, shot_id: str) -> int:
     """A stable 31-bit seed from the run's base seed and the shot id."""
     return int(stable_hash({"base_seed": base_seed, "shot": shot_id}), 16) % (2**31)
@@ -128,8 +152,18 @@ def _final_params(settings: RenderSettings, shot: Shot, board: Storyboard) -> di
 
 # -- worker processes (panel shots) ---------------------------------------------------------------------------------
 
+_started = None  # in a worker process: the queue that tells the parent which shot has just started
+
+
+def _worker_init(started) -> None:
+    global _started
+    _started = started
+
+
 def _render_in_worker(name: str, options: dict, shot_json: str, board_json: str, settings: tuple, frames: int,
-                      out_path: str) -> tuple[dict, float]:
+                      out_path: str, index: int = -1) -> tuple[dict, float]:
+    if _started is not None:
+        _started.put(index)
     t0 = time.perf_counter()
     renderer = get_renderer(name, options)
     board = Storyboard.model_validate_json(board_json)
@@ -180,12 +214,20 @@ def render_board(
     progress: bool = True,
     workers: int | None = None,
     exports: bool = True,
+    on_shot: Callable[[ShotEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RenderReport:
     """Render every shot of ``board`` and write ``clips/``, ``animatic.mp4`` and ``render.json`` into ``out_dir``.
 
     ``renderer`` is a name from :data:`RENDERERS` or a renderer object. ``use_cache=False`` renders every shot
     again (and refreshes the cache). ``workers``: processes for panel shots (default: the cores, at most 4).
     ``exports=False`` skips the storyboard exports (benchmarks, previews).
+
+    ``on_shot(event)`` receives a :class:`ShotEvent` as each shot starts, finishes, is reused or fails.
+    ``should_stop()`` is asked before each shot starts; once it says True no other shot starts, those already
+    running (one per worker process) finish into the cache, and :class:`~render.errors.RenderCancelled` is raised
+    before any ``animatic.mp4`` is written. Both run in the calling process, also when shots render in worker
+    processes; an exception either of them raises propagates.
     """
     from render.animatic import conform, join
     from render.cache import ClipCache, place
@@ -235,6 +277,24 @@ def render_board(
                 todo.append(job)
 
         bar = _bar(len(jobs), progress, initial=len(jobs) - len(todo))
+        done = [0]
+
+        def emit(job: ShotJob, status: str, seconds: float = 0.0, error: str | None = None) -> None:
+            if status in ("rendered", "reused"):
+                done[0] += 1
+            if on_shot is not None:
+                on_shot(ShotEvent(job.shot.id, job.index, len(jobs), status, round(seconds, 3), done[0], error))
+
+        def stop() -> bool:
+            return should_stop is not None and bool(should_stop())
+
+        def cancelled() -> RenderCancelled:
+            return RenderCancelled(f"render cancelled with {done[0]} of {len(jobs)} shots done "
+                                   "(they are in the cache); no animatic was written")
+
+        for job in jobs:
+            if job.shot.id in final:
+                emit(job, "reused")
 
         def finish(job: ShotJob, clip: Clip, seconds: float, raw_status: str) -> None:
             t0 = time.perf_counter()
@@ -253,6 +313,7 @@ def render_board(
             records[job.shot.id] = {"status": "rendered" if raw_status == "rendered" else "reused",
                                     "raw": raw_status, "seconds": round(seconds, 3), "clip_info": clip.info}
             bar.update(1)
+            emit(job, records[job.shot.id]["status"], seconds if raw_status == "rendered" else 0.0)
 
         # 3b. the renderer's own clip may be cached (a Wan render whose caption changed): conform it again
         rest = []
@@ -270,31 +331,61 @@ def render_board(
         if rest and _parallel_ok(rend) and n_workers > 1 and len(rest) > 1:
             board_json = board.model_dump_json()
             longest_first = sorted(rest, key=lambda j: -_cost(j))  # the longest shots start first: no long tail
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context()) as pool:
-                futures = {
-                    pool.submit(_render_in_worker, name, options, j.shot.model_dump_json(), board_json,
-                                (settings.width, settings.height, settings.fps), j.frames,
-                                str(work / f"{j.index:04d}.raw.mp4")): j
-                    for j in longest_first
-                }
+            ctx = _mp_context()
+            started = ctx.SimpleQueue()  # workers say which shot they begin; the parent reports it
+            by_index = {j.index: j for j in rest}
+            waiting = list(reversed(longest_first))  # the next shot to start is waiting[-1]
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
+                                     initargs=(started,)) as pool:
+                running: dict[Any, ShotJob] = {}
+
+                def submit_more() -> None:
+                    # One shot per worker at a time, so a stop drops every shot that has not started.
+                    while waiting and len(running) < n_workers and not stop():
+                        j = waiting.pop()
+                        running[pool.submit(_render_in_worker, name, options, j.shot.model_dump_json(), board_json,
+                                            (settings.width, settings.height, settings.fps), j.frames,
+                                            str(work / f"{j.index:04d}.raw.mp4"), j.index)] = j
+
                 try:
-                    for fut in as_completed(futures):
-                        job = futures[fut]
-                        try:
-                            clip_d, seconds = fut.result()
-                        except RenderError:
-                            raise
-                        except Exception as exc:
-                            raise RenderError(f"shot {job.shot.id}: {type(exc).__name__}: {exc}") from exc
-                        finish(job, _clip_from_dict(clip_d), seconds, "rendered")
+                    submit_more()
+                    while running:
+                        finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                        while not started.empty():
+                            emit(by_index[started.get()], "started")
+                        results = []
+                        for fut in sorted(finished, key=lambda f: running[f].index):
+                            job = running.pop(fut)
+                            try:
+                                results.append((job, fut.result()))
+                            except Exception as exc:
+                                emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
+                                if isinstance(exc, RenderError):
+                                    raise
+                                raise RenderError(f"shot {job.shot.id}: {type(exc).__name__}: {exc}") from exc
+                        for job, (clip_d, seconds) in results:
+                            finish(job, _clip_from_dict(clip_d), seconds, "rendered")
+                        if finished:
+                            submit_more()
                 except BaseException:
-                    for fut in futures:  # stop at the first failure: shots not started yet never start
+                    for fut in running:  # stop at the first failure: shots not started yet never start
                         fut.cancel()
                     raise
+            started.close()
+            if waiting:  # should_stop() said stop: the running shots finished into the cache, the rest never began
+                raise cancelled()
         else:
             for job in rest:
+                if stop():
+                    raise cancelled()
+                emit(job, "started")
                 t1 = time.perf_counter()
-                clip = rend.render_shot(job.shot, board, settings, job.frames, work / f"{job.index:04d}.raw.mp4")
+                try:
+                    clip = rend.render_shot(job.shot, board, settings, job.frames,
+                                            work / f"{job.index:04d}.raw.mp4")
+                except Exception as exc:
+                    emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
+                    raise
                 finish(job, clip, time.perf_counter() - t1, "rendered")
         timings["render_s"] = time.perf_counter() - t0 - (timings["conform_s"] - conform_before)
         bar.close()
@@ -354,7 +445,8 @@ def _cost(job: ShotJob) -> float:
 
 
 def _parallel_ok(rend: Renderer) -> bool:
-    """Only the built-in panel renderer itself is sent to worker processes (a wrapped one reports progress here)."""
+    """Only the built-in panel renderer itself is sent to worker processes (another renderer object, which may
+    hold state such as a loaded model, renders here)."""
     from render.panel import PanelRenderer
 
     return type(rend) is PanelRenderer
