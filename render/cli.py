@@ -93,11 +93,29 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
 def _render_options(args: argparse.Namespace) -> dict:
     opts = {}
-    for key in ("model", "steps", "guidance", "memory", "seed", "device", "dtype", "width", "height"):
+    for key in ("model", "revision", "steps", "guidance", "guidance_2", "flow_shift", "memory", "seed", "device",
+                "dtype"):
         value = getattr(args, key, None)
         if value is not None:
             opts[key] = value
+    if getattr(args, "size", None):
+        opts["width"], opts["height"] = args.size
+    if args.renderer != "wan":
+        wan_only = sorted(set(opts) - {"seed"})
+        if wan_only:
+            flags = ", ".join("--" + k.replace("_", "-") for k in wan_only)
+            raise UsageError(f"{flags}: only with --renderer wan")
     return opts
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected WIDTHxHEIGHT, e.g. 832x480") from None
+    if w <= 0 or h <= 0 or w % 16 or h % 16:
+        raise argparse.ArgumentTypeError("width and height must be positive multiples of 16")
+    return w, h
 
 
 def _render(args: argparse.Namespace, board, out: Path) -> int:
@@ -173,13 +191,22 @@ def _add_planner(p: argparse.ArgumentParser) -> None:
 def _add_render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--renderer", choices=["panel", "wan"], default="panel", help="shot renderer (default: panel)")
-    p.add_argument("--model", metavar="PATH_OR_HUB_ID", help="Wan weights: a diffusers folder or a hub id")
-    p.add_argument("--steps", type=int, help="denoising steps (default: the model's)")
-    p.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
-    p.add_argument("--memory", choices=["auto", "gpu", "model_offload", "group_offload", "sequential_offload"],
-                   help="Wan memory plan (default: auto, from free VRAM)")
     p.add_argument("--seed", type=int, help="base seed; each shot derives its own (recorded in render.json)")
-    p.add_argument("--device", help="torch device for Wan (default: cuda if available, else cpu)")
+    wan = p.add_argument_group("Wan text-to-video (--renderer wan)")
+    wan.add_argument("--model", metavar="PATH_OR_HUB_ID", help="Wan weights: a diffusers folder or a hub id")
+    wan.add_argument("--revision", help="hub revision (branch, tag or commit) for a hub id")
+    wan.add_argument("--steps", type=int, help="denoising steps (default: the model's)")
+    wan.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
+    wan.add_argument("--guidance-2", dest="guidance_2", type=float,
+                     help="guidance of the low-noise expert (Wan2.2-T2V-A14B; default: the model's)")
+    wan.add_argument("--flow-shift", dest="flow_shift", type=float, help="scheduler flow shift (default: the model's)")
+    wan.add_argument("--size", type=_size, metavar="WxH", help="generation size (default: the model's native size "
+                     "nearest the brief's aspect ratio)")
+    wan.add_argument("--memory", choices=["auto", "gpu", "model_offload", "group_offload", "sequential_offload"],
+                     help="memory plan (default: auto, from free VRAM)")
+    wan.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    wan.add_argument("--dtype", choices=["bfloat16", "float16", "float32"],
+                     help="weights dtype (default: bfloat16 on GPU, float32 on CPU)")
     p.add_argument("--no-cache", action="store_true", help="render every shot again")
     p.add_argument("--cache-dir", metavar="DIR", help="shot cache (default: $BRIEFREEL_CACHE_DIR or ~/.cache/briefreel)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -217,24 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render(p)
     p.set_defaults(func=cmd_render)
 
-    for register in _extra_commands():
-        register(sub)
+    # Commands that live beside their feature; their modules import nothing heavy until the command runs.
+    from render.service.cli import register_cli as register_service
+    from render.wan_tiny import register_cli as register_tiny_wan
+
+    register_tiny_wan(sub)
+    register_service(sub)
     return parser
-
-
-def _extra_commands():
-    """Commands that live beside their feature (tiny Wan model, service, worker)."""
-    registrars = []
-    for module, attr in (
-        ("render.wan_tiny", "register_cli"),
-        ("render.service.cli", "register_cli"),
-    ):
-        try:
-            mod = __import__(module, fromlist=[attr])
-        except ImportError:
-            continue
-        registrars.append(getattr(mod, attr))
-    return registrars
 
 
 def main(argv: list[str] | None = None) -> int:
