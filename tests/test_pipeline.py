@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from render.base import frame_spans
-from render.errors import RenderError, RendererUnavailable
+from render.errors import RenderCancelled, RenderError, RendererUnavailable
 from render.ffmpeg import probe
 from render.pipeline import derive_seed, get_renderer, render_board
 from storyboard.schema import Storyboard
@@ -117,6 +117,55 @@ def test_bad_input_is_a_typed_error_with_nothing_half_written(tmp_path):
         render(board, tmp_path / "out", tmp_path / "cache")
     assert not (tmp_path / "out" / "animatic.mp4").exists()
     assert not (tmp_path / "out" / "render.json").exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_on_shot_reports_every_shot_in_the_calling_process(tmp_path, workers):
+    board = make_board()
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    events = []
+    report = render(board, out, cache, workers=workers, on_shot=events.append)
+    assert report.rendered == ["S01", "S02", "S03"]
+    assert all(e.total == 3 and board.shots[e.index].id == e.shot_id for e in events)
+    for shot in board.shots:  # started, then rendered, once each
+        assert [e.status for e in events if e.shot_id == shot.id] == ["started", "rendered"]
+    finished = [e for e in events if e.status == "rendered"]
+    assert [e.done for e in finished] == [1, 2, 3]
+    assert all(e.seconds > 0 and e.error is None for e in finished)
+    rec = {s["id"]: s for s in json.loads((out / "render.json").read_text())["shots"]}
+    assert {e.shot_id: e.seconds for e in finished} == {i: rec[i]["seconds"] for i in rec}
+
+    events.clear()
+    again = render(board, out, cache, workers=workers, on_shot=events.append)
+    assert again.reused == ["S01", "S02", "S03"]
+    assert [(e.shot_id, e.index, e.status, e.done, e.seconds) for e in events] == [
+        ("S01", 0, "reused", 1, 0.0), ("S02", 1, "reused", 2, 0.0), ("S03", 2, "reused", 3, 0.0)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_should_stop_cancels_between_shots_and_keeps_finished_ones(tmp_path, workers):
+    board = make_board()
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    events = []
+    with pytest.raises(RenderCancelled, match="cancelled") as err:
+        render(board, out, cache, workers=workers, on_shot=events.append,
+               should_stop=lambda: any(e.status == "rendered" for e in events))
+    assert err.value.exit_code == 32 and isinstance(err.value, RenderError)
+    done = [e.shot_id for e in events if e.status == "rendered"]
+    assert 1 <= len(done) < 3  # it stopped before the last shot
+    started = [e.shot_id for e in events if e.status == "started"]
+    assert sorted(started) == sorted(done)  # a shot that started also finished; the rest never began
+    assert not (out / "animatic.mp4").exists() and not (out / "render.json").exists()
+    assert not [p for p in out.rglob(".*")]  # no temporaries left
+
+    report = render(board, out, cache, workers=workers)  # the finished shots come from the cache
+    assert report.reused == [s for s in ("S01", "S02", "S03") if s in done]
+    assert report.rendered == [s for s in ("S01", "S02", "S03") if s not in done]
+    assert probe(out / "animatic.mp4").frames == 66
+
+    with pytest.raises(RenderCancelled):  # asked to stop before anything: nothing renders
+        render(make_board(), tmp_path / "other", tmp_path / "cache2", workers=workers, should_stop=lambda: True)
+    assert not list((tmp_path / "cache2").glob("*.mp4"))
 
 
 def test_cli_render_edited_shots_json(tmp_path):
