@@ -37,37 +37,10 @@ except ImportError:  # pragma: no cover
 from render.base import Clip, RenderSettings, stable_hash
 from render.fonts import draw_lines, font, line_height, wrap
 from storyboard.schema import Shot, Storyboard
+from storyboard.vocabulary import label as term_label
 
 # -- 1. labels ------------------------------------------------------------------------------------------------------
 
-SIZE_LABELS = {
-    "en": {"EWS": "Extreme wide", "LS": "Long shot", "FS": "Full shot", "MLS": "Medium long", "MS": "Medium shot",
-           "MCU": "Medium close-up", "CU": "Close-up", "ECU": "Extreme close-up", "OTS": "Over the shoulder",
-           "POV": "Point of view", "INSERT": "Insert"},
-    "zh": {"EWS": "大远景", "LS": "远景", "FS": "全景", "MLS": "小全景", "MS": "中景", "MCU": "近景",
-           "CU": "特写", "ECU": "大特写", "OTS": "过肩", "POV": "主观镜头", "INSERT": "插入镜头"},
-}
-ANGLE_LABELS = {
-    "en": {"eye_level": "Eye level", "high": "High angle", "low": "Low angle", "overhead": "Overhead",
-           "worms_eye": "Worm's-eye", "dutch": "Dutch angle"},
-    "zh": {"eye_level": "平视", "high": "俯拍", "low": "仰拍", "overhead": "顶拍", "worms_eye": "极度仰拍",
-           "dutch": "斜角"},
-}
-MOVE_LABELS = {
-    "en": {"static": "Static", "push_in": "Push in", "pull_out": "Pull out", "dolly_in": "Dolly in",
-           "dolly_out": "Dolly out", "zoom_in": "Zoom in", "zoom_out": "Zoom out", "pan": "Pan",
-           "pan_left": "Pan left", "pan_right": "Pan right", "tilt": "Tilt", "tilt_up": "Tilt up",
-           "tilt_down": "Tilt down", "truck_left": "Truck left", "truck_right": "Truck right",
-           "pedestal_up": "Pedestal up", "pedestal_down": "Pedestal down", "crane_up": "Crane up",
-           "crane_down": "Crane down", "follow": "Follow", "arc": "Arc", "whip_pan": "Whip pan",
-           "handheld": "Handheld", "aerial": "Aerial", "roll": "Roll", "dolly_zoom": "Dolly zoom"},
-    "zh": {"static": "固定", "push_in": "推", "pull_out": "拉", "dolly_in": "轨道推", "dolly_out": "轨道拉",
-           "zoom_in": "变焦推", "zoom_out": "变焦拉", "pan": "摇", "pan_left": "左摇", "pan_right": "右摇",
-           "tilt": "上下摇", "tilt_up": "上摇", "tilt_down": "下摇", "truck_left": "左移", "truck_right": "右移",
-           "pedestal_up": "升", "pedestal_down": "降", "crane_up": "摇臂升", "crane_down": "摇臂降",
-           "follow": "跟", "arc": "环绕", "whip_pan": "甩", "handheld": "手持", "aerial": "航拍",
-           "roll": "旋转", "dolly_zoom": "推拉变焦"},
-}
 FIELD_LABELS = {
     "en": {"shot": "Shot", "scene": "SC", "dialogue": "", "vo": "VO", "super": "SUPER", "seconds": "s"},
     "zh": {"shot": "镜号", "scene": "场", "dialogue": "", "vo": "旁白", "super": "字幕", "seconds": "秒"},
@@ -87,9 +60,11 @@ def spec_line(shot: Shot, board: Storyboard) -> str:
     lang = _lang(board)
     sec = FIELD_LABELS[lang]["seconds"]
     dur = f"{shot.duration_s:.1f} {sec}" if lang == "en" else f"{shot.duration_s:.1f}{sec}"
-    size = _v(shot.size)
-    size_txt = size if lang == "en" else f"{SIZE_LABELS['zh'][size]}"
-    return " · ".join([size_txt, ANGLE_LABELS[lang][_v(shot.angle)], MOVE_LABELS[lang][_v(shot.movement)], dur])
+    size_txt = _v(shot.size) if lang == "en" else term_label(shot.size, "zh")
+    angle, move = term_label(shot.angle, lang), term_label(shot.movement, lang)
+    if lang == "en":
+        angle, move = angle[:1].upper() + angle[1:], move[:1].upper() + move[1:]
+    return " · ".join([size_txt, angle, move, dur])
 
 
 def caption_text(shot: Shot, board: Storyboard) -> str:

@@ -167,7 +167,7 @@ def test_sheet_zh_has_every_shot_in_chinese(zh):
     for shot in board.shots:
         assert shot.id in text
         assert _flat(shot.description) in flat, shot.id
-    for label in ("景别", "运镜", "时长", "大远景", "轨道推", "左摇", "手持", "旁白", "台词"):
+    for label in ("景别", "运镜", "时长", "大远景", "轨道前推", "左摇", "手持", "旁白", "台词"):
         assert label in text, label
     assert "每一天，都从一杯好茶开始。" in flat
     assert _pages(out / "storyboard.pdf") == 2  # 5 shots, 4 per 9:16 page

@@ -12,6 +12,8 @@ from typing import Iterator
 from render.base import ANIMATIC_FPS, frame_spans
 from render.errors import RenderError
 from storyboard.schema import Shot, Storyboard
+from storyboard.vocabulary import ANGLE_LABELS, MOVE_LABELS, SIZE_LABELS
+from storyboard.vocabulary import label as term_label
 
 
 class ExportError(RenderError):
@@ -88,44 +90,9 @@ LABELS = {
     },
 }
 
-SIZE_NAMES = {
-    "en": {
-        "EWS": "extreme wide", "LS": "wide", "FS": "full", "MLS": "medium wide", "MS": "medium",
-        "MCU": "medium close-up", "CU": "close-up", "ECU": "extreme close-up", "OTS": "over the shoulder",
-        "POV": "point of view", "INSERT": "insert",
-    },
-    "zh": {
-        "EWS": "大远景", "LS": "远景", "FS": "全景", "MLS": "小全景", "MS": "中景", "MCU": "近景",
-        "CU": "特写", "ECU": "大特写", "OTS": "过肩", "POV": "主观镜头", "INSERT": "插入镜头",
-    },
-}
-
-ANGLE_NAMES = {
-    "en": {"eye_level": "eye level", "high": "high", "low": "low", "overhead": "overhead",
-           "worms_eye": "worm's-eye", "dutch": "Dutch"},
-    "zh": {"eye_level": "平视", "high": "俯拍", "low": "仰拍", "overhead": "顶拍", "worms_eye": "极度仰拍",
-           "dutch": "斜角"},
-}
-
-MOVE_NAMES = {
-    "en": {
-        "static": "static", "push_in": "push in", "pull_out": "pull out", "dolly_in": "dolly in",
-        "dolly_out": "dolly out", "zoom_in": "zoom in", "zoom_out": "zoom out", "pan": "pan",
-        "pan_left": "pan left", "pan_right": "pan right", "tilt": "tilt", "tilt_up": "tilt up",
-        "tilt_down": "tilt down", "truck_left": "truck left", "truck_right": "truck right",
-        "pedestal_up": "pedestal up", "pedestal_down": "pedestal down", "crane_up": "crane up",
-        "crane_down": "crane down", "follow": "follow", "arc": "arc", "whip_pan": "whip pan",
-        "handheld": "handheld", "aerial": "aerial", "roll": "roll", "dolly_zoom": "dolly zoom",
-    },
-    "zh": {
-        "static": "固定", "push_in": "推", "pull_out": "拉", "dolly_in": "轨道推", "dolly_out": "轨道拉",
-        "zoom_in": "变焦推", "zoom_out": "变焦拉", "pan": "摇", "pan_left": "左摇", "pan_right": "右摇",
-        "tilt": "上下摇", "tilt_up": "上摇", "tilt_down": "下摇", "truck_left": "左移", "truck_right": "右移",
-        "pedestal_up": "升", "pedestal_down": "降", "crane_up": "摇臂升", "crane_down": "摇臂降",
-        "follow": "跟", "arc": "环绕", "whip_pan": "甩", "handheld": "手持", "aerial": "航拍",
-        "roll": "旋转", "dolly_zoom": "推拉变焦",
-    },
-}
+# Size, angle and movement names come from the storyboard's own vocabulary, so the sheet, the page, the panels and
+# the prompts all say the same thing.
+TERM_TABLES = (SIZE_LABELS, ANGLE_LABELS, MOVE_LABELS)
 
 
 def lang(board: Storyboard) -> str:
@@ -137,15 +104,15 @@ def label(board: Storyboard, key: str) -> str:
 
 
 def size_name(board: Storyboard, shot: Shot) -> str:
-    return SIZE_NAMES[lang(board)].get(shot.size.value, shot.size.value)
+    return term_label(shot.size, lang(board))
 
 
 def angle_name(board: Storyboard, shot: Shot) -> str:
-    return ANGLE_NAMES[lang(board)].get(shot.angle.value, shot.angle.value)
+    return term_label(shot.angle, lang(board))
 
 
 def move_name(board: Storyboard, shot: Shot) -> str:
-    name = MOVE_NAMES[lang(board)].get(shot.movement.value, shot.movement.value)
+    name = term_label(shot.movement, lang(board))
     if shot.movement_speed and shot.movement.value != "static":
         speed = {"zh": {"slow": "慢", "medium": "", "fast": "快"}}.get(lang(board), {}).get(
             shot.movement_speed, shot.movement_speed if shot.movement_speed != "medium" else "")

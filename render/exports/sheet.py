@@ -52,9 +52,9 @@ def _all_text(board: Storyboard) -> str:
     parts = [C.title(board), board.style, board.tone]
     for lang in C.LABELS.values():
         parts.extend(lang.values())
-    for table in (C.SIZE_NAMES, C.ANGLE_NAMES, C.MOVE_NAMES):
+    for table in C.TERM_TABLES:
         for names in table.values():
-            parts.extend(names.values())
+            parts.extend(names)
     for s in board.shots:
         parts += [s.id, s.description, s.dialogue, s.speaker, s.on_screen_text, s.sfx, C.line_kind(board, s)]
     parts.append("慢快第页秒")
