@@ -76,53 +76,14 @@ def has_cjk(text: str) -> bool:
 
 # -- CJK font: subset the OpenType (CFF) font and convert it to TrueType so reportlab can embed it ------------------
 
-def _otf_to_ttf(font) -> None:
-    """Replace a CFF font's outlines with quadratic glyf outlines, in place (fontTools' otf2ttf recipe)."""
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import newTable
-
-    glyph_order = font.getGlyphOrder()
-    glyph_set = font.getGlyphSet()
-    glyphs = {}
-    for name in glyph_order:
-        tt_pen = TTGlyphPen(glyph_set)
-        glyph_set[name].draw(Cu2QuPen(tt_pen, max_err=1.0, reverse_direction=True))
-        glyphs[name] = tt_pen.glyph()
-    font["loca"] = newTable("loca")
-    font["glyf"] = glyf = newTable("glyf")
-    glyf.glyphOrder = glyph_order
-    glyf.glyphs = glyphs
-    for tag in ("CFF ", "VORG"):
-        if tag in font:
-            del font[tag]
-    glyf.compile(font)
-    hmtx = font["hmtx"]
-    for name, glyph in glyf.glyphs.items():  # left side bearing = xMin of the new outline
-        advance, _ = hmtx[name]
-        hmtx[name] = (advance, getattr(glyph, "xMin", 0))
-    maxp = font["maxp"] = newTable("maxp")
-    maxp.tableVersion = 0x00010000
-    for attr in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
-        setattr(maxp, attr, 1 if attr == "maxZones" else 0)
-    maxp.maxComponentElements = max(
-        (len(g.components) for g in glyf.glyphs.values() if hasattr(g, "components")), default=0)
-    maxp.compile(font)
-    post = font["post"]
-    post.formatType = 2.0
-    post.extraNames = []
-    post.mapping = {}
-    post.glyphOrder = glyph_order
-    font.sfntVersion = "\000\001\000\000"
-
-
 @functools.lru_cache(maxsize=16)
 def _cjk_font(chars: str, serif: bool = False) -> str:
     """Register (once per character set) a TrueType subset of Noto Sans/Serif SC; returns the reportlab font name."""
     import pylopdf_fonts_zh_cn as zh
     from fontTools import subset
     from fontTools.ttLib import TTFont as FTFont
+
+    from render.exports.pdffont import to_truetype
 
     digest = hashlib.sha1(chars.encode("utf-8")).hexdigest()[:10]
     name = f"NotoS{'erif' if serif else 'ans'}SC-{digest}"
@@ -138,7 +99,7 @@ def _cjk_font(chars: str, serif: bool = False) -> str:
     sub = subset.Subsetter(options)
     sub.populate(unicodes={ord(c) for c in chars})
     sub.subset(font)
-    _otf_to_ttf(font)
+    to_truetype(font)
     # reportlab caches faces by their PostScript name: give every subset its own, or a second document in this
     # process would be drawn with the first document's subset (and lose the glyphs that one lacks).
     for rec in font["name"].names:

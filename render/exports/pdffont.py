@@ -17,7 +17,7 @@ from functools import lru_cache
 _BASE = "".join(chr(c) for c in range(0x20, 0x7F)) + "…·•—–“”‘’→←↑↓（）：，。、《》「」·×"
 
 
-def _to_truetype(font) -> None:
+def to_truetype(font) -> None:
     """Replace the CFF table of ``font`` by glyf/loca (in place)."""
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -89,7 +89,7 @@ def subset_bytes(chars: str, truetype: bool = True, ps_name: str | None = None) 
 
     font = TTFont(io.BytesIO(data))
     if truetype:
-        _to_truetype(font)
+        to_truetype(font)
     if ps_name:
         # reportlab shares one face between fonts with the same PostScript name: each subset gets its own.
         for rec in font["name"].names:
