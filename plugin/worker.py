@@ -58,91 +58,26 @@ def storyboard_job(job: dict) -> dict:
 
 
 def render_job(job: dict) -> dict:
-    from render.pipeline import render_board
+    from render.pipeline import ShotEvent, render_board
     from storyboard.schema import Storyboard
 
     board = Storyboard.load(job["shots"])
     out_dir = Path(job["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(board.shots)
-    done = [0]
+    states = {"started": "rendering", "rendered": "done", "reused": "done", "failed": "failed"}
 
-    def on_shot(shot_id: str, state: str) -> None:
-        if state == "done":
-            done[0] += 1
-        event = {"shot": shot_id} if shot_id else {}
-        emit("progress", stage="render", **event, state=state, done=done[0], total=total)
+    def on_shot(e: ShotEvent) -> None:
+        emit("progress", stage="render", shot=e.shot_id, state=states.get(e.status, e.status), done=e.done,
+             total=total)
 
-    options = job.get("options") or {}
-    name = job.get("renderer", "panel")
     emit("progress", stage="render", done=0, total=total)
-    if name == "panel" and _count_progress(on_shot):
-        # panel shots render in parallel worker processes; progress comes from the pipeline's shot counter
-        report = render_board(board, out_dir, renderer=name, renderer_options=options, use_cache=False,
-                              progress=True)
-    else:
-        report = render_board(board, out_dir, renderer=_watched(name, options, on_shot), renderer_options=options,
-                              use_cache=False, progress=False)
+    # panel shots render in parallel worker processes; their progress comes back here through on_shot
+    report = render_board(board, out_dir, renderer=job.get("renderer", "panel"),
+                          renderer_options=job.get("options") or {}, use_cache=False, progress=False,
+                          on_shot=on_shot)
     files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
-    return {
-        "files": files,
-        "rendered": list(getattr(report, "rendered", []) or []),
-        "reused": list(getattr(report, "reused", []) or []),
-    }
-
-
-def _count_progress(on_shot) -> bool:
-    """Route the pipeline's progress bar (one update per finished shot) to ``on_shot``; False if it has none."""
-    import render.pipeline as pipeline
-
-    if not callable(getattr(pipeline, "_bar", None)):
-        return False
-
-    class Counter:
-        def __init__(self, total: int, enabled: bool = True, initial: int = 0):
-            for _ in range(initial):
-                on_shot("", "done")
-
-        def update(self, n: int = 1) -> None:
-            for _ in range(n):
-                on_shot("", "done")
-
-        def close(self) -> None:
-            pass
-
-    pipeline._bar = Counter
-    return True
-
-
-def _watched(name: str, options: dict, on_shot):
-    """The renderer ``name`` wrapped to report each shot; the bare name when the pipeline cannot build one."""
-    try:
-        from render.pipeline import get_renderer
-    except ImportError:
-        return name
-    import inspect
-
-    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(get_renderer).parameters.values())
-    inner = get_renderer(name, **options) if takes_kwargs else get_renderer(name, options)
-    return _Watched(inner, on_shot)
-
-
-class _Watched:
-    def __init__(self, inner, on_shot):
-        self._inner, self._on_shot = inner, on_shot
-        self.name, self.version = inner.name, inner.version
-
-    def __getattr__(self, item):
-        return getattr(self._inner, item)
-
-    def cache_key(self, shot, board, settings, frames):
-        return self._inner.cache_key(shot, board, settings, frames)
-
-    def render_shot(self, shot, board, settings, frames, out_path):
-        self._on_shot(shot.id, "rendering")
-        clip = self._inner.render_shot(shot, board, settings, frames, out_path)
-        self._on_shot(shot.id, "done")
-        return clip
+    return {"files": files, "rendered": list(report.rendered), "reused": list(report.reused)}
 
 
 JOBS = {"storyboard": storyboard_job, "render": render_job}
