@@ -3,9 +3,10 @@
     load shots.json -> safety check -> render_board (shot by shot, cache in DATA_DIR/cache) -> publish outputs
 
 The job's inputs were written at submission (``jobs/<id>/shots.json``, and ``jobs/<id>/brief.pdf``: the upload as
-it came, still encrypted); the password was used then and is not here. Progress is reported per shot; a cancel
-request is seen before each shot; a heartbeat thread keeps the job's lease while it runs. Shots already in the
-cache (from an earlier, interrupted attempt) are reused, not rendered again.
+it came, still encrypted); the password was used then and is not here. Progress is reported per shot and a
+cancel request is seen before each shot, through render_board's ``on_shot`` and ``should_stop`` (so panel shots
+still render in parallel worker processes); a heartbeat thread keeps the job's lease while it runs. Shots already
+in the cache (from an earlier, interrupted or cancelled attempt) are reused, not rendered again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from render.errors import RenderError
+from render.errors import RenderCancelled, RenderError
 from render.service.safety import SafetyFilter
 from render.service.settings import Settings
 from render.service.storage import Storage
@@ -32,11 +33,8 @@ RENDER_OPTION_KEYS = ("model", "steps", "guidance", "memory", "seed", "device", 
 
 
 class JobCancelled(Exception):
-    """Raised between shots when the job was cancelled (or another worker took it over)."""
-
-
-class JobInterrupted(Exception):
-    """Raised between shots when the server is shutting down: the job goes back to the queue."""
+    """Raised before the render when the job was cancelled (or another worker took it over); between shots the
+    pipeline raises RenderCancelled, which is handled the same way."""
 
 
 class Transient(Exception):
@@ -73,7 +71,7 @@ class Context:
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, Transient):
         return True
-    if isinstance(exc, (RenderError, StoryboardError, JobCancelled)):
+    if isinstance(exc, (RenderError, StoryboardError, JobCancelled)):  # RenderCancelled is a RenderError
         return False
     if type(exc).__name__ in ("OutOfMemoryError", "AcceleratorError"):  # torch.cuda.OutOfMemoryError
         return True
@@ -117,10 +115,11 @@ def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | No
     beat.start()
     t0 = time.monotonic()
 
-    def should_stop() -> bool:
-        if stopping is not None and stopping.is_set():
-            raise JobInterrupted()
-        return beat.lost or store.cancel_requested(job_id)
+    def interrupted() -> bool:
+        return stopping is not None and stopping.is_set()
+
+    def should_stop() -> bool:  # asked by render_board before each shot
+        return interrupted() or beat.lost or store.cancel_requested(job_id)
 
     try:
         if should_stop():
@@ -137,10 +136,10 @@ def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | No
         store.finish(job_id, worker, "done", files=files)
         log.info("job %s done in %.1f s (attempt %d)", job_id, time.monotonic() - t0, job["attempts"])
         return "done"
-    except JobInterrupted:
-        store.retry_later(job_id, worker, 0, "interrupted", "the server stopped mid-job; it resumes on restart")
-        return "interrupted"
-    except JobCancelled:
+    except (JobCancelled, RenderCancelled):
+        if interrupted():
+            store.retry_later(job_id, worker, 0, "interrupted", "the server stopped mid-job; it resumes on restart")
+            return "interrupted"
         if beat.lost and not store.cancel_requested(job_id):
             log.warning("job %s: lost its lease; another worker has it", job_id)
             return "lost"
@@ -170,7 +169,7 @@ def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | No
 
 def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop) -> list[str]:
     """Render the board into the job's folder and return the output file names."""
-    from render.pipeline import get_renderer, render_board
+    from render.pipeline import ShotEvent, render_board
 
     job_id = job["id"]
     options = job["options"]
@@ -183,24 +182,24 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
     if local is None:
         storage.get_file(f"jobs/{job_id}/shots.json", out_dir / "shots.json")
 
-    def on_shot(shot_id: str, state: str, **info) -> None:
-        ctx.store.set_shot(job_id, shot_id, state, **info)
+    states = {"started": "rendering", "rendered": "done", "reused": "reused", "failed": "failed"}
+
+    def on_shot(e: ShotEvent) -> None:
+        info = {"seconds": round(e.seconds, 2)} if e.status == "rendered" else {}
+        ctx.store.set_shot(job_id, e.shot_id, states.get(e.status, e.status), **info)
 
     render_options = {k: options[k] for k in RENDER_OPTION_KEYS if options.get(k) is not None}
-    renderer = _WatchedRenderer(get_renderer(options.get("renderer", "panel"), render_options), on_shot, should_stop)
-    report = render_board(
+    render_board(
         board,
         out_dir,
-        renderer=renderer,
+        renderer=options.get("renderer", "panel"),
         renderer_options=render_options,
         use_cache=True,
         cache_dir=ctx.settings.cache_dir,
         progress=False,
+        on_shot=on_shot,
+        should_stop=should_stop,
     )
-    for shot_id in getattr(report, "reused", []) or []:
-        on_shot(shot_id, "reused")
-    for shot_id in getattr(report, "rendered", []) or []:
-        on_shot(shot_id, "done")
     if local is None:
         for name in _walk(out_dir):
             storage.put_file(out_dir / name, f"jobs/{job_id}/{name}")
@@ -211,29 +210,3 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
 def _walk(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)).replace(os.sep, "/") for p in folder.rglob("*") if p.is_file())
 
-
-class _WatchedRenderer:
-    """The job's renderer, watched: before each shot it checks for a cancel (raising JobCancelled), then reports
-    the shot 'rendering' and, once rendered, 'done'. Shots served from the cache never reach it."""
-
-    def __init__(self, inner, on_shot, should_stop):
-        self._inner = inner
-        self._on_shot = on_shot
-        self._should_stop = should_stop
-        self.name = inner.name
-        self.version = inner.version
-
-    def __getattr__(self, item):
-        return getattr(self._inner, item)
-
-    def cache_key(self, shot, board, settings, frames):
-        return self._inner.cache_key(shot, board, settings, frames)
-
-    def render_shot(self, shot, board, settings, frames, out_path):
-        if self._should_stop():
-            raise JobCancelled()
-        self._on_shot(shot.id, "rendering")
-        t0 = time.monotonic()
-        clip = self._inner.render_shot(shot, board, settings, frames, out_path)
-        self._on_shot(shot.id, "done", seconds=round(time.monotonic() - t0, 2))
-        return clip
