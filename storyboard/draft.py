@@ -112,6 +112,18 @@ def _quoted(body: str) -> tuple[str, str]:
     return strip_quotes(body), ""
 
 
+_NOT_NAMES = {"the", "a", "an", "this", "that", "these", "our", "their", "his", "her", "its", "we", "in", "on", "at"}
+
+
+def _speaker_like(head: str) -> bool:
+    """Can ``head`` be who speaks? "ANNA", "Mum", "小美", "VO" yes; "The skyline", "In the lobby" no (a label
+    that introduces a picture, not a line)."""
+    if not head.isascii() or head.isupper():
+        return True
+    first = head.split()[0].lower() if head.split() else ""
+    return first not in _NOT_NAMES
+
+
 def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
     """Lines of a dialogue/VO cell: "VO: …", "旁白：…", "ANNA: …", "小美：“…”", or plain text (``default_kind``).
     Sound cues ("SFX: gulls", "(room tone)") come back with kind "sfx"."""
@@ -127,19 +139,18 @@ def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
             out.append(SpokenLine(cue.strip() if cue and head.strip().lower() in SFX_SPEAKERS else inner, "sfx", ""))
             continue
         speaker, body = "", raw
-        for sep in (":", "："):
-            i = raw.find(sep)
-            if 0 < i <= _SPEAKER_MAX:
-                head = raw[:i].strip()
-                paren = ""
-                for a, b in (("(", ")"), ("（", "）")):
-                    if a in head and head.endswith(b):
-                        head, paren = head[:head.index(a)].strip(), head[head.index(a):]
-                if head and not any(p in head for p in "。，.!?！？\"“”"):
-                    speaker, body = head, raw[i + 1:].strip()
-                    if "V.O" in paren.upper() or "画外" in paren:
-                        speaker = speaker + " (V.O.)"
-                break
+        found = [i for i in (raw.find(":"), raw.find("：")) if i > 0]
+        i = min(found) if found else -1  # the first colon: "字幕：7:58，要迟到了！" is a super, not "字幕：7" speaking
+        if 0 < i <= _SPEAKER_MAX:
+            head = raw[:i].strip()
+            paren = ""
+            for a, b in (("(", ")"), ("（", "）")):
+                if a in head and head.endswith(b):
+                    head, paren = head[:head.index(a)].strip(), head[head.index(a):]
+            if head and not any(p in head for p in "。，.!?！？\"“”") and _speaker_like(head):
+                speaker, body = head, raw[i + 1:].strip()
+                if "V.O" in paren.upper() or "画外" in paren:
+                    speaker = speaker + " (V.O.)"
         low = speaker.lower().replace(" (v.o.)", "")
         if low in SFX_SPEAKERS:
             out.append(SpokenLine(body.strip(), "sfx", ""))  # "SFX: gulls", "(room tone)": heard, not said

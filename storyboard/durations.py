@@ -39,7 +39,10 @@ def zh_number(text: str) -> float | None:
     return None
 
 
-_NUM = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十半]{1,4})"
+_EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+               "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45, "sixty": 60}
+_NUM = (r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十半]{1,4}|(?<![A-Za-z])(?:" +
+        "|".join(sorted(_EN_NUMBERS, key=len, reverse=True)) + r")(?=[\s-]+sec))")
 _SEP = r"(?:-|–|\s*(?:~|～|〜|至|到|to)\s*)"  # "2-3s", "2 ~ 3秒"; not "Shot 3 - 4s"
 _UNIT_S = r"\s*-?\s*(?:s\b|sec\b|secs\b|seconds?\b|秒钟|秒|\"|''|″|”)"
 _UNIT_M = r"\s*-?\s*(?:min\b|mins\b|minutes?\b|分钟|分)"
@@ -56,6 +59,8 @@ def _num(token: str) -> float | None:
     try:
         return float(token)
     except ValueError:
+        if token.lower() in _EN_NUMBERS:  # "four seconds"
+            return float(_EN_NUMBERS[token.lower()])
         return zh_number(token)
 
 
@@ -122,6 +127,40 @@ def parse_seconds(text: str) -> float | None:
             return float(b - a)
     found = find_seconds(text)
     return found[0] if found else None
+
+
+def _span(text: str) -> tuple[float, float] | None:
+    """The first "a–b" written with a unit ("0–2秒", "2-4.5s") or as clock times ("0:02–0:05") in ``text``."""
+    found = []
+    m = _CLOCK_SPAN.search(text)
+    if m:
+        a = int(m.group(1) or 0) * 60 + int(m.group(2))
+        b = int(m.group(3) or 0) * 60 + int(m.group(4))
+        found.append((m.start(), float(a), float(b)))
+    for m in _RANGE_S.finditer(text):
+        if m.group(2):
+            a, b = _num(m.group(1)), _num(m.group(2))
+            if a is not None and b is not None:
+                found.append((m.start(), a, b))
+            break
+    if not found:
+        return None
+    _, a, b = min(found)
+    return (a, b) if b > a else None
+
+
+def chained_spans(texts: list[str]) -> list[float] | None:
+    """Durations from time spans that follow each other ("0–2秒", "2–4.5秒", "4.5–6秒"): each shot's end is the next
+    one's start, so "2–4.5秒" is 2.5 s of film, not "two to four and a half seconds". None unless every text has a
+    span and they chain."""
+    if len(texts) < 2:
+        return None
+    spans = [_span(t) for t in texts]
+    if any(sp is None for sp in spans):
+        return None
+    if any(abs(spans[k][0] - spans[k - 1][1]) > 0.01 for k in range(1, len(spans))):
+        return None
+    return [round(b - a, 3) for a, b in spans]
 
 
 # -- estimating -----------------------------------------------------------------------------------------------------

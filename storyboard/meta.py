@@ -29,7 +29,10 @@ SECTION_WORDS: dict[str, list[str]] = {
         "背景", "项目背景", "品牌背景", "市场背景", "目标", "项目目标", "传播目标", "营销目标", "受众", "目标受众", "目标人群",
         "人群", "洞察", "消费者洞察", "品牌", "品牌介绍", "预算", "时间", "时间安排", "排期", "交付", "交付物", "交付内容",
         "投放", "投放渠道", "渠道", "媒介", "竞品", "核心信息", "关键信息", "传播信息", "策略", "挑战", "问题", "概述",
-        "项目概述", "联系人", "版权",
+        "项目概述", "联系人", "版权", "client", "agency", "director", "producer", "production company", "casting",
+        "casting and look", "director's note", "directors note", "director’s note", "a note before we begin",
+        "references", "reference", "approach", "my approach", "intro", "introduction", "客户", "代理商", "导演", "制片",
+        "导演阐述", "参考", "参考片",
     ],
     "story": [
         "story", "the story", "storyline", "script", "the script", "treatment", "concept", "creative concept",
@@ -59,6 +62,9 @@ SECTION_WORDS: dict[str, list[str]] = {
     "tagline": ["tagline", "slogan", "end line", "endline", "口号", "广告语", "标语", "slogan"],
     "music": ["music", "sound", "audio", "sfx", "音乐", "配乐", "音效", "声音"],
 }
+# Labels that look like headings but introduce a shot inside the story ("End frame: pack and logo").
+NOT_HEADINGS = {"end frame", "end card", "endcard", "end slate", "end title", "final frame", "title card", "logo card",
+                "freeze frame", "frame grab", "packshot", "pack shot", "opening frame", "first frame", "last frame"}
 _WORD_TO_KEY: dict[str, str] = {}
 for _key, _words in SECTION_WORDS.items():
     for _w in _words:
@@ -118,7 +124,7 @@ def heading_key(line: str) -> tuple[str, str, str] | None:
                         break
                 if key:
                     break
-    if key is None:
+    if key is None or name.lower() in NOT_HEADINGS:
         return None
     return key, name, value
 
@@ -127,10 +133,18 @@ def split_sections(brief) -> list[Section]:
     """The brief's text cut at its headings, in order. Text before the first heading is a section with key ""."""
     sections = [Section("", "")]
     for page in brief.pages:
+        previous = ""
         for line in page.text.split("\n"):
             found = heading_key(line) if line.strip() else None
             if found and found[0] == "vo" and found[2]:
                 found = None  # "VO: …" inside a story stays where it is
+            if found and not found[2] and len(sections) == 1 and sections[0].lines and previous.strip() and \
+                    not previous.rstrip().endswith((".", "。", ":", "：", "!", "?", "！", "？")):
+                found = None  # "NORTHWIND — Director’s / Treatment": the document's title wrapped, not a heading
+            if found and found[1][:1].islower() and found[1].isascii() and previous.strip() and \
+                    not previous.rstrip().endswith((".", ":", "!", "?", ";")) and heading_key(previous) is None:
+                found = None  # "…belly full. End / frame: pack and logo": a sentence wrapped at the line end
+            previous = line
             if found:
                 key, title, value = found
                 sections.append(Section(key, title, [value] if value else [], page.number))
@@ -184,7 +198,8 @@ def detect_language(text: str) -> str:
 _MEDIA_WORDS = ("spot", "film", "video", "ad", "advert", "commercial", "tvc", "cut", "cutdown", "version", "piece",
                 "clip", "edit", "social", "teaser", "trailer", "master", "story", "reel", "短片", "视频", "广告", "片",
                 "版", "tvc", "宣传片", "短视频", "影片", "内容", "vertical", "horizontal", "square", "online", "cinema",
-                "broadcast", "竖屏", "横屏", "竖版", "横版", "贴片")
+                "broadcast", "竖屏", "横屏", "竖版", "横版", "贴片", "tv ", "tv,", "tv.", "television", "pre-roll", "preroll",
+                "bumper", "hero", "youtube", "instagram", "tiktok", "电视", "信息流", "开屏", "前贴")
 _KNOWN_RATIOS = re.compile(r"(?<![\d.:])(?:16\s*[:：]\s*9|9\s*[:：]\s*16|1\s*[:：]\s*1|4\s*[:：]\s*5|4\s*[:：]\s*3|21\s*[:：]\s*9)(?![\d:])")
 _SPEC_TITLES = {"deliverable", "deliverables", "format", "spec", "specs", "specification", "交付", "交付物", "交付内容",
                 "规格", "版本", "输出规格"}
@@ -212,7 +227,7 @@ def read_target(text: str, sections: list[Section]) -> float | None:
             continue
         end = m.start() + found[1][1]
         after = low[end:end + 14].lstrip(" -–\n\t")
-        if any(after.startswith(w) for w in _MEDIA_WORDS) or re.match(r"^(?:long|length|in length)\b", after):
+        if any(after.startswith(w) for w in _MEDIA_WORDS) or re.match(r"^(?:long|length|in length|tv)\b", after):
             return found[0]
         before = low[max(0, m.start() - 8):m.start()].rstrip(" ，,:：-–(（")
         if before.endswith(_MEDIA_BEFORE):

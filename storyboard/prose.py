@@ -70,6 +70,8 @@ def _starts_with_cue(sentence: str, zh: bool) -> str | None:
 def _starts_with_camera(sentence: str, zh: bool) -> bool:
     """ "Quick whip pan to the barbell.", "Slow push in on…", "俯拍：…": a sentence led by a camera direction."""
     s = sentence.strip()
+    if not zh:  # "We drift around her…", "The camera cranes up…": the camera as the subject
+        s = re.sub(r"^(?:we|the camera|camera|now we|now the camera)\s+", "", s, flags=re.I)
     head = re.split(r"[:：，,]", s, maxsplit=1)[0][:8] if zh else " ".join(s.split()[:3])
     return bool(head) and parse_camera(head, mode="cell").movement is not None and camera_coverage(head) >= 0.6
 

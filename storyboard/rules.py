@@ -69,7 +69,7 @@ HIGH_WORDS = ("from the roof", "from the rooftop", "from high above", "looking d
               "从高处", "居高临下")
 DETAIL_WORDS = ("lips", "drop", "droplet", "droplets", "texture", "label", "logo", "detail", "fingertip", "button",
                 "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
-FACE_HAND_WORDS = ("face", "hand", "hands", "smile", "tear", "tears", "fingers", "expression", "eyes", "eye", "cheek",
+FACE_HAND_WORDS = ("face", "hand", "hands", "feet", "foot", "boots", "双脚", "smile", "tear", "tears", "fingers", "expression", "eyes", "eye", "cheek",
                    "skin", "palm", "脸", "双手", "手部", "手掌", "的手", "笑脸", "微笑", "笑容", "表情", "泪", "手指",
                    "眼睛", "眼神", "脸颊", "皮肤", "掌心")
 FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycling", "races", "skates", "jogs",
@@ -79,7 +79,9 @@ FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycl
 @lru_cache(maxsize=64)
 def _word_pattern(words: tuple[str, ...]) -> tuple[re.Pattern | None, tuple[str, ...]]:
     latin = sorted({w.strip() for w in words if w.isascii()}, key=len, reverse=True)
-    pattern = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z])") if latin else None
+    # Whole words, and not half of a hyphenated one: "sea-shanty" is no sea, "hand-held" no hand.
+    pattern = re.compile(r"(?<![a-z])(?<![a-z]-)(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z])(?!-[a-z])") \
+        if latin else None
     return pattern, tuple(w for w in words if not w.isascii())
 
 
@@ -100,7 +102,11 @@ PERSON_WORDS = ("he", "she", "they", "him", "her", "his", "them", "man", "woman"
 
 
 def _has_person(text: str, names: set[str]) -> bool:
-    return _has(text, PERSON_WORDS) or any(n and n in text for n in names)
+    if _has(text, PERSON_WORDS) or any(n and n in text for n in names):
+        return True
+    # "Ollie's laptop" names OLLIE from the cue lines: names match whole words, in any case.
+    latin = [n for n in names if n and n.isascii() and len(n) >= 3]
+    return bool(latin) and _has(text, tuple(sorted(n.lower() for n in latin)))
 
 
 def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
@@ -117,8 +123,13 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
         if d.size is None:
             if d.role == "endcard":
                 d.size = ShotSize.INSERT
-            elif d.role == "establishing" or d.angle == Angle.overhead:
+            elif d.movement == Movement.aerial:
+                d.size = ShotSize.EWS  # a drone shot shows the land
+            elif d.role == "establishing":
                 d.size = ShotSize.EWS if _has(text, WIDE_WORDS) else ShotSize.LS
+            elif d.angle == Angle.overhead:
+                # Straight down on someone is a wide frame around them; on a landscape it is the whole place.
+                d.size = ShotSize.EWS if _has(text, WIDE_WORDS) and not _has_person(text, names) else ShotSize.LS
             elif _has(text, DETAIL_WORDS):
                 d.size = ShotSize.ECU if d.role != "product" or _has(text, ("drop", "droplet", "水珠", "纹理")) else ShotSize.CU
             elif d.role == "product":

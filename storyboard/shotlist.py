@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 
 from storyboard.draft import SFX_SPEAKERS, SUPER_SPEAKERS, VO_SPEAKERS, Draft, SpokenLine, join_wrapped, parse_spoken
-from storyboard.durations import find_seconds, parse_seconds
+from storyboard.durations import chained_spans, find_seconds, parse_seconds
 from storyboard.meta import heading_key, spoken_line
 from storyboard.vocabulary import CELL, camera_coverage, parse_camera
 
 _KEYWORD_PREFIX = re.compile(
-    r"^\s*[#*【\[]?\s*(?:shot|sh\.|镜头|镜号|分镜|第)\s*(?:no\.?|#)?\s*(?P<n>[A-Za-z]?\d{1,3}[A-Za-z]?)\s*(?:镜头|镜|个镜头)?"
+    r"^\s*[#*【\[]?\s*(?:shot|sh\.|镜头|镜号|分镜|第)\s*(?:no\.?|#)?\s*(?P<n>[A-Za-z]?\d{1,3}[A-Za-z]?|(?<=[头号镜第])[一二三四五六七八九十]{1,3}(?=\s*[（(:：、.|｜]))\s*(?:镜头|镜|个镜头)?"
     r"\s*[】\]]?\s*(?P<sep>[.:：)）、|｜\-–—]?)\s*(?P<rest>.*)$", re.I)
 _BARE_PREFIX = re.compile(
     r"^\s*(?:[#*]\s*)?(?P<n>S?\d{1,3}[A-Za-z]?)\s*(?P<sep>[.:：)）、|｜\-–—])\s*(?P<rest>.+)$")
@@ -36,8 +36,9 @@ _TAG_INSIDE = re.compile(
     r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
 # A character's line inside a description: an upper-case (or short Chinese) name, a colon, then a quote.
-_SPEAKER_INSIDE = re.compile(r"(?:^|(?<=[\s.。!?！？]))(?P<name>[A-Z][A-Z'\-]{1,20}(?: [A-Z][A-Z'\-]{1,20})?|"
-                             r"[\u4e00-\u9fff]{2,4})\s*[:：]\s*(?=[\"“「])")
+_SPEAKER_INSIDE = re.compile(r"(?:^|(?<=[\s.。!?！？”\"]))(?P<name>[A-Z][A-Z'\-]{1,20}(?: [A-Z][A-Z'\-]{1,20})?|"
+                             r"[\u4e00-\u9fff]{2,4})\s*(?P<ext>[(（]\s*(?:V\.?\s?O\.?|O\.?\s?S\.?|O\.?\s?C\.?|"
+                             r"CONT['’]?D|画外音?|旁白)\s*[)）])?\s*[:：]\s*(?=[\"“「])")
 _PAREN_ANY = re.compile(r"[（(][^()（）]*[)）]")
 _PAREN_DURATION = re.compile(r"[（(]\s*([^()（）]{1,24}?)\s*[)）]")
 
@@ -117,8 +118,10 @@ def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
             body = quoted.group()
             if after and not _TAG_INSIDE.match(after):
                 description = (description + " " + after).strip()
-        if "name" in m.groupdict() and m.group("name"):  # 'NINA: "Who's a good boy?"'
-            lines.extend(SpokenLine(ln.text, "dialogue", m.group("name").strip()) for ln in parse_spoken(body, "dialogue")
+        if "name" in m.groupdict() and m.group("name"):  # 'NINA: "Who's a good boy?"', 'MAREN (V.O.): "…"'
+            ext = (m.group("ext") or "").upper()
+            kind = "vo" if "V" in ext or "画外" in ext or "旁白" in ext else "dialogue"
+            lines.extend(SpokenLine(ln.text, kind, m.group("name").strip()) for ln in parse_spoken(body, "dialogue")
                          if ln.kind != "sfx")
             continue
         tag = m.group("tag").lower()
@@ -155,7 +158,7 @@ def _parse_fields(rest: str) -> Draft:
     text, tagged_lines, tagged_sfx = _split_tags(text)
     cam = parse_camera(" ".join(cam_text), mode=CELL)
     prose = parse_camera(text)
-    return Draft(description=text.strip(" -–—,，").strip(), size=cam.size or prose.size, angle=cam.angle or prose.angle,
+    return Draft(description=text.strip(" -–—,，:：").strip(), size=cam.size or prose.size, angle=cam.angle or prose.angle,
                  movement=cam.movement or prose.movement, speed=cam.speed if cam.movement else prose.speed,
                  note=cam.note or prose.note, duration=seconds or more_seconds, lines=tagged_lines + lines,
                  sfx=sfx or tagged_sfx)
@@ -191,7 +194,7 @@ def _parse_rest(rest: str) -> Draft:
     cam = parse_camera(" ".join(cam_text), mode=CELL)
     prose = parse_camera(description)
     draft = Draft(
-        description=description.strip(" |｜-–—,，").strip(),
+        description=description.strip(" |｜-–—,，:：").strip(),
         size=cam.size or prose.size,
         angle=cam.angle or prose.angle,
         movement=cam.movement or prose.movement,
@@ -210,6 +213,11 @@ def _open_quote(text: str) -> bool:
 
 
 def _norm_number(n: str) -> str:
+    if n and all(ch in _ZH_NUMS for ch in n):  # 镜头三 → "3"
+        from storyboard.durations import zh_number
+
+        value = zh_number(n)
+        return str(int(value)) if value else n
     n = n.lstrip("Ss") if n[:1] in "Ss" and n[1:2].isdigit() else n
     digits = "".join(ch for ch in n if ch.isdigit())
     return str(int(digits)) + n[len(digits):].upper() if digits and n.startswith(digits) else n
@@ -247,6 +255,7 @@ def read_shotlist(brief) -> list[Draft]:
     kw, bare_count = count_shot_lines(brief.text)
     allow_bare = bare_count >= 2 or kw >= 2
     drafts: list[Draft] = []
+    raws: list[str] = []  # each draft's shot line as written
     scene = 1
     heading = ""
     block: dict | None = None  # the shot being read: its number, page, body lines and separate spoken lines
@@ -255,12 +264,14 @@ def read_shotlist(brief) -> list[Draft]:
         nonlocal block
         if block is None:
             return
-        draft = _parse_rest(join_wrapped("\n".join(block["body"])))
+        raw = join_wrapped("\n".join(block["body"]))
+        draft = _parse_rest(raw)
         draft.number, draft.scene, draft.heading, draft.page = block["number"], block["scene"], block["heading"], block["page"]
         draft.lines.extend(block["spoken"])
         draft.lines.extend(ln for ln in (spoken_line(raw) for raw in block["spoken_raw"]) if ln and ln.text)
         if draft.description or draft.lines:
             drafts.append(draft)
+            raws.append(raw)
         block = None
 
     for page in brief.pages:
@@ -303,6 +314,9 @@ def read_shotlist(brief) -> list[Draft]:
             if block["open"]:
                 block["body"].append(stripped)
     finish()
+    spans = chained_spans(raws)
+    for d, seconds in zip(drafts, spans or []):
+        d.duration = seconds  # "镜头二（2–4.5秒）": a span on the film's clock
     for d in drafts:
         if not d.description:
             d.description = d.lines[0].text

@@ -32,7 +32,8 @@ COLUMN_WORDS: dict[str, list[str]] = {
                  "vo", "v.o.", "voice-over", "voiceover", "audio", "script", "copy", "narration", "lines", "dialog",
                  "dialogue/vo", "vo/dialogue", "spoken"],
     "duration": ["时长", "时间", "秒数", "长度", "镜头时长", "时长(秒)", "duration", "time", "length", "secs", "seconds", "sec",
-                 "dur", "timing", "runtime"],
+                 "dur", "timing", "runtime", "tc", "timecode", "tcin-out", "tcin/out", "in-out", "in/out", "时码", "时间码",
+                 "时间段"],
     "sfx": ["音效", "音乐", "音响", "配乐", "音乐音效", "音效/配乐", "声音", "音乐音响", "sound", "sfx", "music", "sound/music",
             "music/sfx", "soundeffects"],
     "super": ["字幕", "广告口号", "屏幕文字", "文字", "super", "supers", "on-screentext", "onscreentext", "ost", "text",
@@ -43,7 +44,8 @@ COLUMN_WORDS: dict[str, list[str]] = {
     "location": ["location", "place", "setting", "set", "地点", "拍摄地点", "场地", "地点/场景"],
 }
 _WORD_ROLE = {w: role for role, words in COLUMN_WORDS.items() for w in words}
-_BY_LENGTH = sorted(_WORD_ROLE.items(), key=lambda kv: -len(kv[0]))
+_EXACT_ONLY = {"tc"}  # too short to look for inside a longer header ("sketch")
+_BY_LENGTH = sorted(((w, r) for w, r in _WORD_ROLE.items() if w not in _EXACT_ONLY), key=lambda kv: -len(kv[0]))
 _UNWRAP_DIGITS = re.compile(r"(?<=[\d:.])\s+(?=\d)")  # "0:00–0:0\n5" is a timecode wrapped in its cell
 _SECOND_CHOICE = {"number": "size", "movement": "angle", "description": "notes"}
 _MIXED_AUDIO = ("audio", "sound", "sfx", "music", "声音", "音频", "音效", "音乐")  # VO and effects in one column: only tagged lines are spoken

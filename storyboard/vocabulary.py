@@ -50,7 +50,9 @@ SIZE_TERMS: list[tuple[str, ShotSize | None, str]] = [
     ("extreme long shot", ShotSize.EWS, PROSE), ("establishing shot", ShotSize.EWS, PROSE),
     ("very wide shot", ShotSize.EWS, PROSE), ("super wide", ShotSize.EWS, PROSE),
     ("wide shot", ShotSize.LS, PROSE), ("long shot", ShotSize.LS, PROSE), ("wide angle shot", ShotSize.LS, PROSE),
-    ("wide-angle shot", ShotSize.LS, PROSE), ("wide on", ShotSize.LS, PROSE), ("wide establishing", ShotSize.EWS, PROSE),
+    ("wide-angle shot", ShotSize.LS, PROSE), ("wide on", ShotSize.LS, PROSE), ("a wide of", ShotSize.LS, PROSE),
+    ("a wide,", ShotSize.LS, PROSE), ("a wide:", ShotSize.LS, PROSE), ("a wide as", ShotSize.LS, PROSE),
+    ("a wide.", ShotSize.LS, PROSE), ("a wide from", ShotSize.LS, PROSE), ("a wide where", ShotSize.LS, PROSE), ("wide establishing", ShotSize.EWS, PROSE),
     ("over-the-shoulder", ShotSize.OTS, PROSE), ("over the shoulder", ShotSize.OTS, PROSE),
     ("point of view", ShotSize.POV, PROSE), ("point-of-view", ShotSize.POV, PROSE), ("pov shot", ShotSize.POV, PROSE),
     ("insert shot", ShotSize.INSERT, PROSE), ("cutaway", ShotSize.INSERT, PROSE), ("pack shot", ShotSize.CU, PROSE),
@@ -183,7 +185,9 @@ MOVE_TERMS: list[tuple[str, Movement | None, str]] = [
     ("arc shot", _M.arc, PROSE), ("arcs around", _M.arc, PROSE), ("arc around", _M.arc, PROSE),
     ("orbits", _M.arc, CAM), ("orbit", _M.arc, CAM), ("orbiting", _M.arc, CAM), ("circles around", _M.arc, PROSE),
     ("360-degree", _M.arc, PROSE), ("360 degree", _M.arc, PROSE), ("360°", _M.arc, PROSE), ("arc", _M.arc, CELL),
-    ("circle", _M.arc, CELL), ("360", _M.arc, CELL),
+    ("circle", _M.arc, CELL), ("360", _M.arc, CELL), ("drift around", _M.arc, PROSE), ("drifts around", _M.arc, PROSE),
+    ("circle around", _M.arc, PROSE), ("circling around", _M.arc, PROSE), ("in a slow arc", _M.arc, PROSE),
+    ("in an arc", _M.arc, PROSE), ("circles", _M.arc, CAM), ("circling", _M.arc, CAM),
     ("barrel roll", _M.roll, PROSE), ("camera rolls", _M.roll, PROSE), ("roll", _M.roll, CELL),
     ("hand-held", _M.handheld, PROSE), ("handheld", _M.handheld, PROSE), ("shaky cam", _M.handheld, PROSE),
     ("shaky-cam", _M.handheld, PROSE),
@@ -517,6 +521,7 @@ def parse_movement(text: str, mode: str = CELL) -> tuple[Movement | None, str | 
 
 
 FILLER_WORDS = ("shot", "shots", "camera", "angle", "the", "a", "an", "and", "with", "on", "of", "cam", "move", "lens",
+                "we", "now",
                 "镜头", "机位", "拍摄", "角度", "镜", "景", "摄影", "画面", "缓", "慢", "快", "速")
 
 
@@ -566,6 +571,19 @@ def parse_direction(text: str, lang: str = "en") -> Camera:
     """Camera words in a shot's description, including a lead-in label such as "Wide, high angle: …" or
     "近景，缓慢推进：…", whose bare words ("Wide") count as they would in a camera column."""
     cam = parse_camera(text, lang)
+    # "A wide, locked off, as she climbs…", "近景，缓推，…": leading comma fields that are only camera words.
+    lead_fields = []
+    for part in re.split(r"[,，]", text)[:3]:
+        if len(part.strip()) <= 24 and camera_coverage(part) >= 0.6:
+            lead_fields.append(part)
+        else:
+            break
+    if lead_fields and len(lead_fields) < len(re.split(r"[,，]", text)):
+        lead = parse_camera(" , ".join(lead_fields), lang, mode=CELL)
+        cam.size = lead.size or cam.size
+        cam.angle = lead.angle or cam.angle
+        if lead.movement:
+            cam.movement, cam.speed = lead.movement, lead.speed or cam.speed
     for sep in (":", "："):
         i = text.find(sep)
         if 0 < i <= 32 and camera_coverage(text[:i]) >= 0.6:

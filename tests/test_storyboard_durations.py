@@ -75,3 +75,22 @@ def test_natural_seconds_grow_with_dialogue_and_content():
     assert long_line > short >= MIN_SHOT_S
     assert natural_seconds("城市全景", "", "EWS") > natural_seconds("杯子", "", "ECU")
     assert speech_seconds("每一天，都从这里开始。") == pytest.approx(9 / 4.5 + 0.4, abs=0.01)
+
+
+# -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
+
+def test_spans_that_follow_each_other_are_read_as_the_film_s_clock():
+    from storyboard.durations import chained_spans
+
+    assert chained_spans(["镜头一（0–2秒）：特写", "镜头二（2–4.5秒）：拉开", "镜头三（4.5–6秒）：标版"]) == [2.0, 2.5, 1.5]
+    assert chained_spans(["Shot 1 (0:00-0:03)", "Shot 2 (0:03-0:08)"]) == [3.0, 5.0]
+    # Ranges that do not chain are "two to three seconds" each, and stay for find_seconds to average.
+    assert chained_spans(["Shot 1 (2-3s)", "Shot 2 (2-3s)"]) is None
+    assert chained_spans(["Shot 1 (0-2s)", "Shot 2 (3s)"]) is None
+
+
+def test_durations_written_in_english_words():
+    assert find_seconds("End card, four seconds: logo and line")[0] == 4.0
+    assert find_seconds("hold for twenty seconds")[0] == 20.0
+    assert find_seconds("someone waits") is None
+    assert find_seconds("a tone sequence") is None

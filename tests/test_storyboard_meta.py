@@ -140,3 +140,34 @@ def test_cast_product_and_place_lines_stay_on_their_line():
     assert m.products == [("绯色丝绒口红 #07 雨夜红", "绯色丝绒口红 #07 雨夜红")]
     assert [n for n, _ in m.characters] == ["巴特尔", "小雨"]
     assert m.characters[1][1] == "小雨（八岁，城市女孩）"
+
+
+# -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
+
+def test_a_title_wrapped_onto_a_heading_word_is_not_a_section():
+    text = ("NORTHWIND — “Go Anyway” — Director’s\nTreatment\n\nClient: Northwind\n\nA note before we begin\n\n"
+            "I want it to feel real.\n\nThe film\n\nWe fade up on the cliffs. Then she climbs.")
+    keys = [(s.key, s.title) for s in split_sections(Brief.from_text(text))]
+    assert ("story", "Treatment") not in keys
+    assert ("story", "The film") in keys
+    assert ("context", "A note before we begin") in keys
+
+
+def test_a_sentence_wrapped_before_a_label_word_is_not_a_heading():
+    text = "The idea\n\nBiscuit sleeps by the Aga, belly full. End\nframe: pack and logo."
+    sections = split_sections(Brief.from_text(text))
+    assert [s.key for s in sections] == ["story"]
+    assert "End\nframe: pack and logo." in sections[0].text
+
+
+@pytest.mark.parametrize("line", ["End frame: pack and logo.", "End card: logo", "Packshot: the bottle on black"])
+def test_shot_labels_inside_a_story_are_not_headings(line):
+    assert heading_key(line) is None
+
+
+@pytest.mark.parametrize("text,seconds", [
+    ("Bramble Broadband, 60-second TV and online.", 60), ("A 20 second bumper for YouTube.", 20),
+    ("萤火蜡烛 6秒前贴片", 6), ("Deliverables: 1 x :20 hero film (16:9); 2 x :06 cutdowns to follow", 20),
+])
+def test_target_length_from_channel_words_and_deliverables(text, seconds):
+    assert read_meta(Brief.from_text(text)).target_duration_s == seconds

@@ -200,3 +200,33 @@ def test_beats_without_people_are_close_on_the_thing():
     assert [s.size for s in board.shots] == [ShotSize.LS, ShotSize.CU, ShotSize.MS]
     zh = plan(Brief.from_text("故事：\n除夕夜，居民楼的窗户亮起来。然后，一锅饺子在沸水里翻滚。接着，奶奶和孙女一起包饺子。"))
     assert [s.size for s in zh.shots] == [ShotSize.LS, ShotSize.CU, ShotSize.MS]
+
+
+# -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
+
+def test_a_director_s_treatment_keeps_notes_out_and_reads_name_vo_lines():
+    text = ("NORTHWIND — Director’s\nTreatment\n\nDuration: 30 seconds\n\nA note before we begin\n\n"
+            "I saw a woman who has walked this ridge for thirty years.\n\nCasting and look\n\nMaren, late forties.\n\n"
+            "The film\n\nWe fade up on the sea cliffs before dawn. Cut to a wide, locked off, as she climbs into the "
+            "sleet. MAREN (V.O.): “The weather doesn’t owe you anything.” Now a low angle on her boots in the snow. "
+            "We drift around her in a slow arc as she stops at the cairn. Then an aerial pulls up and away. "
+            "End card, four seconds: Northwind logo.")
+    board = plan(Brief.from_text(text))
+    assert len(board.shots) == 6
+    wide, boots, arc, aerial, card = board.shots[1:]
+    assert board.shots[0].size == ShotSize.EWS
+    assert wide.size == ShotSize.LS and wide.movement == Movement.static
+    assert wide.dialogue == "The weather doesn’t owe you anything." and wide.dialogue_kind == "vo"
+    assert boots.size == ShotSize.CU and boots.angle == Angle.low
+    assert arc.movement == Movement.arc
+    assert aerial.movement == Movement.aerial and aerial.size == ShotSize.EWS
+    assert card.size == ShotSize.INSERT and card.duration_s == 4
+
+
+def test_end_frame_wrapped_across_lines_stays_the_last_shot():
+    text = ("Deliverables: 1 x :20 hero film\n\nThe idea\n\nOpen on a muddy spaniel bursting into a kitchen. Then "
+            "Tom shakes his head. We end on the dog asleep by the Aga, belly full. End\nframe: pack and logo.")
+    board = plan(Brief.from_text(text))
+    assert board.target_duration_s == 20
+    assert board.shots[-1].size == ShotSize.INSERT and "pack and logo" in board.shots[-1].description
+    assert not board.shots[-2].description.endswith("End")

@@ -154,3 +154,13 @@ def test_a_feature_length_script_storyboards_whole(layout):
     assert len(board.shots) == 1184
     assert all(s.duration_s >= 1.5 for s in board.shots)
     assert len({s.id for s in board.shots}) == len(board.shots)
+
+
+# -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
+
+def test_a_character_named_in_the_action_in_mixed_case_is_a_person_and_hyphenated_words_are_not_places():
+    text = ("A 20-second TV spot.\n\nINT. KITCHEN - DAY\n\nWALT shuffles in.\n\nWALT\nWho moved the internet?\n\n"
+            "Walt's tablet bursts into a sea-shanty choir.\n\nWALT\nThere it is!\n")
+    board = plan(Brief.from_text(text))
+    assert board.target_duration_s == 20
+    assert board.shots[-1].size == ShotSize.MS  # Walt is in it (not a close-up of a thing), and no sea is

@@ -167,3 +167,29 @@ def test_pipe_fields_with_a_wrapped_line_of_dialogue():
     s1, s2 = board.shots
     assert (s1.size, s1.movement, s1.movement_speed, s1.duration_s) == (ShotSize.EWS, Movement.push_in, "slow", 4.0)
     assert (s2.description, s2.dialogue, s2.speaker, s2.duration_s) == ("舰长转身。", "全员就位。", "林夜", 3.0)
+
+
+# -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
+
+def test_chinese_numeral_shot_numbers_and_time_spans():
+    text = ("时长：6秒\n镜头一（0–2秒）：特写，火柴擦燃。\n\n镜头二（2–4.5秒）：镜头拉开，露出生日蛋糕。旁白：“许个愿吧。”\n\n"
+            "镜头三（4.5–6秒）：标版：萤火蜡烛LOGO。")
+    board = plan(Brief.from_text(text))
+    assert [s.id for s in board.shots] == ["S01", "S02", "S03"]
+    assert [s.duration_s for s in board.shots] == [2.0, 2.5, 1.5]
+    assert board.shots[0].description.startswith("特写") and board.shots[1].dialogue == "许个愿吧。"
+    assert shot_line("镜头一路跟着她跑下楼梯。") is None  # 一路 is "all the way", not shot one
+
+
+def test_a_label_that_introduces_the_picture_is_not_a_speaker():
+    text = ("1. WS | Steadicam lead | Leo crosses the roof. | 4 sec\n\n"
+            "2. LS, high angle | Whip to | The skyline: windows light up floor by floor. | 3 sec")
+    board = plan(Brief.from_text(text))
+    assert board.shots[1].dialogue == "" and board.shots[1].movement == Movement.whip_pan
+    assert board.shots[0].movement == Movement.follow and board.shots[0].size == ShotSize.LS
+
+
+def test_overhead_on_a_person_in_a_city_is_a_long_shot():
+    text = "1. CU | Static | A cup. | 2 sec\n\n2. Top shot | Static | Leo lies on the roof, the city glowing all around him. | 4 sec"
+    shot = plan(Brief.from_text(text)).shots[1]
+    assert shot.angle == Angle.overhead and shot.size == ShotSize.LS

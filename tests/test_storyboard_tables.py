@@ -191,3 +191,31 @@ def test_chinese_av_script_picture_and_sound():
     assert (s[1].dialogue, s[1].speaker) == ("手要稳，心要静。", "王阿姨")
     assert s[2].movement == Movement.push_in and s[2].dialogue == ""
     assert (s[3].dialogue, s[3].dialogue_kind) == ("恒信银行，稳稳的幸福。", "vo")
+
+
+# -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
+
+@pytest.mark.parametrize("header", ["TC", "Timecode", "TC in-out", "In/Out", "时码", "时间码"])
+def test_timecode_headers_are_the_duration_column(header):
+    assert column_role(header) == "duration"
+    assert column_role("Sketch") is None  # "tc" is only ever a whole header
+
+
+def test_a_timecode_column_times_the_shots_exactly():
+    rows = [["TC", "Visual", "Camera", "Audio"],
+            ["00:00-00:04", "Establishing aerial over a river city.", "Drone", "Music in"],
+            ["00:04-00:07", "MS: Jonah unfolds a scooter.", "Locked off", "SFX: click"],
+            ["00:07-00:10", "End card: logo.", "Static", "VO: “Fold the city.”"]]
+    board = plan(Brief(pages=[Page(number=1, text="Spot: 10 seconds", tables=[rows])]))
+    assert [s.duration_s for s in board.shots] == [4, 3, 3]
+    assert board.shots[0].movement == Movement.aerial and board.shots[0].size == ShotSize.EWS
+
+
+def test_a_super_with_a_clock_time_in_a_mixed_column_is_not_speech():
+    rows = [["时长", "景别/运镜", "画面", "口播/字幕", "序号"],
+            ["2s", "特写/固定", "闹钟响起，一只手按掉闹钟。", "字幕：7:58，要迟到了！", "1"],
+            ["3s", "中景/跟拍", "小鹿冲出家门。", "小鹿（画外音）：每天早上都像打仗。", "2"]]
+    board = plan(Brief(pages=[Page(number=1, text="时长：5秒", tables=[rows])]))
+    first, second = board.shots
+    assert first.dialogue_kind == "super" and "7:58" in first.on_screen_text
+    assert second.dialogue == "每天早上都像打仗。" and second.movement == Movement.follow

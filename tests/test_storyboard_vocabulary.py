@@ -101,3 +101,30 @@ def test_labels_in_both_languages_for_every_enum():
     assert label(M.pan_right, "zh") == "右摇" and label(A.low, "zh") == "仰拍"
     assert move_phrase(M.push_in, "slow", "en") == "The camera slowly pushes in toward the subject"
     assert move_phrase(M.push_in, "slow", "zh").startswith("镜头缓慢推进")
+
+
+# -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
+
+def test_a_wide_as_a_noun_is_a_long_shot_but_a_wide_smile_is_not():
+    from storyboard.vocabulary import parse_camera, parse_direction
+
+    cam = parse_direction("A wide, locked off, as she climbs into the sleet.")
+    assert cam.size == ShotSize.LS and cam.movement == Movement.static
+    assert parse_camera("Cut to a wide of the harbour.").size == ShotSize.LS
+    assert parse_direction("A wide smile spreads across his face, he laughs.").size is None
+
+
+def test_leading_camera_fields_before_a_comma_set_the_shot():
+    from storyboard.vocabulary import parse_direction
+
+    cam = parse_direction("Low angle, slow push in, the runner crosses the line.")
+    assert cam.angle == Angle.low and cam.movement in (Movement.push_in, Movement.dolly_in) and cam.speed == "slow"
+    assert parse_direction("Slowly, she turns to the window.").movement is None
+
+
+@pytest.mark.parametrize("text", ["We drift around her in a slow arc as she stops.", "The camera circles the statue.",
+                                  "We circle around the table."])
+def test_drifting_or_circling_around_a_subject_is_an_arc(text):
+    from storyboard.vocabulary import parse_camera
+
+    assert parse_camera(text).movement == Movement.arc
