@@ -75,6 +75,8 @@ _LEAD = re.compile(r"^\s*(?:#+\s*|[-*•·●▪]\s*|\d{1,2}[.)、]\s*|[一二�
 _BRACKETS = "【】[]「」『』《》*_"
 
 
+# Words that end a document's title ("… Director's Treatment", "… Creative Brief") and can wrap onto a line alone.
+_TITLE_TAILS = {"treatment", "brief", "creative brief", "director's treatment", "director’s treatment", "proposal"}
 _ONE_LINE_KEYS = {"length", "aspect", "title", "tone", "style", "tagline"}
 _RESUMABLE = {"", "story", "context", "vo", "mandatories", "music"}
 
@@ -139,6 +141,7 @@ def split_sections(brief) -> list[Section]:
             if found and found[0] == "vo" and found[2]:
                 found = None  # "VO: …" inside a story stays where it is
             if found and not found[2] and len(sections) == 1 and sections[0].lines and previous.strip() and \
+                    found[1].lower() in _TITLE_TAILS and \
                     not previous.rstrip().endswith((".", "。", ":", "：", "!", "?", "！", "？")):
                 found = None  # "NORTHWIND — Director’s / Treatment": the document's title wrapped, not a heading
             if found and found[1][:1].islower() and found[1].isascii() and previous.strip() and \
