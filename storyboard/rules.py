@@ -146,8 +146,8 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.CU  # the face or a hand is what the shot is about
             elif _has(text, STANDING_WORDS) or _has(text, GROUP_WORDS):
                 d.size = ShotSize.FS
-            elif _has(text, PLACE_WORDS):
-                d.size = ShotSize.LS
+            elif _has(text, PLACE_WORDS) and (not _has_person(text, names) or _opens_scene(drafts, i)):
+                d.size = ShotSize.LS  # a new place is shown wide; someone busy in a place we know is a medium
             elif not _has_person(text, names):
                 d.size = ShotSize.CU  # no one in the picture: the shot is about a thing
             else:
@@ -162,6 +162,14 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.movement = Movement.static
         if d.angle is None:
             d.angle = Angle.high if d.movement == Movement.aerial or _has(text, HIGH_WORDS) else Angle.eye_level
+
+
+def _opens_scene(drafts: list[Draft], i: int) -> bool:
+    """Is shot ``i`` the first in its place: the film's first, a new scene, or a place word no shot before named?"""
+    if i == 0 or drafts[i - 1].scene != drafts[i].scene or (drafts[i].heading and drafts[i - 1].heading != drafts[i].heading):
+        return True
+    seen = " ".join(d.description for d in drafts[:i])
+    return any(_has(drafts[i].description, (w,)) and not _has(seen, (w,)) for w in PLACE_WORDS)
 
 
 _END_CARD_WORDS = ("end card", "endcard", "end frame", "end slate", "logo", "tagline", "落版", "定版", "标版", "片尾", "品牌标志",

@@ -169,3 +169,19 @@ Cut to a Dash courier on a bike. We end on Maya laughing under the "Open Late" s
     assert set(people) == {"Maya"} and people["Maya"].description == "Maya (30s, grey jumper)"
     product = next(b for b in board.bible if b.kind == "product")
     assert [s.id for s in board.shots if product.id in s.characters] == ["S01", "S04", "S06"]  # logo card too
+
+
+def test_someone_busy_in_a_place_already_shown_is_a_medium_and_a_new_place_is_wide():
+    """LABELS.md: the first shot of a film or of a new place is wide; people doing something are MS."""
+    text = ("Length: 12 seconds\n\nStory\nWe open on a harbour at dawn. Then Mia stops by the harbour wall and "
+            "checks her phone. Cut to the beach, where Mia sits on the sand.")
+    board = plan(Brief.from_text(text))
+    sizes = [s.size.value for s in board.shots]
+    assert sizes[0] in ("LS", "EWS") and sizes[1] == "MS" and sizes[2] == "LS"  # the beach is a new place
+    drafts = read_shots(Brief.from_text("SCENE 1\n1. Mia waits at the harbour. (3s)\n2. A gull lands. (2s)\n"
+                                        "SCENE 2\n3. Mia walks along the beach. (3s)"))[1]
+    from storyboard.meta import Meta
+    from storyboard.rules import direct
+
+    direct(drafts, Meta(), "shotlist")
+    assert drafts[2].size.value == "LS"  # the first shot of scene 2: the beach is new
