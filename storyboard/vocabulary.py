@@ -79,6 +79,7 @@ SIZE_TERMS: list[tuple[str, ShotSize | None, str]] = [
     ("远景", ShotSize.LS, PROSE), ("远", ShotSize.LS, CELL),
     ("过肩镜头", ShotSize.OTS, PROSE), ("过肩", ShotSize.OTS, PROSE),
     ("主观镜头", ShotSize.POV, PROSE), ("主观视角", ShotSize.POV, PROSE), ("第一人称视角", ShotSize.POV, PROSE),
+    ("第一视角", ShotSize.POV, PROSE),
     ("插入镜头", ShotSize.INSERT, PROSE), ("空镜头", ShotSize.INSERT, PROSE), ("空镜", ShotSize.INSERT, PROSE),
     ("产品特写", ShotSize.CU, PROSE), ("细节特写", ShotSize.ECU, PROSE), ("定帧", None, PROSE),
 ]
@@ -140,7 +141,10 @@ MOVE_TERMS: list[tuple[str, Movement | None, str]] = [
     ("dollies back", _M.dolly_out, PROSE), ("dolly-out", _M.dolly_out, PROSE), ("track out", _M.dolly_out, PROSE),
     ("track back", _M.dolly_out, PROSE), ("tracks back", _M.dolly_out, PROSE),
     ("dolly zoom", _M.dolly_zoom, PROSE), ("vertigo effect", _M.dolly_zoom, PROSE), ("vertigo shot", _M.dolly_zoom, PROSE),
-    ("zolly", _M.dolly_zoom, PROSE), ("contra-zoom", _M.dolly_zoom, PROSE),
+    ("zolly", _M.dolly_zoom, PROSE), ("contra-zoom", _M.dolly_zoom, PROSE), ("vertigo", _M.dolly_zoom, CELL),
+    # A rack focus moves the focus, not the camera: the frame is locked off (research §3.1).
+    ("rack focus", _M.static, PROSE), ("focus pull", _M.static, PROSE), ("pull focus", _M.static, PROSE),
+    ("racks focus", _M.static, PROSE), ("焦点转移", _M.static, PROSE), ("变焦点", _M.static, PROSE),
     ("zoom in", _M.zoom_in, PROSE), ("zooms in", _M.zoom_in, PROSE), ("zooming in", _M.zoom_in, PROSE),
     ("crash zoom", _M.zoom_in, PROSE), ("snap zoom", _M.zoom_in, PROSE), ("zoom-in", _M.zoom_in, PROSE),
     ("zoom out", _M.zoom_out, PROSE), ("zooms out", _M.zoom_out, PROSE), ("zooming out", _M.zoom_out, PROSE),

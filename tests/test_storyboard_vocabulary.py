@@ -128,3 +128,13 @@ def test_drifting_or_circling_around_a_subject_is_an_arc(text):
     from storyboard.vocabulary import parse_camera
 
     assert parse_camera(text).movement == Movement.arc
+
+
+def test_rack_focus_is_a_locked_frame_and_does_not_hide_a_real_move():
+    from storyboard.vocabulary import camera_coverage, parse_camera
+
+    assert parse_camera("Rack focus", mode="cell").movement == Movement.static
+    assert camera_coverage("rack focus") == 1.0
+    assert parse_camera("Slow push in with a rack focus to the ring.").movement in (Movement.push_in, Movement.dolly_in)
+    assert parse_camera("Vertigo", mode="cell").movement == Movement.dolly_zoom
+    assert parse_camera("第一视角：车手冲下山坡").size == ShotSize.POV
