@@ -5,7 +5,9 @@ Every clip of an animatic (panel shots, conformed Wan shots) goes through :class
 :data:`ENCODER_ARGS`, so all clips share codec, profile, size, frame rate and time base, and the final join is a
 stream copy (``render.animatic.join``). We write raw RGB frames to ffmpeg's stdin ourselves rather than through
 MoviePy 2.2.1's ``FFMPEG_VideoWriter``: that one always appends ``-pix_fmt yuva420p`` after the caller's options
-(its ``pixel_format`` argument is ignored) and rounds the rate to ``%.02f``.
+(its ``pixel_format`` argument is ignored) and rounds the rate to ``%.02f``. Where MoviePy does write a clip
+(``render.animatic``: conform, and the re-encoding join), :func:`moviepy_params` makes its output identical in
+codec configuration to ours.
 """
 
 from __future__ import annotations
@@ -52,6 +54,20 @@ def encoder_args(fps: int) -> list[str]:
     ]
 
 
+# RGB frames in (MoviePy's writer, VideoWriter(pix_fmt="rgb24")): converted with the BT.709 matrix the output is
+# tagged with, so an RGB-fed clip and a yuv420p-fed clip carry the same colours and the same codec configuration.
+RGB_TO_YUV709 = "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic"
+
+
+def moviepy_params(fps: int) -> list[str]:
+    """``ffmpeg_params`` for MoviePy's ``write_videofile`` that give exactly :func:`encoder_args`' clip.
+
+    MoviePy 2.2.1 ignores ``pixel_format`` and appends ``-pix_fmt yuva420p`` after these options; libx264 has no
+    such format, so ffmpeg falls back to the ``yuv420p`` that the filter below already delivers (BT.709 matrix).
+    """
+    return ["-vf", f"{RGB_TO_YUV709},format=yuv420p"] + [a for a in encoder_args(fps) if a != "-an"] + ["-f", "mp4"]
+
+
 def encoder_id(fps: int) -> str:
     """A string naming the encoder settings, for cache keys and render.json."""
     return " ".join(["x264"] + encoder_args(fps))
@@ -94,7 +110,7 @@ class VideoWriter:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "-"]
         if pix_fmt != "yuv420p":  # RGB in: convert with the BT.709 matrix the output is tagged with
-            cmd += ["-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic"]
+            cmd += ["-vf", RGB_TO_YUV709]
         cmd += encoder_args(fps)
         if threads:
             cmd += ["-threads", str(threads)]

@@ -1,16 +1,20 @@
-"""Conform (retime, trim/extend, cover-scale, captions) and the stream-copy join, on real encoded clips."""
+"""Conform (MoviePy: retime, trim/extend, cover-scale, captions) and the join (stream copy, or a MoviePy re-encode
+for mismatched clips), on real encoded clips."""
 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 
 from render.animatic import MIN_SPEED, conform, join, timing
 from render.base import Clip, RenderSettings
 from render.errors import RenderError
-from render.ffmpeg import Frame420, VideoWriter, probe, read_frames
+from render.ffmpeg import Frame420, VideoWriter, ffmpeg_exe, probe, quick_probe, read_frames
 from render.panel import PanelRenderer
 from storyboard.schema import Storyboard
 
@@ -33,6 +37,55 @@ def counting_clip(path, frames: int, fps: int, w: int = 832, h: int = 480) -> Cl
             f.v[:] = 128
             out.write_bytes(f.data())
     return Clip(path=path, frames=frames, fps=fps, width=w, height=h, seed=3, conformed=False)
+
+
+def model_clip(path, frames: int = 81, fps: int = 16, w: int = 832, h: int = 480) -> Clip:
+    """A Wan-like clip written the way ``render.wan.write_video`` writes one (bundled ffmpeg, untagged yuv420p):
+    mid grey, frame i's number as 7 black/white blocks in the upper band, a dark lower half."""
+    writer = imageio_ffmpeg.write_frames(str(path), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+                                         quality=None, macro_block_size=1, output_params=["-crf", "12"])
+    writer.send(None)
+    for i in range(frames):
+        img = np.full((h, w, 3), 128, np.uint8)
+        img[h // 2:] = 40
+        for b in range(7):
+            img[40:120, 40 + 100 * b:120 + 100 * b] = 255 if (i >> b) & 1 else 0
+        writer.send(img)
+    writer.close()
+    return Clip(path=path, frames=frames, fps=fps, width=w, height=h, seed=1, conformed=False)
+
+
+def counters(path, w, h, sx: float, y0: int):
+    """The block counter of every frame of a conformed ``model_clip`` (scaled by sx, cropped at y0)."""
+    out = []
+    for y in lumas(path, w, h):
+        row = y[round(80 * sx) - y0]
+        out.append(sum(1 << b for b in range(7) if row[round((80 + 100 * b) * sx)] > 128))
+    return out
+
+
+def packets(path):
+    """MD5 of every video packet, without decoding (ffmpeg framemd5 on a stream copy)."""
+    res = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
+                          "-c", "copy", "-f", "framemd5", "-"], capture_output=True, text=True, check=True)
+    return [line.split(",")[-1].strip() for line in res.stdout.splitlines() if line and not line.startswith("#")]
+
+
+def ffmpeg_children():
+    """Live or zombie ffmpeg processes started by this process."""
+    kids = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            kids += open(f"/proc/self/task/{task}/children").read().split()
+        except OSError:
+            pass
+    names = []
+    for pid in kids:
+        try:
+            names.append(open(f"/proc/{pid}/comm").read().strip())
+        except OSError:
+            pass
+    return [n for n in names if "ffmpeg" in n]
 
 
 def lumas(path, w, h):
@@ -78,6 +131,32 @@ def test_conform_retimes_scales_and_captions(tmp_path):
     assert (lower > 200).sum() > 500 and (ys[0][: int(720 * 2 / 3)] > 200).sum() == 0
 
 
+def test_conform_a_wan_clip_frame_exact_with_moviepy(tmp_path):
+    # A Wan2.1-like clip, 81 frames at 16 fps, 832x480, into a 2.5 s shot at 24 fps, 1280x720.
+    board = make_board([{"duration_s": 2.5, "dialogue": "Every morning starts here."}])
+    settings = RenderSettings.for_board(board)
+    src = model_clip(tmp_path / "wan.mp4")
+    out = conform(src, board.shots[0], board, settings, 60, tmp_path / "S01.mp4")
+    info = probe(out.path)
+    assert out.frames == info.frames == 60 and math.isclose(info.duration_s, 2.5)
+    assert (info.width, info.height, info.fps, info.pix_fmt, info.codec) == (1280, 720, 24, "yuv420p", "h264")
+    assert out.info["speed"] == 1.0 and out.info["held_frames"] == 0 and out.info["trimmed_s"] == 2.562
+    # Frame k shows source frame floor(k * 16 / 24): read back from the burned-in counter (cover: x1.5385, crop 9).
+    sx = 1280 / 832
+    got = counters(out.path, 1280, 720, sx, (round(480 * sx) - 720) // 2)
+    assert got == [math.floor(k * 16 / 24) for k in range(60)]
+    assert all(b - a in (0, 1) for a, b in zip(got, got[1:]))  # monotonic source time, no drift, no jump
+    # The caption sits in the lower third: bright glyphs over the dark lower half, none above.
+    y = lumas(out.path, 1280, 720)[0]
+    assert (y[480:] > 200).sum() > 500 and (y[380:480] > 200).sum() == 0
+    # Same encoder settings as a panel clip: identical codec configuration, so the join stream-copies.
+    panel = PanelRenderer().render_shot(board.shots[0], board, settings, 6, tmp_path / "p.mp4")
+    assert quick_probe(out.path)[1] == quick_probe(panel.path)[1]
+    assert quick_probe(out.path)[0].timescale == quick_probe(panel.path)[0].timescale == 12288
+    assert ffmpeg_children() == []  # every clip closed, every ffmpeg reaped
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 def test_conform_extends_a_short_clip_and_covers_portrait(tmp_path):
     board = make_board([{"duration_s": 2.0}], aspect="9:16")
     settings = RenderSettings.for_board(board)
@@ -105,22 +184,49 @@ def test_join_stream_copies_and_checks_frames(tmp_path):
     info = probe(out)
     assert (info.frames, info.fps, info.width, info.height, info.pix_fmt) == (40, 24, 1280, 720, "yuv420p")
     assert math.isclose(info.duration_s, 40 / 24)
-    # Stream copy: the joined file carries the clips' bytes, not a new encode.
-    sizes = sum(p.stat().st_size for p in (a.path, wan.path, b.path))
-    assert abs(out.stat().st_size - sizes) < 0.05 * sizes
+    # Stream copy: the joined file carries the clips' packets, byte for byte (no encoder ran).
+    assert packets(out) == packets(a.path) + packets(wan.path) + packets(b.path)
+    assert len(lumas(out, 1280, 720)) == 40  # and it decodes, every frame
     with open(out, "rb") as fh:  # +faststart: the index (moov) comes before the media data (mdat)
         head = fh.read(4096)
     assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
 
 
-def test_join_refuses_mismatched_clips_and_leaves_nothing(tmp_path):
+def test_join_reencodes_mismatched_clips_with_moviepy(tmp_path):
+    board = make_board([{"duration_s": 0.25}, {"duration_s": 0.5}])
+    settings = RenderSettings.for_board(board)
+    r = PanelRenderer()
+    a = r.render_shot(board.shots[0], board, settings, 6, tmp_path / "a.mp4")
+    b = r.render_shot(board.shots[1], board, settings, 12, tmp_path / "b.mp4")
+    raw = counting_clip(tmp_path / "raw.mp4", 8, 16)  # another tool's clip: 16 fps, 832x480 -> 12 frames at 24
+    out = join([a.path, raw.path, b.path], tmp_path / "animatic.mp4", expected_frames=30)
+    info = probe(out)
+    assert (info.frames, info.fps, info.width, info.height, info.pix_fmt) == (30, 24, 1280, 720, "yuv420p")
+    assert packets(out) != packets(a.path) + packets(raw.path) + packets(b.path)  # re-encoded
+    assert quick_probe(out)[1] == quick_probe(a.path)[1]  # with the animatic's own encoder settings
+    ys = lumas(out, 1280, 720)
+    assert len(ys) == 30  # playable: every frame decodes
+    panel_a, panel_b = lumas(a.path, 1280, 720), lumas(b.path, 1280, 720)
+    assert np.abs(ys[5].astype(int) - panel_a[5]).mean() < 3  # boundaries land on the right frames
+    assert np.abs(ys[18].astype(int) - panel_b[0]).mean() < 3
+    got = [int(np.median(y[100:600, 100:1100])) for y in ys[6:18]]
+    want = [20 + 8 * math.floor(k * 16 / 24) for k in range(12)]
+    assert max(abs(g - w) for g, w in zip(got, want)) <= 3
+    assert ffmpeg_children() == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_join_checks_frames_and_leaves_nothing(tmp_path):
     board = make_board([{"duration_s": 0.25}])
     settings = RenderSettings.for_board(board)
     a = PanelRenderer().render_shot(board.shots[0], board, settings, 6, tmp_path / "a.mp4")
     raw = counting_clip(tmp_path / "raw.mp4", 5, 16)
-    with pytest.raises(RenderError, match="conform it first"):
-        join([a.path, raw.path], tmp_path / "animatic.mp4")
     with pytest.raises(RenderError, match="needs 7"):
         join([a.path], tmp_path / "animatic.mp4", expected_frames=7)
+    with pytest.raises(RenderError, match="needs 99"):  # 6 + round(5 * 24 / 16) = 14
+        join([a.path, raw.path], tmp_path / "animatic.mp4", expected_frames=99)
+    with pytest.raises(RenderError, match="not a readable video"):
+        (tmp_path / "junk.mp4").write_bytes(b"not a video at all")
+        join([a.path, tmp_path / "junk.mp4"], tmp_path / "animatic.mp4")
     assert not (tmp_path / "animatic.mp4").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
