@@ -79,7 +79,14 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace, brief):
     from storyboard import plan
 
-    return plan(brief, planner=args.planner)
+    board = plan(brief, planner=args.planner)
+    source = board.source or {}
+    if source.get("llm_fallback_reason"):
+        print(f"briefreel: note: the LLM planner's answer was not used ({source['llm_fallback_reason']}); "
+              "these are the rules planner's shots", file=sys.stderr)
+    for problem in (source.get("problems") or [])[:5]:
+        print(f"briefreel: check: {problem}", file=sys.stderr)
+    return board
 
 
 def cmd_shots(args: argparse.Namespace) -> int:

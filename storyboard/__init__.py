@@ -23,8 +23,14 @@ PLANNERS = ("rules", "llm")
 def plan_rules(brief) -> Storyboard:
     """The brief → a Storyboard with the offline rules (tables, shot lists, screenplays, prose; English and Chinese)."""
     from storyboard.rules import plan_rules as _plan_rules
+    from storyboard.validate import validate_board
 
-    return _plan_rules(brief)
+    board = _plan_rules(brief)
+    # The same checks the LLM planner must pass; what the rules could not satisfy is recorded, not hidden.
+    problems = validate_board(board, brief=brief)
+    if problems:
+        board.source = {**board.source, "problems": problems}
+    return board
 
 
 def plan(brief, planner: str = "rules", **opts) -> Storyboard:

@@ -91,3 +91,13 @@ def test_shots_to_a_file_matches_stdout(tmp_path):
     assert board["language"] == "zh" and board["aspect_ratio"] == "9:16"
     assert abs(sum(s["duration_s"] for s in board["shots"]) - board["target_duration_s"]) < 0.05
     assert "分镜2026" not in out.read_text(encoding="utf-8")
+
+
+def test_llm_planner_without_a_model_says_so_and_gives_the_rules_shots():
+    env = {"BRIEFREEL_PASSWORD": "reel-2026", "BRIEFREEL_LLM": ""}
+    llm = briefreel("shots", "examples/brief_en.pdf", "--planner", "llm", env=env)
+    rules = briefreel("shots", "examples/brief_en.pdf", env=env)
+    assert llm.returncode == 0 and rules.returncode == 0
+    assert "LLM planner's answer was not used" in llm.stderr and "BRIEFREEL_LLM" in llm.stderr
+    assert [s["id"] for s in json.loads(llm.stdout)["shots"]] == [s["id"] for s in json.loads(rules.stdout)["shots"]]
+    assert json.loads(rules.stdout)["source"].get("problems") is None  # the example brief passes every check
