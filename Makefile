@@ -28,7 +28,8 @@ install: venv
 
 demo: install
 	BRIEFREEL_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/briefreel run $(DEMO_BRIEF) --out $(DEMO_OUT)
-	@echo "Animatic: $(DEMO_OUT)/animatic.mp4   (shot list: $(DEMO_OUT)/shots.json)"
+	@echo "Animatic:   $(DEMO_OUT)/animatic.mp4"
+	@echo "Storyboard: $(DEMO_OUT)/storyboard.pdf, $(DEMO_OUT)/storyboard.html   Shot list: $(DEMO_OUT)/shots.json"
 
 system-deps:
 	bash .ci/system-deps.sh
