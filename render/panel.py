@@ -235,6 +235,7 @@ class Layout:
     horizon: float | None  # fraction of frame height; None when looking straight down
     figures: list[tuple[float, float, float]] = field(default_factory=list)  # (x frac, top y frac, body height frac)
     product: tuple[float, float, float] | None = None  # (x frac, bottom y frac, height frac)
+    product_in_hand: bool = False  # held by the first figure: no table edge under it
     face_detail: str = ""  # "cu" | "ecu" draws eyes, nose, mouth
     ots: bool = False
     pov: bool = False
@@ -255,14 +256,96 @@ def _count(text: str, word: str) -> int:
     return text.count(word)
 
 
-PERSON_WORDS = ("he", "she", "her", "his", "him", "they", "man", "woman", "girl", "boy", "face", "eyes", "person",
-                "people", "crowd", "hand", "hands", "他", "她", "人", "脸", "眼", "手", "男", "女", "孩")
+# Who is in a shot, from its words. One person (pronouns refer back, so they count once), a group (a number of
+# them, or a plural noun), and the body parts that make a close-up a hands-on-object insert rather than a face.
+ONE_PERSON = ("he", "she", "her", "his", "him", "man", "woman", "girl", "boy", "person", "guy", "lady", "kid", "child",
+              "mother", "father", "mom", "dad", "grandma", "grandpa", "teen", "teenager",
+              "女孩", "男孩", "女人", "男人", "女生", "男生", "姑娘", "少女", "少年", "孩子", "妈妈", "爸爸", "老人",
+              "她", "他")
+GROUP_WORDS = {"friends": 2, "people": 3, "crowd": 3, "family": 3, "couple": 2, "kids": 2, "children": 2,
+               "women": 2, "men": 2, "girls": 2, "boys": 2, "colleagues": 2, "team": 3,
+               "朋友们": 2, "朋友": 2, "一家人": 3, "家人": 3, "人群": 3, "情侣": 2, "同事": 2, "同学": 2, "众人": 3}
+GROUP_PRONOUNS = ("they", "them", "their", "everyone", "他们", "她们", "大家")
+FACE_WORDS = ("face", "eyes", "smile", "smiles", "lips", "脸", "眼", "笑", "嘴")
+HAND_WORDS = ("hand", "hands", "finger", "fingers", "手")
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5,
+            "两": 2, "二": 2, "三": 3, "四": 4, "五": 5}
+_NUMBERED_EN = re.compile(r"\b(two|three|four|five|[2-5])\s+(?:\w+\s+)?(friends|people|women|men|girls|boys|kids|"
+                          r"children|colleagues|teammates|strangers)\b")
+_NUMBERED_ZH = re.compile(r"([两二三四五])\s*[个位名]?\s*(朋友|人|女孩|男孩|孩子|同事|同学|伙伴|姑娘)")
+PERSON_WORDS = ONE_PERSON + tuple(GROUP_WORDS) + GROUP_PRONOUNS + FACE_WORDS + HAND_WORDS  # kept for callers
+
+
+def _has(text: str, words) -> bool:
+    for w in words:
+        if w == "他":  # not 他们 (a group), not 其他 ("other")
+            if re.search(r"(?<!其)他(?!们)", text):
+                return True
+        elif _count(text, w):
+            return True
+    return False
 
 
 def _mentions_person(shot: Shot, board: Storyboard) -> bool:
     text = shot.description.lower()
     names = [b.name.lower() for b in board.bible if b.kind == "character" and b.name]
-    return any(_count(text, w) for w in PERSON_WORDS) or any(n in text for n in names)
+    return _has(text, PERSON_WORDS) or any(n in text for n in names)
+
+
+def _names_product(shot: Shot, board: Storyboard) -> bool:
+    """The description names a product bible entry (its name, its first two words, or a 3-character run of a
+    Chinese name: "气泡水" names "山岚白桃气泡水 330毫升罐装")."""
+    text = shot.description.lower()
+    for b in board.bible:
+        if b.kind != "product" or not b.name:
+            continue
+        name = b.name.lower()
+        words = name.split()
+        if name in text or (len(words) >= 2 and " ".join(words[:2]) in text):
+            return True
+        head = words[0] if words else ""
+        if not head.isascii() and any(head[i:i + 3] in text for i in range(len(head) - 2)):
+            return True
+    return False
+
+
+def people_in(shot: Shot, board: Storyboard) -> int:
+    """How many people act in the shot (0..4): named bible characters, person words, groups ("和三个朋友" = 4)."""
+    text = shot.description.lower()
+    kinds = {b.id: b.kind for b in board.bible}
+    named = {c for c in shot.characters if kinds.get(c) == "character"}
+    named |= {b.id for b in board.bible if b.kind == "character" and b.name and b.name.lower() in text}
+    one = len(named) or (1 if _has(text, ONE_PERSON) else 0)
+    m = _NUMBERED_EN.search(text) or _NUMBERED_ZH.search(text)
+    if m:
+        total = one + _NUMBERS[m.group(1)]
+    else:
+        group = max((n for w, n in GROUP_WORDS.items() if _count(text, w)), default=0)
+        total = one + group
+        if _has(text, GROUP_PRONOUNS):
+            total = max(total, 2)
+    if total == 0 and _has(text, FACE_WORDS + HAND_WORDS):
+        total = 1  # "a hand reaches for...", "eyes open": someone is there
+    return min(total, 4)
+
+
+def choose_subject(shot: Shot, board: Storyboard) -> tuple[int, bool]:
+    """What a panel draws as its subject: (figures, product). Figures 0 means the object is the subject.
+
+    A person acting is the subject, the product a detail in hand; the product is the subject only in an INSERT or in
+    a CU/ECU about the object (nobody in it, or only hands working on it)."""
+    size = _v(shot.size)
+    people = people_in(shot, board)
+    has_product = _bible_kinds(shot, board)[1] or _names_product(shot, board)
+    if size == "INSERT":
+        return 0, True
+    if size in ("CU", "ECU"):
+        text = shot.description.lower()
+        hands_only = _has(text, HAND_WORDS) and not _has(text, FACE_WORDS)
+        if people == 0 or hands_only:  # "Her hands pour beans into a grinder": the beans and grinder
+            return 0, True
+        return 1, has_product
+    return people, has_product
 
 
 def _setting(shot: Shot, board: Storyboard) -> str:
@@ -306,7 +389,7 @@ _CUTS = {"FS": (None, 0.1), "MLS": (0.72, 0.08), "MS": (0.42, 0.08), "MCU": (0.2
 
 def _layout(shot: Shot, board: Storyboard, w: int, h: int, index: int) -> Layout:
     size, angle = _v(shot.size), _v(shot.angle)
-    people, has_product = _bible_kinds(shot, board)
+    people, has_product = choose_subject(shot, board)
     setting = _setting(shot, board)
     horizon = {"eye_level": 0.42, "high": 0.18, "low": 0.8, "worms_eye": 0.93, "overhead": None,
                "dutch": 0.42}[angle]
@@ -320,9 +403,8 @@ def _layout(shot: Shot, board: Storyboard, w: int, h: int, index: int) -> Layout
     third = 0.5 if tall else 0.5 + side * 0.16  # rule of thirds, alternating sides shot to shot
     if _v(shot.movement) in ("push_in", "pull_out", "dolly_in", "dolly_out", "zoom_in", "zoom_out", "dolly_zoom"):
         third = 0.5 + (third - 0.5) * 0.5
-    n = max(1, min(3, people)) if size not in ("ECU", "INSERT") else 1
-    object_only = size in ("CU", "ECU") and people == 0 and not _mentions_person(shot, board)
-    if size == "INSERT" or object_only or (has_product and people == 0):
+    n = max(1, min(4, people)) if size not in ("ECU", "INSERT") else 1
+    if people == 0 and (has_product or size in ("CU", "ECU", "INSERT")):  # the object is the subject
         hfrac = {"ECU": 0.9, "CU": 0.72, "INSERT": 0.66, "MCU": 0.58}.get(size, 0.36)
         lay.product = (0.5 if size in ("INSERT", "ECU", "CU") else third, 0.82, hfrac)
         lay.focus = ((lay.product[0] - 0.5) * w, (lay.product[1] - hfrac * 0.55 - 0.5) * h)
@@ -351,20 +433,26 @@ def _layout(shot: Shot, board: Storyboard, w: int, h: int, index: int) -> Layout
     if tall and size not in ("ECU", "CU"):
         body *= 0.9
     # Side by side, a shoulder width apart: figure width ~0.3 body heights, in frame-width units.
-    gap = max(0.22, 0.34 * body * h / w)
-    if n > 1 and gap * (n - 1) > 0.7:  # too tight for the frame (portrait): step back
-        body *= 0.7 / (gap * (n - 1))
-        gap = 0.7 / (n - 1)
+    gap = max(0.22 if n < 4 else 0.17, 0.34 * body * h / w)
+    span = 0.7 if n < 4 else 0.6
+    if n > 1 and gap * (n - 1) > span:  # too tight for the frame (portrait): step back
+        body *= span / (gap * (n - 1))
+        gap = span / (n - 1)
         top = max(top, 0.08)
-    xs = [third] if n == 1 else [0.5 + (third - 0.5) * 0.4 + (i - (n - 1) / 2) * gap for i in range(n)]
+    centre = 0.5 + (third - 0.5) * (0.4 if n < 4 else 0.0)  # a group of four fills the frame: keep it centred
+    xs = [third] if n == 1 else [centre + (i - (n - 1) / 2) * gap for i in range(n)]
     if size == "OTS":
         lay.ots = True
         xs = [0.5 + 0.18 * side * (-1)]
     lay.figures = [(x, top, body) for x in xs]
     lay.face_detail = "ecu" if size == "ECU" else ("cu" if size in ("CU", "MCU") else "")
     lay.pov = size == "POV"
-    if has_product and size in ("MS", "MCU", "MLS"):
+    if has_product and size in ("MS", "MCU", "CU", "OTS", "POV"):  # a detail at the frame's foot, beside them
         lay.product = (xs[0] - 0.2 * side if not tall else 0.5, 0.97, 0.22)
+    elif has_product and size in ("MLS", "FS", "LS"):  # in the first figure's hand, to scale
+        hand = 0.125 * body * h / w
+        lay.product = (xs[0] - hand * side, top + 0.5 * body, max(0.035, 0.13 * body))
+        lay.product_in_hand = True
     eye = top + 0.06 * body
     lay.focus = ((xs[0] - 0.5) * w, (eye - 0.5) * h)
     return lay
@@ -525,12 +613,13 @@ def _draw_figure(d: ImageDraw.ImageDraw, x: float, top: float, hpx: float, frame
         d.arc((*P(-0.018, 0.093), *P(0.018, 0.106)), 20, 160, fill=out, width=ew)  # mouth
 
 
-def _draw_product(d: ImageDraw.ImageDraw, x: float, bottom: float, hpx: float) -> None:
-    """A bottle on a surface: body, shoulder, neck, cap and a label band."""
+def _draw_product(d: ImageDraw.ImageDraw, x: float, bottom: float, hpx: float, surface: bool = True) -> None:
+    """A bottle on a surface (or held): body, shoulder, neck, cap and a label band."""
     bw = hpx * 0.36
     lw = max(1, round(hpx * 0.008))
-    d.line((x - hpx * 0.9, bottom, x + hpx * 0.9, bottom), fill=LINE, width=lw)  # table edge
-    d.ellipse((x - bw * 0.7, bottom - hpx * 0.03, x + bw * 0.7, bottom + hpx * 0.03), fill=(200, 198, 192))
+    if surface:
+        d.line((x - hpx * 0.9, bottom, x + hpx * 0.9, bottom), fill=LINE, width=lw)  # table edge
+        d.ellipse((x - bw * 0.7, bottom - hpx * 0.03, x + bw * 0.7, bottom + hpx * 0.03), fill=(200, 198, 192))
     d.rounded_rectangle((x - bw / 2, bottom - hpx * 0.68, x + bw / 2, bottom), radius=bw * 0.12, fill=PRODUCT,
                         outline=FIGURE_DARK, width=lw)
     d.polygon([(x - bw / 2, bottom - hpx * 0.66), (x - bw * 0.16, bottom - hpx * 0.82),
@@ -558,7 +647,7 @@ def _draw_subject(d: ImageDraw.ImageDraw, F, lay: Layout) -> None:
         _draw_figure(d, x, fy + fh * 0.45, fh * 3.2, fh, "", False, dark=True)
     if lay.product:
         xf, bf, hf = lay.product
-        _draw_product(d, fx + fw * xf, fy + fh * bf, fh * hf)
+        _draw_product(d, fx + fw * xf, fy + fh * bf, fh * hf, surface=not lay.product_in_hand)
 
 
 # -- 4. the fixed overlay: labels and caption ------------------------------------------------------------------------
@@ -1024,6 +1113,8 @@ class PanelRenderer:
             "shot": shot.model_dump(mode="json", exclude={"prompt", "negative_prompt", "source_page", "transition"}),
             "language": board.language,
             "bible_kinds": {c: kinds.get(c) for c in shot.characters},
+            # names matter too: a character or product named in the description changes the subject drawn
+            "bible_names": sorted(f"{e.kind}:{e.name}" for e in board.bible if e.kind in ("character", "product")),
             "scene_heading": heading,
             "side": index % 2,  # the subject alternates thirds shot to shot
             "seed": self.seed_for(shot),

@@ -13,11 +13,11 @@ from render.panel import PanelRenderer, Stage, camera_path, caption_text, draw_p
 from storyboard.schema import Storyboard
 
 
-def make_board(shots, language="en", aspect="16:9") -> Storyboard:
+def make_board(shots, language="en", aspect="16:9", bible=()) -> Storyboard:
     base = {"size": "MS", "angle": "eye_level", "movement": "static", "duration_s": 1.0,
             "description": "A woman at a kitchen counter opens a bottle.", "dialogue": ""}
     return Storyboard.model_validate({
-        "title": "t", "language": language, "aspect_ratio": aspect,
+        "title": "t", "language": language, "aspect_ratio": aspect, "bible": list(bible),
         "shots": [{**base, "id": f"S{i + 1:02d}", **s} for i, s in enumerate(shots)],
     })
 
@@ -204,3 +204,33 @@ def test_set_and_subject_follow_the_words():
     card = arr(draw_panel(board.shots[3], board, 1280, 720))
     middle = card[330:470, 300:980]
     assert ((middle.sum(axis=2) < 200).sum() > 1500)  # the tagline, large, in the middle
+
+
+def test_a_person_with_the_product_is_drawn_as_the_person():
+    from render.panel import _layout, choose_subject
+
+    bible = [{"id": "P1", "kind": "product", "name": "山岚白桃气泡水 330毫升罐装", "description": "白桃气泡水"},
+             {"id": "C1", "kind": "character", "name": "Maya", "description": "early 30s"}]
+    board = make_board([
+        {"size": "MS", "movement": "follow", "characters": ["P1"],
+         "description": "女孩骑着薄荷绿单车穿过林荫道，阳光从树叶间洒下来，气泡水放在车筐里。"},
+        {"size": "FS", "characters": ["P1"], "description": "傍晚的河边草地，女孩和三个朋友野餐，举起气泡水碰杯。"},
+        {"size": "MS", "description": "Maya walks to the bus stop, 气泡水 in hand."},  # the product named, not listed
+        {"size": "CU", "characters": ["P1"], "description": "Her hands pour the drink into a glass."},
+        {"size": "ECU", "description": "白桃果肉与气泡在玻璃杯中翻滚，慢动作。"},
+        {"size": "INSERT", "characters": ["C1", "P1"], "description": "Maya's can on the table, condensation running."},
+        {"size": "MS", "characters": ["P1"], "description": "The can stands on a sunny windowsill."},
+    ], language="zh", bible=bible)
+    subj = [choose_subject(s, board) for s in board.shots]
+    assert subj[:3] == [(1, True), (4, True), (1, True)]  # people act: they are the subject, the product a detail
+    assert subj[3:] == [(0, True), (0, True), (0, True), (0, True)]  # object close-ups and inserts: the object
+    lays = [_layout(s, board, 1280, 720, i) for i, s in enumerate(board.shots)]
+    assert len(lays[0].figures) == 1 and lays[0].product[2] < 0.3  # the bottle small, beside the rider
+    assert len(lays[1].figures) == 4 and lays[1].product_in_hand
+    assert not lays[3].figures and lays[3].product[2] > 0.6  # the close-up fills the frame with the object
+    # pixels: the rider panel is mostly mannequin grey, the insert mostly bottle blue
+    figure = lambda a: ((abs(a[..., 0] - 138) < 8) & (abs(a[..., 2] - 148) < 8)).sum()
+    bottle = lambda a: ((abs(a[..., 0] - 96) < 8) & (abs(a[..., 1] - 110) < 8) & (abs(a[..., 2] - 128) < 8)).sum()
+    ride, insert = (arr(draw_panel(board.shots[i], board, 640, 360)) for i in (0, 5))
+    assert figure(ride) > 3 * bottle(ride)
+    assert bottle(insert) > 3 * figure(insert)
