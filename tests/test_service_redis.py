@@ -38,6 +38,18 @@ def redis_url(tmp_path):
     subprocess.run(["bash", str(ROOT / ".ci" / "redis.sh"), "stop", str(d)], check=False)
 
 
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM every process still running, then wait; kill what does not stop within 20 s."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 @pytest.mark.parametrize("store_kind", ["sqlite", "redis"])
 def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url, store_kind):
     """With the job store in SQLite (one machine) and in Redis (several machines)."""
@@ -101,14 +113,7 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url, store_kin
         if store_kind == "redis":
             assert not (data / "jobs.sqlite3").exists()  # every process used the Redis store
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _stop(procs)
 
 
 def test_priorities_reach_redis_in_order(tmp_path, redis_url):
@@ -161,11 +166,4 @@ def test_queued_jobs_survive_a_redis_that_lost_its_data(tmp_path, redis_url):
         with httpx.Client(base_url=url, timeout=30) as c:
             assert [wait_for(c, j, timeout=180)["status"] for j in jobs] == ["done", "done"]
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _stop(procs)
