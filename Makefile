@@ -44,7 +44,7 @@ examples: install
 	$(BIN)/python examples/make_examples.py
 
 plugin: install
-	$(BIN)/python -m plugin.package --out dist
+	$(BIN)/python -m briefreel.plugin.package --out dist
 
 clean:
 	rm -rf $(VENV) dist out .pytest_cache

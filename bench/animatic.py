@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from render.base import RenderSettings, frame_spans  # noqa: E402
-from render.ffmpeg import VideoWriter, probe  # noqa: E402
-from render.panel import PanelRenderer, Stage  # noqa: E402
-from render.pipeline import render_board  # noqa: E402
-from storyboard.schema import Storyboard  # noqa: E402
+from briefreel.render.base import RenderSettings, frame_spans  # noqa: E402
+from briefreel.render.ffmpeg import VideoWriter, probe  # noqa: E402
+from briefreel.render.panel import PanelRenderer, Stage  # noqa: E402
+from briefreel.render.pipeline import render_board  # noqa: E402
+from briefreel.storyboard.schema import Storyboard  # noqa: E402
 
 SHOTS = [
     ("S01", "EWS", "high", "push_in", 4.5, "Dawn over the harbour city, mist on the water.", ""),

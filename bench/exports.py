@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from render.exports import write_exports  # noqa: E402
-from render.exports import pdffont  # noqa: E402
-from render.pipeline import render_board  # noqa: E402
-from storyboard.schema import Storyboard  # noqa: E402
+from briefreel.render.exports import write_exports  # noqa: E402
+from briefreel.render.exports import pdffont  # noqa: E402
+from briefreel.render.pipeline import render_board  # noqa: E402
+from briefreel.storyboard.schema import Storyboard  # noqa: E402
 
 SHOTS = [
     ("S01", "EWS", "push_in", 4.5, "Dawn over the harbour city, mist on the water.", "Every city has a first light."),
@@ -48,12 +48,12 @@ def board() -> Storyboard:
 
 def parts(b: Storyboard, out: Path, clips: dict[str, Path]) -> dict[str, float]:
     """Each export on its own (same code paths as write_exports), seconds."""
-    from render.exports import _stills
-    from render.exports.captions import write_captions
-    from render.exports.html import write_html
-    from render.exports.sheet import write_sheet
-    from render.exports.shotlist import write_shotlist
-    from render.exports.timeline import write_timelines
+    from briefreel.render.exports import _stills
+    from briefreel.render.exports.captions import write_captions
+    from briefreel.render.exports.html import write_html
+    from briefreel.render.exports.sheet import write_sheet
+    from briefreel.render.exports.shotlist import write_shotlist
+    from briefreel.render.exports.timeline import write_timelines
 
     pdffont._cff_subset_cached.cache_clear()
     t = {}

@@ -100,7 +100,7 @@ def pdfplumber_alone(data: bytes, tables: bool) -> int:
 
 
 def ours(data: bytes, sandbox: bool) -> int:
-    from parsers import open_brief
+    from briefreel.parsers import open_brief
 
     return open_brief(data, PASSWORD, sandbox=sandbox).page_count
 

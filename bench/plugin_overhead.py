@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                                           "max_file_mb": 200}})
         env = dict(os.environ, BRIEFREEL_PASSWORD=args.password)
         for i in range(args.repeats):
-            ours.append(timed([sys.executable, "-m", "plugin.local_run"], stdin=spec))
+            ours.append(timed([sys.executable, "-m", "briefreel.plugin.local_run"], stdin=spec))
             base.append(timed([briefreel, "run", args.brief, "--out", f"{tmp}/cli{i}", "--no-cache", "-q"], env=env))
             print(f"  run {i + 1}: plugin {ours[-1][0]:.2f} s wall / {ours[-1][1]:.2f} s cpu; "
                   f"cli {base[-1][0]:.2f} s wall / {base[-1][1]:.2f} s cpu", file=sys.stderr)

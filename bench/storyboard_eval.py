@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
 from make_fixtures import fixtures  # noqa: E402
 
-from storyboard.schema import MOVEMENT_FAMILY, Movement  # noqa: E402
-from storyboard.validate import norm_line  # noqa: E402
+from briefreel.storyboard.schema import MOVEMENT_FAMILY, Movement  # noqa: E402
+from briefreel.storyboard.validate import norm_line  # noqa: E402
 
 _SPEAKER_LABEL = re.compile(r"(?:^|(?<=\s))[^\s:：“”\"]{1,20}[:：]\s*")
 FIELDS = ("count", "size", "movement", "angle", "duration", "dialogue")
@@ -154,8 +154,8 @@ def score_brief(fixture: dict, board) -> dict:
 
 def evaluate(planner: str = "rules", only: list[str] | None = None, model=None) -> dict:
     """Plan every fixture and score it; returns per-brief rows, per-field accuracy and the error classes."""
-    from parsers import open_brief
-    from storyboard import plan
+    from briefreel.parsers import open_brief
+    from briefreel.storyboard import plan
 
     rows = []
     for fx in fixtures():
@@ -164,7 +164,7 @@ def evaluate(planner: str = "rules", only: list[str] | None = None, model=None) 
         brief = open_brief(fx["pdf_path"], password=fx.get("password") or None)
         t0 = time.perf_counter()
         if planner == "llm":
-            from storyboard.llm import plan_llm
+            from briefreel.storyboard.llm import plan_llm
 
             board = plan_llm(brief, model=model)
         else:
@@ -174,7 +174,7 @@ def evaluate(planner: str = "rules", only: list[str] | None = None, model=None) 
         row["source_planner"] = board.source.get("planner", planner)
         row["fallback_reason"] = board.source.get("llm_fallback_reason", "")
         row["board"], row["brief"] = board, brief
-        from storyboard.validate import validate_board
+        from briefreel.storyboard.validate import validate_board
 
         row["problems"] = validate_board(board, brief=brief)
         rows.append(row)
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
     if args.planner == "llm":
-        from storyboard.llm import NoModelConfigured, resolve_model
+        from briefreel.storyboard.llm import NoModelConfigured, resolve_model
 
         try:
             resolve_model(args.model)

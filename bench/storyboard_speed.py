@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from parsers.brief import Brief, Line, Page  # noqa: E402
+from briefreel.parsers.brief import Brief, Line, Page  # noqa: E402
 
 NAMES = ["MIA", "BEN", "JUNE", "DEAN", "RUI", "INES", "TOMAS", "PRIYA", "KAI", "ANA"]
 PLACES = ["HARBOUR", "DINER", "KITCHEN", "ROOFTOP", "STATION", "MUSEUM", "BAKERY", "STREET", "LIGHTHOUSE"]
@@ -84,7 +84,7 @@ def main() -> int:
     ap.add_argument("--layout", action="store_true", help="give the pages line positions (indentation path)")
     args = ap.parse_args()
 
-    from storyboard import plan_rules
+    from briefreel.storyboard import plan_rules
 
     brief = screenplay_brief(args.pages, layout=args.layout)
     board = plan_rules(brief)

@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from diffusers.utils import export_to_video
 
-    from render.base import RenderSettings
-    from render.wan import WanRenderer
-    from render.wan_tiny import make_tiny_wan
-    from storyboard.schema import Storyboard
+    from briefreel.render.base import RenderSettings
+    from briefreel.render.wan import WanRenderer
+    from briefreel.render.wan_tiny import make_tiny_wan
+    from briefreel.storyboard.schema import Storyboard
 
     if args.threads:
         torch.set_num_threads(args.threads)

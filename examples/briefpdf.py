@@ -83,7 +83,7 @@ def _cjk_font(chars: str, serif: bool = False) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont as FTFont
 
-    from render.exports.pdffont import to_truetype
+    from briefreel.render.exports.pdffont import to_truetype
 
     digest = hashlib.sha1(chars.encode("utf-8")).hexdigest()[:10]
     name = f"NotoS{'erif' if serif else 'ans'}SC-{digest}"

@@ -1,12 +1,12 @@
 """Intake: decrypt and extract a PDF brief.
 
-    from parsers import open_brief
+    from briefreel.parsers import open_brief
     brief = open_brief("brief.pdf", password="...")   # -> parsers.brief.Brief
 """
 
-from parsers.brief import Brief, Line, Page
-from parsers.limits import Limits
-from parsers.errors import (
+from briefreel.parsers.brief import Brief, Line, Page
+from briefreel.parsers.limits import Limits
+from briefreel.parsers.errors import (
     BriefError,
     DamagedPDF,
     LimitExceeded,
@@ -25,6 +25,6 @@ __all__ = [
 
 def open_brief(source, password=None, **kwargs):
     """Decrypt (if needed) and extract ``source`` (a path or the PDF's bytes). See parsers/intake.py."""
-    from parsers.intake import open_brief as _open
+    from briefreel.parsers.intake import open_brief as _open
 
     return _open(source, password=password, **kwargs)

@@ -12,9 +12,9 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
-from parsers.errors import DamagedPDF, LimitExceeded, PasswordRequired, UnsupportedEncryption, WrongPassword
-from parsers.limits import Limits, human_bytes
-from parsers.passwords import candidates
+from briefreel.parsers.errors import DamagedPDF, LimitExceeded, PasswordRequired, UnsupportedEncryption, WrongPassword
+from briefreel.parsers.limits import Limits, human_bytes
+from briefreel.parsers.passwords import candidates
 
 INFO_KEYS = {
     "/Title": "title", "/Author": "author", "/Subject": "subject", "/Keywords": "keywords",

@@ -5,20 +5,16 @@ Messages never contain a password: they are built from fixed text and the file's
 
 from __future__ import annotations
 
+from briefreel.errors import BriefreelError
 
-class BriefError(Exception):
+
+class BriefError(BriefreelError):
     """Base class: the brief could not be turned into text."""
 
     exit_code = 1
     code = "brief_error"
+    status = 422
     default_message = "the brief could not be read"
-
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.default_message)
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0]) if self.args else self.default_message
 
 
 class PasswordRequired(BriefError):

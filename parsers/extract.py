@@ -13,10 +13,10 @@ import logging
 import re
 from collections import Counter
 
-from parsers.brief import Line, Page
-from parsers.errors import DamagedPDF, NoTextLayer
-from parsers.pdfium_text import read_page
-from parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
+from briefreel.parsers.brief import Line, Page
+from briefreel.parsers.errors import DamagedPDF, NoTextLayer
+from briefreel.parsers.pdfium_text import read_page
+from briefreel.parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
 
 _PAGE_NUMBER = re.compile(
     r"^(page\s*)?\d+\.?$|^-\s*\d+\s*-$|^page\s*\d+\s*(of|/)\s*\d+$|^\d+\s*/\s*\d+$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$",

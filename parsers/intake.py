@@ -1,6 +1,6 @@
 """Intake, top to bottom: read the file, check its size, decrypt in memory, extract, all in a sandboxed child.
 
-    from parsers import open_brief
+    from briefreel.parsers import open_brief
     brief = open_brief("brief.pdf", password="reel-2026")
     brief.pages[0].text, brief.pages[0].tables, brief.metadata["title"], brief.encryption["method"]
 
@@ -14,9 +14,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from parsers.brief import Brief
-from parsers.errors import DamagedPDF, LimitExceeded
-from parsers.limits import Limits, human_bytes
+from briefreel.parsers.brief import Brief
+from briefreel.parsers.errors import DamagedPDF, LimitExceeded
+from briefreel.parsers.limits import Limits, human_bytes
 
 Source = str | os.PathLike | bytes | bytearray | memoryview
 
@@ -40,7 +40,7 @@ def open_brief(source: Source, password: str | bytes | None = None, *, limits: L
         name = filename
     digest = hashlib.sha256(data).hexdigest()
     if sandbox:
-        from parsers import sandbox as _sandbox
+        from briefreel.parsers import sandbox as _sandbox
 
         brief = Brief.from_dict(_sandbox.run(data, password, limits))
     else:
@@ -52,13 +52,13 @@ def open_brief(source: Source, password: str | bytes | None = None, *, limits: L
 
 def parse_bytes(data: bytes, password: str | bytes | None, limits: Limits) -> Brief:
     """Decrypt and extract in this process (the sandboxed child runs exactly this)."""
-    from parsers.decrypt import decrypt
-    from parsers.extract import extract_pages
+    from briefreel.parsers.decrypt import decrypt
+    from briefreel.parsers.extract import extract_pages
 
     doc = decrypt(data, password, limits)
     data = None
     pages = extract_pages(doc.data, engine="pdfplumber" if doc.unembedded_cid_fonts else "auto")
-    from parsers.extract import clean_text
+    from briefreel.parsers.extract import clean_text
 
     metadata = {k: clean_text(v) for k, v in doc.metadata.items()}
     return Brief(pages=pages, metadata=metadata, encryption=doc.encryption,

@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from parsers.errors import ALL_ERRORS, BriefError, DamagedPDF, LimitExceeded
-from parsers.limits import Limits, human_bytes
+from briefreel.parsers.errors import ALL_ERRORS, BriefError, DamagedPDF, LimitExceeded
+from briefreel.parsers.limits import Limits, human_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 _ERRORS = {cls.__name__: cls for cls in ALL_ERRORS}
@@ -47,7 +47,7 @@ def child_main() -> int:
     _set_rlimits(limits)
     try:
         data = stdin.read()
-        from parsers.intake import parse_bytes
+        from briefreel.parsers.intake import parse_bytes
 
         result = {"brief": parse_bytes(data, password, limits).to_dict()}
     except BriefError as exc:
@@ -87,7 +87,7 @@ def run(data: bytes, password: str | bytes | None, limits: Limits) -> dict:
     payload = json.dumps(header).encode("utf-8") + b"\n" + data
     header = None
     proc = subprocess.Popen(
-        [sys.executable, "-m", "parsers.sandbox"],
+        [sys.executable, "-m", "briefreel.parsers.sandbox"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=_child_env(), cwd=str(ROOT), start_new_session=True,
     )

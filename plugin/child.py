@@ -33,7 +33,7 @@ def run_job(job: dict, *, deadline: float, tick_s: float = 10.0) -> Iterator[dic
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "plugin.worker"],
+            [sys.executable, "-m", "briefreel.plugin.worker"],
             cwd=str(ROOT),
             env=env,
             stdin=subprocess.PIPE,

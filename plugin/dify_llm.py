@@ -15,7 +15,7 @@ import json
 def model_config(selected) -> dict:
     """The model-selector value as an LLMModelConfig dict (Dify sends provider, model, mode, completion_params)."""
     if not isinstance(selected, dict) or not selected.get("provider") or not selected.get("model"):
-        from plugin.errors import ToolUserError
+        from briefreel.plugin.errors import ToolUserError
 
         raise ToolUserError("no_model")
     return {
@@ -31,7 +31,7 @@ def invoker(session, config: dict):
     """An ``invoke_structured(messages, schema) -> dict`` for :func:`storyboard.llm.plan_with`."""
     from dify_plugin.entities.model.message import AssistantPromptMessage, SystemPromptMessage, UserPromptMessage
 
-    from storyboard.llm import PlannerAnswerError
+    from briefreel.storyboard.llm import PlannerAnswerError
 
     roles = {"system": SystemPromptMessage, "user": UserPromptMessage, "assistant": AssistantPromptMessage}
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from plugin.errors import ToolUserError
+from briefreel.plugin.errors import ToolUserError
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 60.0  # between two chunks

@@ -13,7 +13,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from plugin.errors import ToolUserError
+from briefreel.plugin.errors import ToolUserError
 
 MESSAGE_BUDGET = 4 * 1024 * 1024  # bytes of JSON per message, under the 5 MiB line limit with room for framing
 

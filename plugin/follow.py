@@ -11,9 +11,9 @@ import time
 from collections.abc import Generator
 from pathlib import Path
 
-from plugin.errors import ToolUserError
-from plugin.fit import fit_video
-from plugin.service import FINAL, RenderService
+from briefreel.plugin.errors import ToolUserError
+from briefreel.plugin.fit import fit_video
+from briefreel.plugin.service import FINAL, RenderService
 
 POLL_S = 3.0
 

@@ -64,7 +64,7 @@ def tool_class(name: str):
 
     if name not in TOOLS:
         raise SystemExit(f"unknown tool {name!r}; one of {', '.join(TOOLS)}")
-    module = importlib.import_module(f"plugin.tools.{name}")
+    module = importlib.import_module(f"briefreel.plugin.tools.{name}")
     (cls,) = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, Tool) and c is not Tool]
     return cls
 
@@ -77,7 +77,7 @@ def main() -> int:
     if "validate" in spec:
         from dify_plugin.errors.tool import ToolProviderCredentialValidationError
 
-        from plugin.provider.briefreel import BriefreelProvider
+        from briefreel.plugin.provider.briefreel import BriefreelProvider
 
         batch = spec["validate"] if isinstance(spec["validate"], list) else [spec["validate"]]
         for credentials in batch:

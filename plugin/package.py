@@ -1,4 +1,4 @@
-"""Build the Dify plugin package: ``python -m plugin.package --out dist`` (what ``make plugin`` runs).
+"""Build the Dify plugin package: ``python -m briefreel.plugin.package --out dist`` (what ``make plugin`` runs).
 
 A ``.difypkg`` is a plain zip of the plugin folder (what ``dify plugin package`` writes). Ours holds:
 
@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("plugin", "parsers", "storyboard", "render")
+PACKAGES = ("briefreel", "plugin", "parsers", "storyboard", "render")
 EXTRAS = ("plugin", "llm")  # optional-dependency groups the plugin needs besides the base dependencies
 MAX_BYTES = 50 * 1024 * 1024
 ALWAYS_IGNORED = ("__pycache__/", "*.pyc", ".git/", ".venv/")
@@ -34,7 +34,7 @@ ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the 
 
 MAIN_PY = '''"""Entry point the Dify daemon runs (python -m main); the plugin lives in plugin/main.py."""
 
-from plugin.main import plugin
+from briefreel.plugin.main import plugin
 
 if __name__ == "__main__":
     plugin.run()
@@ -218,7 +218,7 @@ def build(out_dir: Path, root: Path = ROOT, stage: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m plugin.package", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m briefreel.plugin.package", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="dist", help="output folder (default: dist)")
     parser.add_argument("--stage", metavar="DIR", help="also write the unpacked package to DIR")
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from plugin.errors import ToolUserError, user_message
+from briefreel.plugin.errors import ToolUserError, user_message
 
 TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0)
 FINAL = ("done", "failed", "cancelled")

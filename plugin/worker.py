@@ -36,7 +36,7 @@ def emit(event: str, **data) -> None:
 
 
 def storyboard_job(job: dict) -> dict:
-    from parsers import open_brief
+    from briefreel.parsers import open_brief
 
     emit("progress", stage="parse")
     pdf = Path(job["pdf"])
@@ -46,7 +46,7 @@ def storyboard_job(job: dict) -> dict:
     info = {"pages": brief.page_count, "chars": len(brief.text), "encrypted": bool(brief.encryption)}
     if job.get("planner", "rules") == "none":
         return {"brief_info": info, "brief": brief.to_dict()}
-    from storyboard import plan
+    from briefreel.storyboard import plan
 
     emit("progress", stage="plan", **info)
     board = plan(brief, planner="rules")
@@ -58,8 +58,8 @@ def storyboard_job(job: dict) -> dict:
 
 
 def render_job(job: dict) -> dict:
-    from render.pipeline import ShotEvent, render_board
-    from storyboard.schema import Storyboard
+    from briefreel.render.pipeline import ShotEvent, render_board
+    from briefreel.storyboard.schema import Storyboard
 
     board = Storyboard.load(job["shots"])
     out_dir = Path(job["out_dir"])

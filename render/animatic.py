@@ -42,10 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
-from render.base import Clip, RenderSettings
-from render.errors import RenderError
-from render.ffmpeg import PRESET, blend_into, ffmpeg_exe, moviepy_params, premultiply, probe, quick_probe
-from storyboard.schema import Shot, Storyboard
+from briefreel.render.base import Clip, RenderSettings
+from briefreel.render.errors import RenderError
+from briefreel.render.ffmpeg import PRESET, blend_into, ffmpeg_exe, moviepy_params, premultiply, probe, quick_probe
+from briefreel.storyboard.schema import Shot, Storyboard
 
 MIN_SPEED = 0.8  # a short clip may be slowed to 80 % of real time before its last frame is held
 CONFORM_VERSION = "2"  # bump when conform would give different pixels for the same inputs
@@ -68,7 +68,7 @@ def timing(source_frames: int, source_fps: float, frames: int, fps: int) -> tupl
 
 def caption_overlay(shot: Shot, board: Storyboard, width: int, height: int):
     """The dialogue/VO caption alone, as drawn on panel clips (None when the shot is silent)."""
-    from render.panel import _overlay, caption_text
+    from briefreel.render.panel import _overlay, caption_text
 
     if not caption_text(shot, board):
         return None

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from storyboard.schema import Shot, Storyboard
+from briefreel.storyboard.schema import Shot, Storyboard
 
 ANIMATIC_FPS = 24
 

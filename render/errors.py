@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from briefreel.errors import BriefreelError
 
-class RenderError(Exception):
+
+class RenderError(BriefreelError):
     exit_code = 30
     code = "render_error"
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0]) if self.args else "rendering failed"
+    status = 500
+    default_message = "rendering failed"
 
 
 class RendererUnavailable(RenderError):

@@ -31,7 +31,7 @@ try:  # optional, for fast blending (render.panel uses it for warps too)
 except ImportError:  # pragma: no cover
     cv2 = None
 
-from render.errors import RenderError, RendererUnavailable
+from briefreel.render.errors import RenderError, RendererUnavailable
 
 # H.264 High, yuv420p, BT.709 tagged, constant quality; no B-frames so every clip starts and ends cleanly for the
 # stream-copy join; a keyframe every 2 s so editors scrub quickly. ``-preset veryfast`` is ~3x smaller than

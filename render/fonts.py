@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from PIL import ImageDraw, ImageFont
 
-from render.errors import RendererUnavailable
+from briefreel.render.errors import RendererUnavailable
 
 # Characters that must not start a line (kinsoku): closing punctuation, in CJK and Latin.
 _NO_LINE_START = set("，。、；：？！）》」』】”’…—,.;:?!)]}%")

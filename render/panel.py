@@ -34,10 +34,10 @@ try:  # optional: ~3x faster warps; the PIL fallback gives the same frames withi
 except ImportError:  # pragma: no cover
     cv2 = None
 
-from render.base import Clip, RenderSettings, stable_hash
-from render.fonts import draw_lines, font, line_height, wrap
-from storyboard.schema import Shot, Storyboard
-from storyboard.vocabulary import label as term_label
+from briefreel.render.base import Clip, RenderSettings, stable_hash
+from briefreel.render.fonts import draw_lines, font, line_height, wrap
+from briefreel.storyboard.schema import Shot, Storyboard
+from briefreel.storyboard.vocabulary import label as term_label
 
 # -- 1. labels ------------------------------------------------------------------------------------------------------
 
@@ -853,7 +853,7 @@ class Stage:
                          [d, e, (f0 - origin[1]) / s + d * (ox + 0.5) + e * (oy + 0.5) - 0.5]])
 
     def _prepare_yuv(self) -> None:
-        from render.ffmpeg import Overlay420, premultiply, rgb_to_yuv420
+        from briefreel.render.ffmpeg import Overlay420, premultiply, rgb_to_yuv420
 
         self._canvas420 = [np.ascontiguousarray(np.asarray(p)) for p in rgb_to_yuv420(self.canvas)]
         self._sprite420 = None
@@ -893,7 +893,7 @@ class Stage:
 
     def paint(self, t: float, frame) -> None:
         """Paint the video frame at ``t`` in [0, 1] into ``frame`` (a ``render.ffmpeg.Frame420``)."""
-        from render.ffmpeg import blend_into
+        from briefreel.render.ffmpeg import blend_into
 
         if self._yuv is None:
             self._prepare_yuv()
@@ -912,7 +912,7 @@ class Stage:
 
     def planes(self, t: float) -> list[np.ndarray]:
         """The video frame at ``t`` as yuv420p planes [Y, Cb, Cr] (copies)."""
-        from render.ffmpeg import Frame420
+        from briefreel.render.ffmpeg import Frame420
 
         f = Frame420(self.w, self.h)
         self.paint(t, f)
@@ -921,7 +921,7 @@ class Stage:
     def frame_bytes(self, frames: int):
         """Yield ``frames`` yuv420p frames spanning the move, each a view of one reused buffer: consume it before
         asking for the next. A still shot is painted once."""
-        from render.ffmpeg import Frame420
+        from briefreel.render.ffmpeg import Frame420
 
         f = Frame420(self.w, self.h)
         if self.path.still:
@@ -1125,7 +1125,7 @@ class PanelRenderer:
 
     def render_shot(self, shot: Shot, board: Storyboard, settings: RenderSettings, frames: int,
                     out_path: Path) -> Clip:
-        from render.ffmpeg import VideoWriter
+        from briefreel.render.ffmpeg import VideoWriter
 
         stage = Stage(shot, board, settings.width, settings.height, seed=self.seed_for(shot))
         with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer:

@@ -37,9 +37,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from render.base import Clip, RenderSettings, Renderer, frame_spans, stable_hash
-from render.errors import RenderCancelled, RenderError, RendererUnavailable
-from storyboard.schema import Shot, Storyboard
+from briefreel.render.base import Clip, RenderSettings, Renderer, frame_spans, stable_hash
+from briefreel.render.errors import RenderCancelled, RenderError, RendererUnavailable
+from briefreel.storyboard.schema import Shot, Storyboard
 
 PIPELINE_VERSION = "1"
 
@@ -47,14 +47,14 @@ PIPELINE_VERSION = "1"
 # -- 1. renderers ---------------------------------------------------------------------------------------------------
 
 def _panel(options: dict[str, Any]) -> Renderer:
-    from render.panel import PanelRenderer
+    from briefreel.render.panel import PanelRenderer
 
     return PanelRenderer(**options)
 
 
 def _wan(options: dict[str, Any]) -> Renderer:
     try:
-        from render.wan import WanRenderer
+        from briefreel.render.wan import WanRenderer
     except ImportError as exc:
         raise RendererUnavailable(
             f"the wan renderer needs the Wan extras ({exc}); install them with: pip install 'briefreel[wan]'"
@@ -135,9 +135,9 @@ def _safe_name(shot_id: str) -> str:
 
 def _final_params(settings: RenderSettings, shot: Shot, board: Storyboard) -> dict[str, Any]:
     """What conform/captions/encoding add on top of the renderer's pixels."""
-    from render.animatic import CONFORM_VERSION
-    from render.ffmpeg import encoder_id
-    from render.panel import caption_text
+    from briefreel.render.animatic import CONFORM_VERSION
+    from briefreel.render.ffmpeg import encoder_id
+    from briefreel.render.panel import caption_text
 
     return {
         "pipeline": PIPELINE_VERSION,
@@ -186,7 +186,7 @@ def _mp_context():
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not Linux/macOS
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["render.panel", "render.pipeline", "storyboard.schema"])
+    ctx.set_forkserver_preload(["briefreel.render.panel", "briefreel.render.pipeline", "briefreel.storyboard.schema"])
     return ctx
 
 
@@ -229,8 +229,8 @@ def render_board(
     before any ``animatic.mp4`` is written. Both run in the calling process, also when shots render in worker
     processes; an exception either of them raises propagates.
     """
-    from render.animatic import conform, join
-    from render.cache import ClipCache, place
+    from briefreel.render.animatic import conform, join
+    from briefreel.render.cache import ClipCache, place
 
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -418,9 +418,9 @@ def render_board(
     _write_json(report.render_json, _record(report, rend, settings, jobs, records, board))
     t0 = time.perf_counter()
     try:
-        from render.exports import write_exports
+        from briefreel.render.exports import write_exports
     except ModuleNotFoundError as exc:
-        if exc.name not in ("render.exports",):
+        if exc.name not in ("briefreel.render.exports",):
             raise
         write_exports = None
     if write_exports is not None and exports:
@@ -447,7 +447,7 @@ def _cost(job: ShotJob) -> float:
 def _parallel_ok(rend: Renderer) -> bool:
     """Only the built-in panel renderer itself is sent to worker processes (another renderer object, which may
     hold state such as a loaded model, renders here)."""
-    from render.panel import PanelRenderer
+    from briefreel.render.panel import PanelRenderer
 
     return type(rend) is PanelRenderer
 
@@ -470,7 +470,7 @@ def _bar(total: int, enabled: bool, initial: int = 0):
 
 def _record(report: RenderReport, rend: Renderer, settings: RenderSettings, jobs: list[ShotJob],
             records: dict[str, dict[str, Any]], board: Storyboard) -> dict[str, Any]:
-    from render.ffmpeg import encoder_args
+    from briefreel.render.ffmpeg import encoder_args
 
     try:
         from importlib.metadata import version

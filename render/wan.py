@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from render.base import Clip, RenderSettings, stable_hash
-from render.errors import RenderError, RendererUnavailable
-from storyboard.schema import Shot, Storyboard
+from briefreel.render.base import Clip, RenderSettings, stable_hash
+from briefreel.render.errors import RenderError, RendererUnavailable
+from briefreel.storyboard.schema import Shot, Storyboard
 
 # Bump whenever the same inputs would give different pixels (segment rule, seed derivation, encoder settings...).
 VERSION = "1"
@@ -246,7 +246,7 @@ def derive_seed(*parts: Any) -> int:
 
 def board_seed(base_seed: int, shot_id: str) -> int:
     """A shot's seed when the shot has none: the same rule as ``render_board`` (so both paths agree)."""
-    from render.pipeline import derive_seed as pipeline_seed
+    from briefreel.render.pipeline import derive_seed as pipeline_seed
 
     return pipeline_seed(base_seed, shot_id)
 

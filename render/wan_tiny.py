@@ -135,7 +135,7 @@ def make_tiny_wan(out_dir: str | Path, variant: str = "t2v") -> Path:
 # -- CLI ------------------------------------------------------------------------------------------------------------
 
 def cmd_make_tiny_wan(args: argparse.Namespace) -> int:
-    from render.cli import UsageError
+    from briefreel.cli import UsageError
 
     try:
         path = make_tiny_wan(args.dir, args.variant)

@@ -1,6 +1,6 @@
 """Storyboard: a brief becomes scenes and shots (size, angle, move, duration, description, dialogue, T2V prompt).
 
-    from storyboard import plan
+    from briefreel.storyboard import plan
     board = plan(brief)                   # offline rules planner
     board = plan(brief, planner="llm")    # LangChain planner, checked against the same schema
     board.save("shots.json")
@@ -12,8 +12,8 @@ The pieces the planners share are importable on their own: ``storyboard.meta.rea
 
 from __future__ import annotations
 
-from storyboard.errors import InvalidShots, StoryboardError
-from storyboard.schema import Storyboard
+from briefreel.storyboard.errors import InvalidShots, StoryboardError
+from briefreel.storyboard.schema import Storyboard
 
 __all__ = ["plan", "plan_rules", "Storyboard", "StoryboardError", "InvalidShots"]
 
@@ -22,8 +22,8 @@ PLANNERS = ("rules", "llm")
 
 def plan_rules(brief) -> Storyboard:
     """The brief → a Storyboard with the offline rules (tables, shot lists, screenplays, prose; English and Chinese)."""
-    from storyboard.rules import plan_rules as _plan_rules
-    from storyboard.validate import validate_board
+    from briefreel.storyboard.rules import plan_rules as _plan_rules
+    from briefreel.storyboard.validate import validate_board
 
     board = _plan_rules(brief)
     # The same checks the LLM planner must pass; what the rules could not satisfy is recorded, not hidden.
@@ -40,7 +40,7 @@ def plan(brief, planner: str = "rules", **opts) -> Storyboard:
             raise TypeError(f"the rules planner takes no options (got {sorted(opts)})")
         return plan_rules(brief)
     if planner == "llm":
-        from storyboard.llm import plan_llm  # imported lazily: LangChain is an optional extra
+        from briefreel.storyboard.llm import plan_llm  # imported lazily: LangChain is an optional extra
 
         return plan_llm(brief, **opts)
     raise StoryboardError(f"unknown planner {planner!r} (choose one of {', '.join(PLANNERS)})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storyboard.schema import Angle, Movement, ShotSize
+from briefreel.storyboard.schema import Angle, Movement, ShotSize
 
 
 @dataclass
@@ -101,7 +101,7 @@ _QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
 
 def _quoted(body: str) -> tuple[str, str]:
     """(the quotation, what follows it) when ``body`` opens with a quote; else (body without quotes, "")."""
-    from storyboard.meta import strip_quotes
+    from briefreel.storyboard.meta import strip_quotes
 
     body = body.strip()
     for a, b in _QUOTES:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from briefreel.errors import BriefreelError
 
-class StoryboardError(Exception):
+
+class StoryboardError(BriefreelError):
     """The brief held nothing that could become shots, or a shots.json is invalid."""
 
     exit_code = 20
     code = "storyboard_error"
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0]) if self.args else "the storyboard could not be built"
+    status = 422
+    default_message = "the storyboard could not be built"
 
 
 class InvalidShots(StoryboardError):

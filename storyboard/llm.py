@@ -1,6 +1,6 @@
 """The LLM planner: a chat model improves the rules planner's draft, checked by the same validator.
 
-    from storyboard.llm import plan_llm
+    from briefreel.storyboard.llm import plan_llm
     board = plan_llm(brief)                         # model from BRIEFREEL_LLM, e.g. "openai:gpt-4o-mini"
     board = plan_llm(brief, model=my_chat_model)    # any LangChain BaseChatModel
     board.source["planner"]                         # "llm", or "rules" with "llm_fallback_reason"
@@ -44,9 +44,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from storyboard.errors import StoryboardError
-from storyboard.schema import Angle, BibleEntry, Movement, Scene, Shot, ShotSize, Storyboard
-from storyboard.validate import brief_lines, norm_line, schema_problems, validate_board
+from briefreel.storyboard.errors import StoryboardError
+from briefreel.storyboard.schema import Angle, BibleEntry, Movement, Scene, Shot, ShotSize, Storyboard
+from briefreel.storyboard.validate import brief_lines, norm_line, schema_problems, validate_board
 
 DEFAULT_CHUNK_CHARS = 12_000
 ENV_MODEL = "BRIEFREEL_LLM"
@@ -215,7 +215,7 @@ def _fallback(draft: Storyboard, reason: str, model_name: str, stats: dict | Non
 # -- the rules planner's part -------------------------------------------------------------------------------------
 
 def _draft(brief) -> Storyboard:
-    from storyboard import plan_rules
+    from briefreel.storyboard import plan_rules
 
     return plan_rules(brief)
 
@@ -281,7 +281,7 @@ def _tagged_sound(line: str, text: str) -> bool:
 
 
 def _brief_text(brief) -> str:
-    from storyboard.validate import _brief_text as text_of
+    from briefreel.storyboard.validate import _brief_text as text_of
 
     return text_of(brief)
 
@@ -289,7 +289,7 @@ def _brief_text(brief) -> str:
 def _spread(shots: list["PlannerShot"], target: float | None) -> list[float]:
     """Durations for the shots the model left open (``None``), with the rules' spread: the model's numbers are
     kept, the rest share what is left of ``target`` by content (none under 1.5 s)."""
-    from storyboard.durations import natural_seconds, spread
+    from briefreel.storyboard.durations import natural_seconds, spread
 
     weights = [natural_seconds(s.description, s.dialogue, s.size) for s in shots]
     fixed = {i: float(s.duration_s) for i, s in enumerate(shots) if s.duration_s is not None}
@@ -299,7 +299,7 @@ def _spread(shots: list["PlannerShot"], target: float | None) -> list[float]:
 
 
 def _build_prompt(shot: Shot, board: Storyboard) -> str:
-    from storyboard.prompts import build_prompt
+    from briefreel.storyboard.prompts import build_prompt
 
     return build_prompt(shot, board)
 
@@ -485,7 +485,7 @@ def _meta_facts(brief) -> dict:
     if not hasattr(brief, "pages"):
         return {}
     try:
-        from storyboard.meta import read_meta
+        from briefreel.storyboard.meta import read_meta
 
         meta = read_meta(brief)
     except Exception:
@@ -529,7 +529,7 @@ def _tidy(answer: dict) -> dict:
     """Forgive how an enum value is written: "Push In", "push-in", "close-up", "bird's eye", "推镜头" become
     push_in, CU, overhead, push_in through the rules' camera vocabulary. A value that names nothing is left for the
     validator to report."""
-    from storyboard.vocabulary import CELL, parse_angle, parse_movement, parse_size
+    from briefreel.storyboard.vocabulary import CELL, parse_angle, parse_movement, parse_size
 
     answer = dict(answer)
     if "shots" not in answer and len(answer) == 1:  # {"storyboard": {...}}: some models wrap their answer

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from storyboard.draft import SpokenLine
-from storyboard.durations import find_seconds, parse_seconds
+from briefreel.storyboard.draft import SpokenLine
+from briefreel.storyboard.durations import find_seconds, parse_seconds
 
 # -- section names --------------------------------------------------------------------------------------------------
 # key → words that name it (English lower case, Chinese). "context" sections never become shots.
@@ -424,7 +424,7 @@ _TITLE_LABELS = ("brief", "storyboard", "script", "shot list", "treatment", "脚
 
 
 def _is_script_line(line: str) -> bool:
-    from storyboard.screenplay import is_heading
+    from briefreel.storyboard.screenplay import is_heading
 
     return is_heading(line) or line.upper().startswith(("FADE IN", "FADE OUT"))
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-from storyboard.draft import Draft
-from storyboard.schema import Angle, BibleEntry, Movement, Shot, Storyboard
-from storyboard.vocabulary import label, move_phrase
+from briefreel.storyboard.draft import Draft
+from briefreel.storyboard.schema import Angle, BibleEntry, Movement, Shot, Storyboard
+from briefreel.storyboard.vocabulary import label, move_phrase
 
 # Wan's usual negative prompt (the list its authors ship), and the same list in English.
 NEGATIVE_ZH = ("色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，丑陋的，"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
-from storyboard.draft import Draft, SpokenLine, join_wrapped
-from storyboard.meta import Meta, Section, heading_key, read_meta, spoken_line
-from storyboard.draft import parse_spoken
-from storyboard.shotlist import _SCENE_LINE, _scene_number, _split_tags
-from storyboard.schema import Movement
-from storyboard.vocabulary import camera_coverage, parse_camera, parse_direction, parse_size
+from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped
+from briefreel.storyboard.meta import Meta, Section, heading_key, read_meta, spoken_line
+from briefreel.storyboard.draft import parse_spoken
+from briefreel.storyboard.shotlist import _SCENE_LINE, _scene_number, _split_tags
+from briefreel.storyboard.schema import Movement
+from briefreel.storyboard.vocabulary import camera_coverage, parse_camera, parse_direction, parse_size
 
 CUES_EN = ["smash cut to", "match cut to", "cut back to", "we cut to", "cut to", "dissolve to", "fade to", "we end on",
            "we end with", "end on", "ending on", "we close on", "we finish on", "finally", "then", "next", "after that",

@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from storyboard.draft import Draft, SpokenLine
-from storyboard.durations import MIN_SHOT_S, natural_seconds, spread
-from storyboard.errors import StoryboardError
-from storyboard.meta import Meta, read_meta
-from storyboard.prompts import build_bible, build_prompt, negative_prompt
-from storyboard.prose import read_prose
-from storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, Storyboard
-from storyboard.screenplay import count_headings, read_screenplay
-from storyboard.shotlist import _take_duration, count_shot_lines, read_shotlist
-from storyboard.tables import read_tables
+from briefreel.storyboard.draft import Draft, SpokenLine
+from briefreel.storyboard.durations import MIN_SHOT_S, natural_seconds, spread
+from briefreel.storyboard.errors import StoryboardError
+from briefreel.storyboard.meta import Meta, read_meta
+from briefreel.storyboard.prompts import build_bible, build_prompt, negative_prompt
+from briefreel.storyboard.prose import read_prose
+from briefreel.storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, Storyboard
+from briefreel.storyboard.screenplay import count_headings, read_screenplay
+from briefreel.storyboard.shotlist import _take_duration, count_shot_lines, read_shotlist
+from briefreel.storyboard.tables import read_tables
 
 FORMATS = ("table", "shotlist", "screenplay", "prose")
 

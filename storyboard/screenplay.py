@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storyboard.draft import Draft, SpokenLine, join_wrapped
-from storyboard.shotlist import _split_tags
-from storyboard.draft import VO_SPEAKERS
-from storyboard.vocabulary import CELL, parse_camera, parse_direction
+from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped
+from briefreel.storyboard.shotlist import _split_tags
+from briefreel.storyboard.draft import VO_SPEAKERS
+from briefreel.storyboard.vocabulary import CELL, parse_camera, parse_direction
 
 _HEADING = re.compile(
     r"^\s*(?:#?\d+[A-Z]?\s*[.)]?\s+)?(?:INT\./EXT|INT/EXT|EXT\./INT|I/E|INT|EXT|EST)[.\s/]|"

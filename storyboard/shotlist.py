@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 
-from storyboard.draft import SFX_SPEAKERS, SUPER_SPEAKERS, VO_SPEAKERS, Draft, SpokenLine, join_wrapped, parse_spoken
-from storyboard.durations import chained_spans, find_seconds, parse_seconds
-from storyboard.meta import heading_key, spoken_line
-from storyboard.vocabulary import CELL, camera_coverage, parse_camera
+from briefreel.storyboard.draft import SFX_SPEAKERS, SUPER_SPEAKERS, VO_SPEAKERS, Draft, SpokenLine, join_wrapped, parse_spoken
+from briefreel.storyboard.durations import chained_spans, find_seconds, parse_seconds
+from briefreel.storyboard.meta import heading_key, spoken_line
+from briefreel.storyboard.vocabulary import CELL, camera_coverage, parse_camera
 
 _KEYWORD_PREFIX = re.compile(
     r"^\s*[#*【\[]?\s*(?:shot|sh\.|镜头|镜号|分镜|第)\s*(?:no\.?|#)?\s*(?P<n>[A-Za-z]?\d{1,3}[A-Za-z]?|(?<=[头号镜第])[一二三四五六七八九十]{1,3}(?=\s*[（(:：、.|｜]))\s*(?:镜头|镜|个镜头)?"
@@ -51,7 +51,7 @@ def _scene_number(match: re.Match) -> int | None:
         if v:
             if v.isdigit():
                 return int(v)
-            from storyboard.durations import zh_number
+            from briefreel.storyboard.durations import zh_number
 
             n = zh_number(v)
             return int(n) if n else None
@@ -214,7 +214,7 @@ def _open_quote(text: str) -> bool:
 
 def _norm_number(n: str) -> str:
     if n and all(ch in _ZH_NUMS for ch in n):  # 镜头三 → "3"
-        from storyboard.durations import zh_number
+        from briefreel.storyboard.durations import zh_number
 
         value = zh_number(n)
         return str(int(value)) if value else n

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-from storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, shot_number
-from storyboard.durations import parse_seconds
-from storyboard.vocabulary import CELL, parse_camera, parse_direction
+from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, shot_number
+from briefreel.storyboard.durations import parse_seconds
+from briefreel.storyboard.vocabulary import CELL, parse_camera, parse_direction
 
 COLUMN_WORDS: dict[str, list[str]] = {
     "number": ["镜号", "镜头号", "镜头编号", "镜头序号", "编号", "序号", "镜次", "镜", "shot", "shot#", "shotno", "shotno.",

@@ -1,6 +1,6 @@
 """Check a storyboard against the contract and against its brief; both planners call this.
 
-    from storyboard.validate import validate_board
+    from briefreel.storyboard.validate import validate_board
     problems = validate_board(board, brief=brief, target=30.0)   # [] when the board is good
 
 Each problem is one human-readable sentence naming the shot, so it can be shown to a user or handed back to an
@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from storyboard.schema import Storyboard
+from briefreel.storyboard.schema import Storyboard
 
 SUM_TOLERANCE_S = 0.05
 MIN_SHOT_S = 1.5
@@ -197,7 +197,7 @@ def brief_lines(brief: Any) -> list[str] | None:
             return [_line_text(x) for x in got if _line_kind(x) != "super"]
     if hasattr(brief, "pages"):
         try:
-            from storyboard.meta import read_meta
+            from briefreel.storyboard.meta import read_meta
         except ImportError:
             return None
         return brief_lines(read_meta(brief))

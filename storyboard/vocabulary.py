@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from storyboard.schema import Angle, Movement, ShotSize
+from briefreel.storyboard.schema import Angle, Movement, ShotSize
 
 CELL, PROSE, CAM = "cell", "prose", "cam"
 # PROSE terms match anywhere; CELL terms only in camera fields; CAM terms in camera fields, and in prose only

@@ -11,12 +11,12 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from render.animatic import MIN_SPEED, conform, join, timing
-from render.base import Clip, RenderSettings
-from render.errors import RenderError
-from render.ffmpeg import Frame420, VideoWriter, ffmpeg_exe, probe, quick_probe, read_frames
-from render.panel import PanelRenderer
-from storyboard.schema import Storyboard
+from briefreel.render.animatic import MIN_SPEED, conform, join, timing
+from briefreel.render.base import Clip, RenderSettings
+from briefreel.render.errors import RenderError
+from briefreel.render.ffmpeg import Frame420, VideoWriter, ffmpeg_exe, probe, quick_probe, read_frames
+from briefreel.render.panel import PanelRenderer
+from briefreel.storyboard.schema import Storyboard
 
 
 def make_board(shots, language="en", aspect="16:9") -> Storyboard:

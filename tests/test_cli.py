@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIEFREEL = [sys.executable, "-m", "render.cli"]
+BRIEFREEL = [sys.executable, "-m", "briefreel.cli"]
 
 
 def briefreel(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -20,12 +20,12 @@ import opentimelineio as otio
 import pytest
 from PIL import Image
 
-from render.base import FRAME_SIZES, frame_spans
-from render.exports import EXPORT_FILES, ExportError, write_exports
-from render.exports.thumbs import ARROW, draw_move
-from render.exports.timeline import reel_names
-from render.errors import RenderError
-from storyboard.schema import Storyboard
+from briefreel.render.base import FRAME_SIZES, frame_spans
+from briefreel.render.exports import EXPORT_FILES, ExportError, write_exports
+from briefreel.render.exports.thumbs import ARROW, draw_move
+from briefreel.render.exports.timeline import reel_names
+from briefreel.render.errors import RenderError
+from briefreel.storyboard.schema import Storyboard
 
 FPS = 24
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -439,7 +439,7 @@ def test_unknown_page_size_is_a_clear_error(tmp_path):
 
 
 def test_line_labels_do_not_repeat_the_kind():
-    from render.exports.common import line_kind
+    from briefreel.render.exports.common import line_kind
 
     board = _board(EN_SHOTS[:1])
     shot = board.shots[0]

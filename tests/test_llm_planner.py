@@ -20,18 +20,18 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from parsers import Brief
-from storyboard import plan, plan_rules
-from storyboard.errors import StoryboardError
-from storyboard.llm import (
+from briefreel.parsers import Brief
+from briefreel.storyboard import plan, plan_rules
+from briefreel.storyboard.errors import StoryboardError
+from briefreel.storyboard.llm import (
     NoModelConfigured,
     PlannerAnswerError,
     plan_llm,
     plan_with,
     planner_schema,
 )
-from storyboard.schema import Storyboard
-from storyboard.validate import norm_line, validate_board
+from briefreel.storyboard.schema import Storyboard
+from briefreel.storyboard.validate import norm_line, validate_board
 
 
 class ScriptedChatModel(BaseChatModel):

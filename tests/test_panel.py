@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from render.base import RenderSettings
-from render.ffmpeg import probe, read_frames, yuv420_to_rgb, planes_bytes
-from render.fonts import font, wrap
-from render.panel import PanelRenderer, Stage, camera_path, caption_text, draw_panel, spec_line
-from storyboard.schema import Storyboard
+from briefreel.render.base import RenderSettings
+from briefreel.render.ffmpeg import probe, read_frames, yuv420_to_rgb, planes_bytes
+from briefreel.render.fonts import font, wrap
+from briefreel.render.panel import PanelRenderer, Stage, camera_path, caption_text, draw_panel, spec_line
+from briefreel.storyboard.schema import Storyboard
 
 
 def make_board(shots, language="en", aspect="16:9", bible=()) -> Storyboard:
@@ -187,7 +187,7 @@ def test_static_clip_holds_and_seed_is_reproducible(tmp_path):
 
 
 def test_set_and_subject_follow_the_words():
-    from render.panel import _layout
+    from briefreel.render.panel import _layout
 
     board = make_board([
         {"size": "EWS", "description": "Pre-dawn city skyline; one kitchen window lights up.",
@@ -207,7 +207,7 @@ def test_set_and_subject_follow_the_words():
 
 
 def test_a_person_with_the_product_is_drawn_as_the_person():
-    from render.panel import _layout, choose_subject
+    from briefreel.render.panel import _layout, choose_subject
 
     bible = [{"id": "P1", "kind": "product", "name": "山岚白桃气泡水 330毫升罐装", "description": "白桃气泡水"},
              {"id": "C1", "kind": "character", "name": "Maya", "description": "early 30s"}]

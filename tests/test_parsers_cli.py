@@ -20,7 +20,7 @@ SECRET = "reel-2026"
 def briefreel(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFREEL_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "render.cli", *args], cwd=ROOT, env=full_env,
+    return subprocess.run([sys.executable, "-m", "briefreel.cli", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 

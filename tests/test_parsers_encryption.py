@@ -9,13 +9,13 @@ import traceback
 import pytest
 
 from examples.briefpdf import encrypt, encrypt_with_certificate
-from parsers import (
+from briefreel.parsers import (
     PasswordRequired,
     UnsupportedEncryption,
     WrongPassword,
     open_brief,
 )
-from parsers.passwords import SASLprepError, candidates, saslprep
+from briefreel.parsers.passwords import SASLprepError, candidates, saslprep
 
 TEXT = "A lighthouse keeper climbs the stairs at dawn."
 
@@ -132,7 +132,7 @@ def test_wrong_password_never_leaks(simple_pdf, sandbox):
 
 def test_password_goes_through_the_pipe_not_argv_or_env(simple_pdf, monkeypatch):
     """Spy on the real Popen: read the live child's /proc cmdline and environ while it parses."""
-    import parsers.sandbox as sandbox
+    import briefreel.parsers.sandbox as sandbox
 
     secret = "pipe-only-Σ-密码"
     locked = encrypt(simple_pdf, user=secret, owner="owner", R=6)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from examples.briefpdf import LETTER, SCREENPLAY_INDENTS, BriefPDF
-from parsers import open_brief
-from parsers.extract import extract_pages
+from briefreel.parsers import open_brief
+from briefreel.parsers.extract import extract_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,7 +172,7 @@ def test_headings_are_larger_and_bold():
 @pytest.mark.parametrize("name", ["screenplay", "brief_en.pdf", "brief_zh.pdf"])
 def test_fast_and_pdfplumber_engines_agree(name):
     """PDFium lines must read as pdfplumber's would: same text, tables, sizes, positions within a point."""
-    from parsers.decrypt import decrypt
+    from briefreel.parsers.decrypt import decrypt
 
     if name == "screenplay":
         data = decrypt(_screenplay_pdf(pages=3)).data
@@ -217,7 +217,7 @@ def test_metadata_fields_are_strings():
 
 
 def test_brief_round_trips_through_json():
-    from parsers import Brief
+    from briefreel.parsers import Brief
 
     brief = open_brief(ROOT / "examples" / "brief_zh.pdf", "分镜2026")
     again = Brief.from_dict(brief.to_dict())
@@ -277,7 +277,7 @@ def test_words_placed_without_space_characters_keep_their_spaces():
         x += stringWidth(word, "Times-Roman", 10) + 2.5
     c.showPage()
     c.save()
-    from parsers.decrypt import decrypt
+    from briefreel.parsers.decrypt import decrypt
 
     data = decrypt(buf.getvalue()).data
     for engine in ("auto", "pdfplumber"):

@@ -10,7 +10,7 @@ import pikepdf
 import pytest
 
 from examples.briefpdf import BriefPDF, encrypt
-from parsers import DamagedPDF, LimitExceeded, Limits, NoTextLayer, PasswordRequired, open_brief
+from briefreel.parsers import DamagedPDF, LimitExceeded, Limits, NoTextLayer, PasswordRequired, open_brief
 
 MiB = 1 << 20
 

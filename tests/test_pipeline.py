@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from render.base import frame_spans
-from render.errors import RenderCancelled, RenderError, RendererUnavailable
-from render.ffmpeg import probe
-from render.pipeline import derive_seed, get_renderer, render_board
-from storyboard.schema import Storyboard
+from briefreel.render.base import frame_spans
+from briefreel.render.errors import RenderCancelled, RenderError, RendererUnavailable
+from briefreel.render.ffmpeg import probe
+from briefreel.render.pipeline import derive_seed, get_renderer, render_board
+from briefreel.storyboard.schema import Storyboard
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,7 +174,7 @@ def test_cli_render_edited_shots_json(tmp_path):
     board.save(shots)
     out = tmp_path / "out"
     env = {**os.environ, "BRIEFREEL_CACHE_DIR": str(tmp_path / "cache")}
-    cmd = [sys.executable, "-m", "render.cli", "render", str(shots), "--out", str(out)]
+    cmd = [sys.executable, "-m", "briefreel.cli", "render", str(shots), "--out", str(out)]
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "rendered 3, reused 0" in res.stderr

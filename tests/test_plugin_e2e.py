@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plugin.local_run import serve_files
+from briefreel.plugin.local_run import serve_files
 from tests.test_plugin_tools import EXAMPLE, PASSWORD, frames
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def workspace_model():
 @pytest.fixture(scope="module")
 def plugin_url(tmp_path_factory, workspace_model):
     tmp = tmp_path_factory.mktemp("difypkg")
-    built = subprocess.run([sys.executable, "-m", "plugin.package", "--out", str(tmp / "dist")], cwd=ROOT,
+    built = subprocess.run([sys.executable, "-m", "briefreel.plugin.package", "--out", str(tmp / "dist")], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     (pkg,) = (tmp / "dist").glob("briefreel-*.difypkg")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from plugin.package import MAX_BYTES, IgnoreRules, build, collect, requirements
+from briefreel.plugin.package import MAX_BYTES, IgnoreRules, build, collect, requirements
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ("brief_to_storyboard", "render_animatic", "animatic_status")
@@ -183,7 +183,7 @@ def test_requirements_come_from_pyproject():
 
 @pytest.mark.parametrize("bad", ["version: 9.9.9\n"])
 def test_version_mismatch_is_refused(tmp_path, bad):
-    from plugin.package import PackageError
+    from briefreel.plugin.package import PackageError
 
     (tmp_path / "manifest.yaml").write_text(re.sub(r"(?m)^version: .*\n", bad, (ROOT / "manifest.yaml").read_text(),
                                                    count=1))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from render.service.app import create_app
-from render.service.settings import Settings
+from briefreel.service.app import create_app
+from briefreel.service.settings import Settings
 from tests.test_plugin_tools import EXAMPLE, frames, run_tool, texts, variables
 
 KEY = "plugin-test-key"

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from plugin.local_run import serve_files
-from plugin.package import build
+from briefreel.plugin.local_run import serve_files
+from briefreel.plugin.package import build
 from tests.test_plugin_tools import EXAMPLE, PASSWORD
 
 pytestmark = pytest.mark.slow

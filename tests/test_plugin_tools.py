@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import ToolUserError
-from plugin.files import download
-from plugin.fit import fit_video, fits_message, json_size
+from briefreel.plugin.errors import ToolUserError
+from briefreel.plugin.files import download
+from briefreel.plugin.fit import fit_video, fits_message, json_size
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "brief_en.pdf"
@@ -28,7 +28,7 @@ PASSWORD = "reel-2026"
 
 def run_tool(spec: dict, tmp_path: Path, timeout: int = 600) -> tuple[list[dict], str]:
     spec = {"out": str(tmp_path / "out"), **spec}
-    proc = subprocess.run([sys.executable, "-m", "plugin.local_run"], input=json.dumps(spec), cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "briefreel.plugin.local_run"], input=json.dumps(spec), cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()], proc.stdout + proc.stderr
@@ -52,7 +52,7 @@ def frames(path: Path) -> int:
 
 @pytest.mark.slow
 def test_encrypted_brief_to_storyboard_json_files_and_variables(tmp_path):
-    from storyboard.schema import Storyboard
+    from briefreel.storyboard.schema import Storyboard
 
     lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
                            "parameters": {"password": PASSWORD, "planner": "rules", "renderer": "panel"}}, tmp_path)
@@ -225,8 +225,8 @@ def test_message_budget_stays_under_the_daemon_line_limit():
 
 
 def test_dify_model_selector_and_schema_for_structured_output():
-    from plugin.dify_llm import inline_refs, model_config
-    from storyboard.llm import planner_schema
+    from briefreel.plugin.dify_llm import inline_refs, model_config
+    from briefreel.storyboard.llm import planner_schema
 
     cfg = model_config({"provider": "langgenius/openai/openai", "model": "gpt-4o-mini", "mode": "chat",
                         "completion_params": {"temperature": 0.2}, "type": "model-selector"})
@@ -263,8 +263,8 @@ def test_the_worker_is_stopped_at_the_deadline(tmp_path):
     import os
     import time
 
-    from plugin.child import ChildTimeout, run_job
-    from storyboard.schema import Storyboard
+    from briefreel.plugin.child import ChildTimeout, run_job
+    from briefreel.storyboard.schema import Storyboard
 
     board = Storyboard.model_validate({"title": "Long", "shots": [
         {"id": f"S{i:02d}", "size": "MS", "duration_s": 6.0, "description": f"shot {i}"} for i in range(1, 9)]})

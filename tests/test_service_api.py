@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from render.service.app import create_app
-from render.service.settings import Settings
-from render.service.storage import Storage, sign_token
+from briefreel.service.app import create_app
+from briefreel.service.settings import Settings
+from briefreel.service.storage import Storage, sign_token
 
 KEY, KEY2 = "test-key-one", "test-key-two"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -26,9 +26,9 @@ import httpx
 import pytest
 import uvicorn
 
-from render.service.app import create_app
-from render.service.settings import Settings
-from render.service.store import JobStore
+from briefreel.service.app import create_app
+from briefreel.service.settings import Settings
+from briefreel.service.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "e2e-key"

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from render.service.store import JobStore  # noqa: E402
+from briefreel.service.store import JobStore  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling test module
 from test_service_e2e import BRIEFREEL, KEY, _wait_healthy, board, free_port, submit, wait_for  # noqa: E402
@@ -59,7 +59,7 @@ def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url, store_kin
         "BRIEFREEL_LEASE_S": "3",  # a dead worker's job is handed on after 3 s without a heartbeat
     }
     if store_kind == "redis":
-        from render.service.redis_store import RedisJobStore
+        from briefreel.service.redis_store import RedisJobStore
 
         env["BRIEFREEL_STORE"] = redis_url
         store = RedisJobStore(redis_url)
@@ -120,8 +120,8 @@ def test_priorities_reach_redis_in_order(tmp_path, redis_url):
     """API priority 9 (most urgent) is served before 5, and 5 before 0, through Redis priority steps."""
     from kombu import Connection
 
-    from render.service.celery_app import publish
-    from render.service.settings import Settings
+    from briefreel.service.celery_app import publish
+    from briefreel.service.settings import Settings
 
     settings = Settings(broker=redis_url, data_dir=tmp_path / "data")
     for job_id, priority in (("low", 0), ("normal", 5), ("urgent", 9), ("normal-2", 5)):

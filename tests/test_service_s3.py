@@ -16,8 +16,8 @@ import pytest
 pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
 
-from render.service.settings import Settings  # noqa: E402
-from render.service.storage import Storage  # noqa: E402
+from briefreel.service.settings import Settings  # noqa: E402
+from briefreel.service.storage import Storage  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling test module
 from test_service_e2e import AUTH, KEY, ThreadedServer, board, free_port, submit, video_frames, wait_for  # noqa: E402
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from render.errors import RenderError
-from render.service.runner import backoff, is_transient
-from render.service.settings import Settings
-from render.service.store import JobStore
+from briefreel.render.errors import RenderError
+from briefreel.service.runner import backoff, is_transient
+from briefreel.service.settings import Settings
+from briefreel.service.store import JobStore
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def redis_url(tmp_path_factory):
 def any_store(request, tmp_path):
     if request.param == "sqlite":
         return JobStore(tmp_path / "jobs.sqlite3")
-    from render.service.redis_store import RedisJobStore
+    from briefreel.service.redis_store import RedisJobStore
 
     url = request.getfixturevalue("redis_url")
     return RedisJobStore(url, prefix=f"t{time.monotonic_ns()}:")

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from storyboard.durations import MIN_SHOT_S, find_seconds, natural_seconds, parse_seconds, speech_seconds, spread
+from briefreel.storyboard.durations import MIN_SHOT_S, find_seconds, natural_seconds, parse_seconds, speech_seconds, spread
 
 
 @pytest.mark.parametrize("text,seconds", [
@@ -80,7 +80,7 @@ def test_natural_seconds_grow_with_dialogue_and_content():
 # -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
 
 def test_spans_that_follow_each_other_are_read_as_the_film_s_clock():
-    from storyboard.durations import chained_spans
+    from briefreel.storyboard.durations import chained_spans
 
     assert chained_spans(["镜头一（0–2秒）：特写", "镜头二（2–4.5秒）：拉开", "镜头三（4.5–6秒）：标版"]) == [2.0, 2.5, 1.5]
     assert chained_spans(["Shot 1 (0:00-0:03)", "Shot 2 (0:03-0:08)"]) == [3.0, 5.0]

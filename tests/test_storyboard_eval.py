@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 from make_fixtures import fixtures  # noqa: E402
 from storyboard_eval import FIELDS, evaluate, pair, score_brief  # noqa: E402
 
-from parsers import PasswordRequired, WrongPassword, open_brief  # noqa: E402
-from storyboard.schema import Angle, Movement, ShotSize  # noqa: E402
-from storyboard.validate import _brief_text, norm_line  # noqa: E402
+from briefreel.parsers import PasswordRequired, WrongPassword, open_brief  # noqa: E402
+from briefreel.storyboard.schema import Angle, Movement, ShotSize  # noqa: E402
+from briefreel.storyboard.validate import _brief_text, norm_line  # noqa: E402
 
 FIXTURES = fixtures()
 _OPENED: dict[str, object] = {}
@@ -122,7 +122,7 @@ def labelled_answer(fx: dict) -> dict:
 def test_a_model_answering_like_the_labels_is_accepted_and_scores_full_marks(fx):
     """The LLM path end to end on the real PDF: the labels pass the validator the planner enforces (durations sum,
     lines once, none invented) and the scorer gives them every point."""
-    from storyboard.llm import plan_with
+    from briefreel.storyboard.llm import plan_with
 
     brief = opened(fx)
     board = plan_with(brief, lambda messages, schema: labelled_answer(fx), max_repairs=0)

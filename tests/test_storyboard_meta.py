@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.brief import Brief
-from storyboard.meta import detect_language, heading_key, read_meta, split_sections
+from briefreel.parsers.brief import Brief
+from briefreel.storyboard.meta import detect_language, heading_key, read_meta, split_sections
 
 EN = """Creative Brief: Morning Ride
 Background

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from parsers.brief import Brief, Page
-from storyboard import plan, plan_rules
-from storyboard.draft import Draft
-from storyboard.errors import StoryboardError
-from storyboard.meta import Meta
-from storyboard.prompts import NEGATIVE_EN, NEGATIVE_ZH, build_bible, build_prompt
-from storyboard.rules import read_shots, shot_ids
-from storyboard.schema import Storyboard
+from briefreel.parsers.brief import Brief, Page
+from briefreel.storyboard import plan, plan_rules
+from briefreel.storyboard.draft import Draft
+from briefreel.storyboard.errors import StoryboardError
+from briefreel.storyboard.meta import Meta
+from briefreel.storyboard.prompts import NEGATIVE_EN, NEGATIVE_ZH, build_bible, build_prompt
+from briefreel.storyboard.rules import read_shots, shot_ids
+from briefreel.storyboard.schema import Storyboard
 
 BRIEFS = {
     "table": Brief(pages=[Page(number=1, text="Length: 10s", tables=[[
@@ -180,8 +180,8 @@ def test_someone_busy_in_a_place_already_shown_is_a_medium_and_a_new_place_is_wi
     assert sizes[0] in ("LS", "EWS") and sizes[1] == "MS" and sizes[2] == "LS"  # the beach is a new place
     drafts = read_shots(Brief.from_text("SCENE 1\n1. Mia waits at the harbour. (3s)\n2. A gull lands. (2s)\n"
                                         "SCENE 2\n3. Mia walks along the beach. (3s)"))[1]
-    from storyboard.meta import Meta
-    from storyboard.rules import direct
+    from briefreel.storyboard.meta import Meta
+    from briefreel.storyboard.rules import direct
 
     direct(drafts, Meta(), "shotlist")
     assert drafts[2].size.value == "LS"  # the first shot of scene 2: the beach is new

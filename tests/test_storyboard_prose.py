@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.brief import Brief
-from storyboard import plan
-from storyboard.meta import read_meta
-from storyboard.prose import read_prose
-from storyboard.schema import Angle, Movement, ShotSize
+from briefreel.parsers.brief import Brief
+from briefreel.storyboard import plan
+from briefreel.storyboard.meta import read_meta
+from briefreel.storyboard.prose import read_prose
+from briefreel.storyboard.schema import Angle, Movement, ShotSize
 
 EN = """Creative Brief: Morning Ride
 Background

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from parsers.brief import Brief, Line, Page
-from storyboard import plan
-from storyboard.schema import Movement, ShotSize
-from storyboard.screenplay import classify, read_screenplay
+from briefreel.parsers.brief import Brief, Line, Page
+from briefreel.storyboard import plan
+from briefreel.storyboard.schema import Movement, ShotSize
+from briefreel.storyboard.screenplay import classify, read_screenplay
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.brief import Brief
-from storyboard import plan
-from storyboard.schema import Angle, Movement, ShotSize
-from storyboard.shotlist import read_shotlist, shot_line
+from briefreel.parsers.brief import Brief
+from briefreel.storyboard import plan
+from briefreel.storyboard.schema import Angle, Movement, ShotSize
+from briefreel.storyboard.shotlist import read_shotlist, shot_line
 
 EN = """VELO — "Climb"
 Length: 20 seconds

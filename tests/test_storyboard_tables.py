@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.brief import Brief, Page
-from storyboard import plan
-from storyboard.schema import Angle, Movement, ShotSize
-from storyboard.tables import column_role, header_map, read_tables, text_tables
+from briefreel.parsers.brief import Brief, Page
+from briefreel.storyboard import plan
+from briefreel.storyboard.schema import Angle, Movement, ShotSize
+from briefreel.storyboard.tables import column_role, header_map, read_tables, text_tables
 
 ZH_HEADER = ["镜号", "景别", "运镜", "画面内容", "台词/旁白", "时长"]
 

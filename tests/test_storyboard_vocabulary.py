@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from storyboard.schema import Angle, Movement, ShotSize
-from storyboard.vocabulary import (ANGLE_LABELS, MOVE_LABELS, MOVE_PHRASES, SIZE_LABELS, label, move_phrase,
+from briefreel.storyboard.schema import Angle, Movement, ShotSize
+from briefreel.storyboard.vocabulary import (ANGLE_LABELS, MOVE_LABELS, MOVE_PHRASES, SIZE_LABELS, label, move_phrase,
                                    parse_camera)
 
 S, A, M = ShotSize, Angle, Movement
@@ -106,7 +106,7 @@ def test_labels_in_both_languages_for_every_enum():
 # -- found on briefs nobody on the project had seen (blind fixtures) -------------------------------------------------
 
 def test_a_wide_as_a_noun_is_a_long_shot_but_a_wide_smile_is_not():
-    from storyboard.vocabulary import parse_camera, parse_direction
+    from briefreel.storyboard.vocabulary import parse_camera, parse_direction
 
     cam = parse_direction("A wide, locked off, as she climbs into the sleet.")
     assert cam.size == ShotSize.LS and cam.movement == Movement.static
@@ -115,7 +115,7 @@ def test_a_wide_as_a_noun_is_a_long_shot_but_a_wide_smile_is_not():
 
 
 def test_leading_camera_fields_before_a_comma_set_the_shot():
-    from storyboard.vocabulary import parse_direction
+    from briefreel.storyboard.vocabulary import parse_direction
 
     cam = parse_direction("Low angle, slow push in, the runner crosses the line.")
     assert cam.angle == Angle.low and cam.movement in (Movement.push_in, Movement.dolly_in) and cam.speed == "slow"
@@ -125,13 +125,13 @@ def test_leading_camera_fields_before_a_comma_set_the_shot():
 @pytest.mark.parametrize("text", ["We drift around her in a slow arc as she stops.", "The camera circles the statue.",
                                   "We circle around the table."])
 def test_drifting_or_circling_around_a_subject_is_an_arc(text):
-    from storyboard.vocabulary import parse_camera
+    from briefreel.storyboard.vocabulary import parse_camera
 
     assert parse_camera(text).movement == Movement.arc
 
 
 def test_rack_focus_is_a_locked_frame_and_does_not_hide_a_real_move():
-    from storyboard.vocabulary import camera_coverage, parse_camera
+    from briefreel.storyboard.vocabulary import camera_coverage, parse_camera
 
     assert parse_camera("Rack focus", mode="cell").movement == Movement.static
     assert camera_coverage("rack focus") == 1.0

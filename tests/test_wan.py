@@ -22,9 +22,9 @@ pytest.importorskip("diffusers")
 
 import imageio_ffmpeg  # noqa: E402
 
-from render.base import RenderSettings, frame_spans  # noqa: E402
-from render.errors import RendererUnavailable  # noqa: E402
-from render.wan import (  # noqa: E402
+from briefreel.render.base import RenderSettings, frame_spans  # noqa: E402
+from briefreel.render.errors import RendererUnavailable  # noqa: E402
+from briefreel.render.wan import (  # noqa: E402
     WAN_NEGATIVE_PROMPT,
     WanRenderer,
     choose_memory_plan,
@@ -32,8 +32,8 @@ from render.wan import (  # noqa: E402
     release_pipelines,
     segment_plan,
 )
-from render.wan_tiny import make_tiny_wan  # noqa: E402
-from storyboard.schema import Storyboard  # noqa: E402
+from briefreel.render.wan_tiny import make_tiny_wan  # noqa: E402
+from briefreel.storyboard.schema import Storyboard  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,7 +102,7 @@ def test_make_tiny_wan_writes_the_diffusers_layout_deterministically(tiny, tmp_p
 
 
 def test_make_tiny_wan_cli(tmp_path):
-    from render.cli import main
+    from briefreel.cli import main
 
     assert main(["make-tiny-wan", str(tmp_path / "m"), "--variant", "ti2v"]) == 0
     assert json.loads((tmp_path / "m" / "model_index.json").read_text())["expand_timesteps"] is True
@@ -367,9 +367,9 @@ def test_pipeline_loads_once_and_stays_warm(tiny):
 
 @pytest.fixture
 def render_pipeline():
-    import render.pipeline
+    from briefreel.render import pipeline
 
-    return render.pipeline
+    return pipeline
 
 
 def test_render_board_end_to_end_and_cache(tiny, tmp_path, render_pipeline):
@@ -427,7 +427,7 @@ def test_render_board_missing_model(tmp_path, render_pipeline):
 # -- the command line -----------------------------------------------------------------------------------------------
 
 def _briefreel(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "render.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "briefreel.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}, timeout=600)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from dify_plugin import ToolProvider
 from dify_plugin.errors.tool import ToolProviderCredentialValidationError
 
-from plugin.errors import ToolUserError
-from plugin.service import RenderService
+from briefreel.plugin.errors import ToolUserError
+from briefreel.plugin.service import RenderService
 
 
 class BriefreelProvider(ToolProvider):

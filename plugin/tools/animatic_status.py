@@ -7,9 +7,9 @@ from collections.abc import Generator
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from plugin.errors import ToolUserError, scrub
-from plugin.follow import follow
-from plugin.service import RenderService
+from briefreel.plugin.errors import ToolUserError, scrub
+from briefreel.plugin.follow import follow
+from briefreel.plugin.service import RenderService
 
 MIB = 1024 * 1024
 

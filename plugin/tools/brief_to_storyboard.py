@@ -18,10 +18,10 @@ from pathlib import Path
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from plugin.child import ChildTimeout, run_job
-from plugin.errors import ToolUserError, scrub, user_message
-from plugin.files import as_file, file_name, read_file
-from plugin.fit import fit_video, fits_message, too_large_note
+from briefreel.plugin.child import ChildTimeout, run_job
+from briefreel.plugin.errors import ToolUserError, scrub, user_message
+from briefreel.plugin.files import as_file, file_name, read_file
+from briefreel.plugin.fit import fit_video, fits_message, too_large_note
 
 Log = ToolInvokeMessage.LogMessage.LogStatus
 MIB = 1024 * 1024
@@ -61,7 +61,7 @@ class BriefToStoryboardTool(Tool):
             raise ToolUserError("usage", f"Unknown renderer {renderer!r}: use panel or none.")
         model = None
         if planner == "llm":
-            from plugin.dify_llm import model_config
+            from briefreel.plugin.dify_llm import model_config
 
             model = model_config(params.get("model"))  # a clear error before any work when no model is chosen
 
@@ -97,7 +97,7 @@ class BriefToStoryboardTool(Tool):
             yield self.finish_log_message(log, data={"file": name, **result.get("brief_info", {})})
 
             # 2. the LLM planner improves the rules draft here: its work is waiting on the workspace model
-            from storyboard.schema import Storyboard
+            from briefreel.storyboard.schema import Storyboard
 
             if planner == "llm":
                 draft = Storyboard.load(work / "shots.json")  # the rules draft, planned in the child
@@ -192,9 +192,9 @@ class BriefToStoryboardTool(Tool):
         raise ToolUserError("internal", "The worker process ended without a result.")
 
     def _plan_llm(self, brief_dict: dict, draft, model: dict) -> Generator[ToolInvokeMessage, None, object]:
-        from parsers.brief import Brief
-        from plugin.dify_llm import invoker
-        from storyboard.llm import plan_with
+        from briefreel.parsers.brief import Brief
+        from briefreel.plugin.dify_llm import invoker
+        from briefreel.storyboard.llm import plan_with
 
         log = self.create_log_message("Plan the shots with the workspace model", {"model": model["model"]},
                                       status=Log.START)
@@ -221,7 +221,7 @@ def _clamp(value, default: float, low: float, high: float) -> float:
 
 
 def _frames(board) -> int:
-    from render.base import ANIMATIC_FPS, frame_spans
+    from briefreel.render.base import ANIMATIC_FPS, frame_spans
 
     spans = frame_spans([s.duration_s for s in board.shots], ANIMATIC_FPS)
     return spans[-1][1] if spans else 0

@@ -8,10 +8,10 @@ from collections.abc import Generator
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from plugin.errors import ToolUserError, scrub
-from plugin.files import as_file, file_name, read_file
-from plugin.follow import follow
-from plugin.service import RenderService
+from briefreel.plugin.errors import ToolUserError, scrub
+from briefreel.plugin.files import as_file, file_name, read_file
+from briefreel.plugin.follow import follow
+from briefreel.plugin.service import RenderService
 
 MIB = 1024 * 1024
 

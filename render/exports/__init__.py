@@ -1,6 +1,6 @@
 """Storyboard exports: what a producer sends the client and hands the editor, written beside the animatic.
 
-    from render.exports import write_exports
+    from briefreel.render.exports import write_exports
     write_exports(board, out_dir, clips={"S01": Path("out/clips/S01.mp4"), ...}, animatic=out_dir / "animatic.mp4")
 
 writes, in ``out_dir``:
@@ -27,9 +27,9 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from render.base import FRAME_SIZES
-from render.exports.common import ExportError
-from storyboard.schema import Storyboard
+from briefreel.render.base import FRAME_SIZES
+from briefreel.render.exports.common import ExportError
+from briefreel.storyboard.schema import Storyboard
 
 __all__ = ["write_exports", "ExportError", "EXPORT_FILES"]
 
@@ -39,8 +39,8 @@ EXPORT_FILES = (
 
 
 def _stills(board: Storyboard, clips: dict[str, Path]):
-    from render.exports.sheet import STILL_WIDTH
-    from render.exports.thumbs import still
+    from briefreel.render.exports.sheet import STILL_WIDTH
+    from briefreel.render.exports.thumbs import still
 
     width = STILL_WIDTH[board.aspect_ratio]
 
@@ -57,8 +57,8 @@ def _stills(board: Storyboard, clips: dict[str, Path]):
 
 
 def _warm_font(board: Storyboard) -> None:
-    from render.exports.pdffont import covering, subset_bytes
-    from render.exports.sheet import _all_text
+    from briefreel.render.exports.pdffont import covering, subset_bytes
+    from briefreel.render.exports.sheet import _all_text
 
     try:
         subset_bytes(covering(_all_text(board)), truetype=False)
@@ -91,11 +91,11 @@ def write_exports(
     ``clips`` maps shot ids to rendered clip files (missing ids use the drawn panel); ``animatic`` is the joined
     MP4 the HTML page plays (None: the page says it is not rendered yet). ``page``: "A4" or "Letter".
     """
-    from render.exports.captions import write_captions
-    from render.exports.html import write_html
-    from render.exports.sheet import PAGES, write_sheet
-    from render.exports.shotlist import write_shotlist
-    from render.exports.timeline import write_timelines
+    from briefreel.render.exports.captions import write_captions
+    from briefreel.render.exports.html import write_html
+    from briefreel.render.exports.sheet import PAGES, write_sheet
+    from briefreel.render.exports.shotlist import write_shotlist
+    from briefreel.render.exports.timeline import write_timelines
 
     if page not in PAGES:
         raise ExportError(f"unknown page size {page!r} (use one of: {', '.join(PAGES)})")

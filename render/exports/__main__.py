@@ -12,9 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from render.exports import ExportError, write_exports
-from storyboard.errors import InvalidShots
-from storyboard.schema import Storyboard
+from briefreel.render.exports import ExportError, write_exports
+from briefreel.storyboard.errors import InvalidShots
+from briefreel.storyboard.schema import Storyboard
 
 
 def main(argv: list[str] | None = None) -> int:

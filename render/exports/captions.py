@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from render.exports.common import Timed, atomic_path, timed_shots
-from storyboard.schema import Storyboard
+from briefreel.render.exports.common import Timed, atomic_path, timed_shots
+from briefreel.storyboard.schema import Storyboard
 
 _FONT_PX = 20
 _LINE_PX = 21 * _FONT_PX  # 21 CJK characters, about 42 Latin ones
@@ -33,7 +33,7 @@ def caption_text(board: Storyboard, t: Timed) -> str:
 
 def cues(board: Storyboard) -> list[tuple[int, int, str]]:
     """(start frame, end frame, text with at most two lines) for every caption, in order."""
-    from render.fonts import font, wrap
+    from briefreel.render.fonts import font, wrap
 
     fnt = font(_FONT_PX)
     out = []

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from render.base import ANIMATIC_FPS, frame_spans
-from render.errors import RenderError
-from storyboard.schema import Shot, Storyboard
-from storyboard.vocabulary import ANGLE_LABELS, MOVE_LABELS, SIZE_LABELS
-from storyboard.vocabulary import label as term_label
+from briefreel.render.base import ANIMATIC_FPS, frame_spans
+from briefreel.render.errors import RenderError
+from briefreel.storyboard.schema import Shot, Storyboard
+from briefreel.storyboard.vocabulary import ANGLE_LABELS, MOVE_LABELS, SIZE_LABELS
+from briefreel.storyboard.vocabulary import label as term_label
 
 
 class ExportError(RenderError):

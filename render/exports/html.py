@@ -17,9 +17,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from render.exports import common as C
-from render.exports.common import atomic_path, timed_shots
-from storyboard.schema import Storyboard
+from briefreel.render.exports import common as C
+from briefreel.render.exports.common import atomic_path, timed_shots
+from briefreel.storyboard.schema import Storyboard
 
 THUMB_WIDTH = {"16:9": 320, "9:16": 180, "1:1": 240}
 
@@ -160,8 +160,8 @@ def _data_uri(img: Image.Image, width: int) -> str:
 
 def _font_face(board: Storyboard) -> str:
     """The page's own font (Noto Sans SC cut to the characters it shows), so Chinese renders on any machine."""
-    from render.exports.pdffont import covering, subset_bytes
-    from render.exports.sheet import _all_text
+    from briefreel.render.exports.pdffont import covering, subset_bytes
+    from briefreel.render.exports.sheet import _all_text
 
     data = base64.b64encode(subset_bytes(covering(_all_text(board)), truetype=False)).decode("ascii")
     return f'@font-face{{font-family:"Board Sans";src:url(data:font/otf;base64,{data}) format("opentype")}}'

@@ -64,7 +64,7 @@ def _cff_subset_cached(chars: str) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from render.fonts import font_path
+    from briefreel.render.fonts import font_path
 
     font = TTFont(font_path())
     opts = subset.Options()

@@ -20,11 +20,11 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
-from render.base import FRAME_SIZES
-from render.exports import common as C
-from render.exports.common import Timed, atomic_path, timed_shots
-from render.exports.pdffont import register
-from storyboard.schema import Storyboard
+from briefreel.render.base import FRAME_SIZES
+from briefreel.render.exports import common as C
+from briefreel.render.exports.common import Timed, atomic_path, timed_shots
+from briefreel.render.exports.pdffont import register
+from briefreel.storyboard.schema import Storyboard
 
 INK = HexColor("#1c1f24")
 MUTED = HexColor("#6b7280")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from render.exports.common import atomic_path, timecode, timed_shots
-from storyboard.schema import Storyboard
+from briefreel.render.exports.common import atomic_path, timecode, timed_shots
+from briefreel.storyboard.schema import Storyboard
 
 COLUMNS = ["id", "scene", "size", "angle", "movement", "duration_s", "start", "end", "description", "dialogue", "prompt"]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from render.base import FRAME_SIZES
-from storyboard.schema import Shot, Storyboard
+from briefreel.render.base import FRAME_SIZES
+from briefreel.storyboard.schema import Shot, Storyboard
 
 ARROW = (255, 84, 44, 255)  # storyboard red-orange
 OUTLINE = (20, 20, 20, 170)
@@ -88,14 +88,14 @@ def panel(shot: Shot, board: Storyboard, width: int, height: int) -> tuple[Image
     """The drawn storyboard panel of the panel renderer (``render.panel.draw_panel``, which marks the move itself);
     True when the move is already drawn on it."""
     try:
-        from render.panel import draw_panel
+        from briefreel.render.panel import draw_panel
     except ImportError:  # the panel renderer is not in this tree: a plain card keeps the exports working
         return _plain_card(shot, width, height), False
     return draw_panel(shot, board, width, height).convert("RGB"), True
 
 
 def _plain_card(shot: Shot, width: int, height: int) -> Image.Image:
-    from render.fonts import font
+    from briefreel.render.fonts import font
 
     img = Image.new("RGB", (width, height), (58, 62, 70))
     d = ImageDraw.Draw(img)

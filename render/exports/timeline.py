@@ -25,10 +25,10 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from render.base import FRAME_SIZES
-from render.exports.common import Timed, atomic_path, timed_shots, title
-from render.exports.thumbs import ClipInfo
-from storyboard.schema import Shot, Storyboard
+from briefreel.render.base import FRAME_SIZES
+from briefreel.render.exports.common import Timed, atomic_path, timed_shots, title
+from briefreel.render.exports.thumbs import ClipInfo
+from briefreel.storyboard.schema import Shot, Storyboard
 
 MARKER_COLORS = {"vo": otio.schema.MarkerColor.BLUE, "super": otio.schema.MarkerColor.YELLOW}
 

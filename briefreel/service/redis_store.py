@@ -1,6 +1,6 @@
 """The job store in Redis, for a render farm on several machines (``BRIEFREEL_STORE=redis://host:port/db``).
 
-Same interface and rules as :class:`render.service.store.JobStore` (leases, reaping, finishing only by the
+Same interface and rules as :class:`briefreel.service.store.JobStore` (leases, reaping, finishing only by the
 holder), each rule one small Lua script so that it is atomic on the server. A job is a hash
 ``briefreel:job:<id>``; running jobs are also in the set ``briefreel:running`` (what the reaper scans), and every
 job is in ``briefreel:jobs`` and ``briefreel:owner:<key id>`` (sorted by creation time, for listing).
@@ -15,7 +15,7 @@ import json
 import time
 from typing import Any
 
-from render.service.store import FINAL, STATUSES
+from briefreel.service.store import FINAL, STATUSES
 
 _NUM = ("priority", "created", "updated", "started", "finished", "attempts", "not_before", "lease_until")
 

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyboard.schema import Storyboard
+from briefreel.storyboard.schema import Storyboard
 
 BUILTIN = Path(__file__).with_name("safety_words")
 CHECKED_FIELDS = ("prompt", "description", "dialogue", "on_screen_text", "movement_note", "sfx")

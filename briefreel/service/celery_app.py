@@ -22,7 +22,7 @@ import logging
 
 from celery import Celery
 
-from render.service.settings import Settings
+from briefreel.service.settings import Settings
 
 log = logging.getLogger("briefreel.service")
 
@@ -56,8 +56,8 @@ def make_celery(settings: Settings) -> Celery:
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def render_job(self, job_id: str):
-        from render.service.runner import backoff, run_job
-        from render.service.queue import worker_name
+        from briefreel.service.runner import backoff, run_job
+        from briefreel.service.queue import worker_name
 
         ctx = _context(settings)
         name = getattr(self.app, "briefreel_worker_name", None) or worker_name("celery")
@@ -81,7 +81,7 @@ def _context(settings: Settings):
     """The job store and storage a worker uses, made once per data folder."""
     key = str(settings.data_dir)
     if key not in _contexts:
-        from render.service.runner import Context
+        from briefreel.service.runner import Context
 
         _contexts[key] = Context.from_settings(settings)
     return _contexts[key]

@@ -19,9 +19,9 @@ import os
 import sys
 from pathlib import Path
 
-from parsers.errors import BriefError, PasswordRequired
-from render.errors import RenderError
-from storyboard.errors import StoryboardError
+from briefreel.parsers.errors import BriefError, PasswordRequired
+from briefreel.render.errors import RenderError
+from briefreel.storyboard.errors import StoryboardError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -50,7 +50,7 @@ def _password_from_args(args: argparse.Namespace) -> str | None:
 
 def _open_brief(args: argparse.Namespace):
     """Parse the brief, prompting for a password on a terminal when the PDF needs one."""
-    from parsers import open_brief
+    from briefreel.parsers import open_brief
 
     password = _password_from_args(args)
     try:
@@ -77,7 +77,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace, brief):
-    from storyboard import plan
+    from briefreel.storyboard import plan
 
     board = plan(brief, planner=args.planner)
     source = board.source or {}
@@ -126,7 +126,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _render(args: argparse.Namespace, board, out: Path) -> int:
-    from render.pipeline import render_board
+    from briefreel.render.pipeline import render_board
 
     report = render_board(
         board,
@@ -156,8 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from storyboard.errors import InvalidShots
-    from storyboard.schema import Storyboard
+    from briefreel.storyboard.errors import InvalidShots
+    from briefreel.storyboard.schema import Storyboard
 
     try:
         board = Storyboard.load(args.shots)
@@ -252,8 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_render)
 
     # Commands that live beside their feature; their modules import nothing heavy until the command runs.
-    from render.service.cli import register_cli as register_service
-    from render.wan_tiny import register_cli as register_tiny_wan
+    from briefreel.service.cli import register_cli as register_service
+    from briefreel.render.wan_tiny import register_cli as register_tiny_wan
 
     register_tiny_wan(sub)
     register_service(sub)

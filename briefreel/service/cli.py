@@ -34,7 +34,7 @@ def register_cli(sub) -> None:
 
 
 def _settings(args):
-    from render.service.settings import Settings
+    from briefreel.service.settings import Settings
 
     overrides = {}
     if getattr(args, "data_dir", None):
@@ -61,7 +61,7 @@ def local_api_key(data_dir: Path) -> str:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from render.service.app import create_app
+    from briefreel.service.app import create_app
 
     _logging(args.log_level)
     settings = _settings(args)
@@ -73,8 +73,8 @@ def cmd_serve(args) -> int:
         settings.api_keys = (local_api_key(settings.data_dir),)
         print(f"briefreel: API key: {settings.api_keys[0]}  (kept in {settings.data_dir / 'api_key'}; "
               "set BRIEFREEL_API_KEY to choose your own)", file=sys.stderr, flush=True)
-    from render.service.queue import DataDirLocked, lock_data_dir
-    from render.service.runner import Context
+    from briefreel.service.queue import DataDirLocked, lock_data_dir
+    from briefreel.service.runner import Context
 
     try:
         if settings.embedded:  # one embedded server per data folder: say so before uvicorn starts
@@ -98,9 +98,9 @@ def cmd_worker(args) -> int:
         print("briefreel: error: set BRIEFREEL_BROKER=redis://host:port/db for workers "
               "(with no broker, 'briefreel serve' runs its own workers)", file=sys.stderr)
         return 2
-    from render.service.celery_app import get_celery, publish
-    from render.service.queue import Reaper, worker_name
-    from render.service.runner import Context
+    from briefreel.service.celery_app import get_celery, publish
+    from briefreel.service.queue import Reaper, worker_name
+    from briefreel.service.runner import Context
 
     app = get_celery(settings)
     app.briefreel_worker_name = worker_name("celery")

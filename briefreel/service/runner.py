@@ -19,13 +19,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from render.errors import RenderCancelled, RenderError
-from render.service.safety import SafetyFilter
-from render.service.settings import Settings
-from render.service.storage import Storage
-from render.service.store import JobStore
-from storyboard.errors import StoryboardError
-from storyboard.schema import Storyboard
+from briefreel.render.errors import RenderCancelled, RenderError
+from briefreel.service.safety import SafetyFilter
+from briefreel.service.settings import Settings
+from briefreel.service.storage import Storage
+from briefreel.service.store import JobStore
+from briefreel.storyboard.errors import StoryboardError
+from briefreel.storyboard.schema import Storyboard
 
 log = logging.getLogger("briefreel.service")
 
@@ -55,7 +55,7 @@ class Context:
             if settings.embedded:
                 raise ValueError("BRIEFREEL_STORE=redis://... needs BRIEFREEL_BROKER (Celery workers): "
                                  "the embedded queue lives in SQLite")
-            from render.service.redis_store import RedisJobStore
+            from briefreel.service.redis_store import RedisJobStore
 
             store = RedisJobStore(settings.store)
         else:
@@ -169,7 +169,7 @@ def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | No
 
 def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop) -> list[str]:
     """Render the board into the job's folder and return the output file names."""
-    from render.pipeline import ShotEvent, render_board
+    from briefreel.render.pipeline import ShotEvent, render_board
 
     job_id = job["id"]
     options = job["options"]

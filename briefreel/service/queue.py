@@ -19,7 +19,7 @@ import socket
 import threading
 import uuid
 
-from render.service.runner import Context, run_job
+from briefreel.service.runner import Context, run_job
 
 log = logging.getLogger("briefreel.service")
 

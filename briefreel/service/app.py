@@ -31,11 +31,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from render.service.auth import KeyRing
-from render.service.limits import BodyLimit, RateLimiter
-from render.service.runner import Context
-from render.service.settings import Settings
-from render.service.storage import BadKey, check_token, safe_name, sign_token
+from briefreel.service.auth import KeyRing
+from briefreel.service.limits import BodyLimit, RateLimiter
+from briefreel.service.runner import Context
+from briefreel.service.settings import Settings
+from briefreel.service.storage import BadKey, check_token, safe_name, sign_token
 
 log = logging.getLogger("briefreel.service")
 
@@ -73,13 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if "workers" in state:
                 state["workers"].wake()
         else:
-            from render.service.celery_app import publish as celery_publish
+            from briefreel.service.celery_app import publish as celery_publish
 
             celery_publish(settings, job_id, priority)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        from render.service.queue import EmbeddedWorkers, Reaper, lock_data_dir
+        from briefreel.service.queue import EmbeddedWorkers, Reaper, lock_data_dir
 
         if settings.embedded:
             state["lock"] = lock_data_dir(ctx)
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             # Queued jobs are published again: a Redis that restarted without persistence lost their messages.
             # A duplicate message is harmless (a worker drops a message for a job that is running or finished).
-            from render.service.celery_app import publish as celery_publish
+            from briefreel.service.celery_app import publish as celery_publish
 
             for job in ctx.store.list(status="queued", limit=100_000):
                 try:
@@ -422,10 +422,10 @@ def _plan_brief(pdf: bytes, password: str | None, filename: str, planner: str):
     """Decrypt, extract and storyboard the brief, in memory. Typed intake/storyboard errors become 422s."""
     if b"%PDF" not in pdf[:1024]:
         raise ApiError(422, "damaged_pdf", "the 'brief' upload is not a PDF")
-    from parsers import open_brief
-    from parsers.errors import BriefError
-    from storyboard import plan
-    from storyboard.errors import StoryboardError
+    from briefreel.parsers import open_brief
+    from briefreel.parsers.errors import BriefError
+    from briefreel.storyboard import plan
+    from briefreel.storyboard.errors import StoryboardError
 
     try:
         brief = open_brief(pdf, password=password)
@@ -444,7 +444,7 @@ def _plan_brief(pdf: bytes, password: str | None, filename: str, planner: str):
 def _load_board(raw: bytes):
     from pydantic import ValidationError
 
-    from storyboard.schema import Storyboard
+    from briefreel.storyboard.schema import Storyboard
 
     try:
         return Storyboard.from_json(raw.decode("utf-8-sig"))

@@ -1,7 +1,7 @@
 """The render service: an HTTP API in front of a job queue, with an embedded default that needs no server.
 
-    from render.service.app import create_app
-    from render.service.settings import Settings
+    from briefreel.service.app import create_app
+    from briefreel.service.settings import Settings
     app = create_app(Settings.from_env())          # then uvicorn.run(app)
 
 Embedded (no configuration): a SQLite job store, a durable queue in the same file and worker threads in the
