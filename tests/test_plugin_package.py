@@ -135,13 +135,14 @@ def test_make_plugin_builds_a_small_clean_reproducible_package(tmp_path):
     for must in ("manifest.yaml", "_assets/icon.svg", "main.py", "requirements.txt", "plugin/main.py",
                  "plugin/worker.py", "plugin/provider/briefreel.yaml", "plugin/provider/briefreel.py",
                  *(f"plugin/tools/{t}.{ext}" for t in TOOLS for ext in ("yaml", "py")),
-                 "parsers/__init__.py", "storyboard/schema.py", "render/base.py"):
+                 "parsers/__init__.py", "storyboard/schema.py", "render/base.py", "briefreel/__init__.py",
+                 "briefreel/errors.py"):
         assert must in names, must
     for name in names:
-        assert not name.startswith(("tests/", "bench/", "examples/", ".venv/", "dist/", "render/service/")), name
+        assert not name.startswith(("tests/", "bench/", "examples/", ".venv/", "dist/", "briefreel/service/")), name
         assert "__pycache__" not in name and not name.endswith(".pyc"), name
     assert "pyproject.toml" not in names  # the daemon would prefer it over requirements.txt
-    assert "from plugin.main import plugin" in main_py
+    assert "from briefreel.plugin.main import plugin" in main_py
     lines = [ln for ln in reqs.splitlines() if ln and not ln.startswith("#")]
     assert any(ln.startswith("dify-plugin") for ln in lines) and any(ln.startswith("pikepdf") for ln in lines)
     assert not any(re.match(r"(torch|diffusers|transformers)\b", ln) for ln in lines)
