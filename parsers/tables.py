@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from briefreel.text import is_cjk
+
 # Header words of storyboard and shot-list tables. Chinese ones match as substrings ("画面内容" has "画面").
 HEADER_ZH = (
     "镜号", "镜头", "景别", "运镜", "镜头运动", "运动", "画面", "内容", "台词", "对白", "旁白", "配音", "字幕", "时长",
@@ -26,13 +28,6 @@ HEADER_EN = {
 SHOT_NUMBER_HEADERS = ("镜号", "镜头", "序号", "shot", "shot #", "shot no.", "#", "no", "no.", "num", "number")
 _SHOT_NUMBER = re.compile(r"^(?:#|no\.?|shot|sh|s|镜头|镜)?\s*\d{1,3}[a-z]?(?:[.\-]\d{1,3})?[.:]?$|^[a-z]\d{1,3}$",
                           re.IGNORECASE)
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
-
-
-def is_cjk(ch: str) -> bool:
-    return bool(ch) and bool(_CJK.match(ch))
-
-
 def join_wrapped(a: str, b: str) -> str:
     """Join two pieces of one wrapped cell: no space at a CJK boundary, one space between Latin words."""
     a, b = a.rstrip(), b.lstrip()

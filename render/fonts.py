@@ -13,6 +13,7 @@ from functools import lru_cache
 from PIL import ImageDraw, ImageFont
 
 from briefreel.render.errors import RendererUnavailable
+from briefreel.text import is_cjk
 
 # Characters that must not start a line (kinsoku): closing punctuation, in CJK and Latin.
 _NO_LINE_START = set("，。、；：？！）》」』】”’…—,.;:?!)]}%")
@@ -40,23 +41,12 @@ def text_width(text: str, fnt: ImageFont.FreeTypeFont) -> float:
     return fnt.getlength(text)
 
 
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return (
-        0x3000 <= o <= 0x30FF  # CJK punctuation, kana
-        or 0x3400 <= o <= 0x4DBF
-        or 0x4E00 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFF00 <= o <= 0xFFEF  # full-width forms
-    )
-
-
 def _tokens(text: str) -> list[str]:
     """Split into breakable units: a CJK character each, a Latin word with its trailing spaces."""
     out: list[str] = []
     word = ""
     for ch in text:
-        if _is_cjk(ch):
+        if is_cjk(ch):
             if word:
                 out.append(word)
                 word = ""

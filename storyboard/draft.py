@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from briefreel.storyboard.schema import Angle, Movement, ShotSize
+from briefreel.text import is_cjk
 
 
 @dataclass
@@ -46,10 +47,6 @@ class Draft:
 
 
 # -- small text helpers the format readers share ---------------------------------------------------------------------
-
-def is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"
-
 
 def join_wrapped(text: str) -> str:
     """Cell or paragraph text with its line wraps undone: no space between Chinese characters, one elsewhere."""

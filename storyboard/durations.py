@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 
-MIN_SHOT_S = 1.5
+from briefreel.storyboard.schema import MIN_SHOT_S
 
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 

@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
+# The shortest shot a planner makes on its own (a brief may ask for shorter): durations and validate use it.
+MIN_SHOT_S = 1.5
 
 
 class ShotSize(str, Enum):

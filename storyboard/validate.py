@@ -29,10 +29,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from briefreel.storyboard.schema import Storyboard
+from briefreel.storyboard.schema import MIN_SHOT_S, Storyboard
 
 SUM_TOLERANCE_S = 0.05
-MIN_SHOT_S = 1.5
 
 __all__ = ["validate_board", "brief_lines", "stated_durations", "norm_line", "SUM_TOLERANCE_S", "MIN_SHOT_S"]
 

@@ -383,10 +383,6 @@ class Camera:
         return self.size is not None or self.angle is not None or self.movement is not None
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
-
-
 def _word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch in "_'")
 
