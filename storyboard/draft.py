@@ -2,10 +2,15 @@
 
 Each format reader (tables, shotlist, screenplay, prose) turns a brief into a list of :class:`Draft`; the rules
 planner (``storyboard/rules.py``) then fills what the brief left open and builds the :class:`~storyboard.schema.Shot`.
+
+Below the dataclasses are the text helpers every reader (and ``meta``) shares, so that the readers import this
+module and never each other: wrapped text joined, shot numbers, spoken lines ("VO: …", "ANNA: …"), tags inside a
+description (:func:`split_tags`) and scene headings (:func:`is_heading`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from briefreel.storyboard.schema import Angle, Movement, ShotSize
@@ -93,13 +98,20 @@ SUPER_SPEAKERS = {"super", "supers", "on-screen text", "on-screen", "ost", "titl
                   "屏幕文字", "标题字幕", "文案字幕"}
 
 
+def strip_quotes(text: str) -> str:
+    text = text.strip()
+    pairs = [('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("'", "'"), ("‘", "’")]
+    for a, b in pairs:
+        if len(text) >= 2 and text.startswith(a) and text.endswith(b):
+            return text[1:-1].strip()
+    return text
+
+
 _QUOTES = (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"))
 
 
 def _quoted(body: str) -> tuple[str, str]:
     """(the quotation, what follows it) when ``body`` opens with a quote; else (body without quotes, "")."""
-    from briefreel.storyboard.meta import strip_quotes
-
     body = body.strip()
     for a, b in _QUOTES:
         if body.startswith(a):
@@ -171,3 +183,83 @@ def parse_spoken(text: str, default_kind: str = "vo") -> list[SpokenLine]:
         else:
             out.append(SpokenLine(body, "dialogue", speaker))
     return out
+
+
+_VO_PREFIX = re.compile(
+    r"^\s*(?P<tag>VO|V\.O\.|V/O|Voice-?over|Voice over|Narrator|NARRATOR|Narration|SUPER|Super|On-screen text|"
+    r"On-screen|OST|Title card|Caption|旁白|画外音|配音|解说|字幕|口播|屏幕文字|标题字幕)\s*(?:[（(][^)）]{0,12}[)）])?"
+    r"\s*[:：]\s*(?P<text>.+)$", re.I)
+_SUPER_TAGS = ("super", "on-screen text", "on-screen", "ost", "title card", "caption", "字幕", "屏幕文字", "标题字幕")
+
+
+def spoken_line(line: str) -> SpokenLine | None:
+    """ "VO: …", "旁白：…", "SUPER: …" as a SpokenLine; None for other lines."""
+    m = _VO_PREFIX.match(line)
+    if not m:
+        return None
+    tag = m.group("tag").lower()
+    kind = "super" if tag in _SUPER_TAGS else "vo"
+    return SpokenLine(strip_quotes(m.group("text")), kind, "" if kind == "super" else "VO")
+
+
+# -- descriptions with spoken lines inside them, and scene headings -------------------------------------------------
+
+_TAG_INSIDE = re.compile(
+    r"(?:^|(?<=[\s.。;；|｜!?！？，,、]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
+    r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
+# A character's line inside a description: an upper-case (or short Chinese) name, a colon, then a quote.
+_SPEAKER_INSIDE = re.compile(r"(?:^|(?<=[\s.。!?！？”\"]))(?P<name>[A-Z][A-Z'\-]{1,20}(?: [A-Z][A-Z'\-]{1,20})?|"
+                             r"[\u4e00-\u9fff]{2,4})\s*(?P<ext>[(（]\s*(?:V\.?\s?O\.?|O\.?\s?S\.?|O\.?\s?C\.?|"
+                             r"CONT['’]?D|画外音?|旁白)\s*[)）])?\s*[:：]\s*(?=[\"“「])")
+
+
+def split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
+    """(description, spoken lines, sfx) from "Description. VO: "…" SUPER: …"."""
+    tags = list(_TAG_INSIDE.finditer(text))
+    starts = {m.start() for m in tags}
+    speakers = [m for m in _SPEAKER_INSIDE.finditer(text) if m.start() not in starts and
+                m.group("name").lower() not in VO_SPEAKERS | SUPER_SPEAKERS | SFX_SPEAKERS]
+    matches = sorted(tags + speakers, key=lambda m: m.start())
+    if not matches:
+        return text, [], ""
+    description = text[:matches[0].start()].strip().rstrip("，,、；;:：").strip()
+    lines: list[SpokenLine] = []
+    sfx = ""
+    for k, m in enumerate(matches):
+        end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
+        body = text[m.end():end].strip()
+        quoted = _QUOTED.match(body)
+        if quoted:  # 'VO: "Hello." She smiles.': the quote is the line, what follows is picture again
+            after = body[quoted.end():].strip()
+            body = quoted.group()
+            if after and not _TAG_INSIDE.match(after):
+                description = (description + " " + after).strip()
+        if "name" in m.groupdict() and m.group("name"):  # 'NINA: "Who's a good boy?"', 'MAREN (V.O.): "…"'
+            ext = (m.group("ext") or "").upper()
+            kind = "vo" if "V" in ext or "画外" in ext or "旁白" in ext else "dialogue"
+            lines.extend(SpokenLine(ln.text, kind, m.group("name").strip()) for ln in parse_spoken(body, "dialogue")
+                         if ln.kind != "sfx")
+            continue
+        tag = m.group("tag").lower()
+        if tag in ("sfx", "sound", "音效"):
+            sfx = body
+            continue
+        kind = "super" if tag in ("super", "ost", "on-screen text", "字幕") else (
+            "dialogue" if tag in ("dialogue", "台词", "对白") else "vo")
+        parsed = parse_spoken(body, kind)
+        lines.extend(parsed)
+    return description, lines, sfx
+
+
+_HEADING = re.compile(
+    r"^\s*(?:#?\d+[A-Z]?\s*[.)]?\s+)?(?:INT\./EXT|INT/EXT|EXT\./INT|I/E|INT|EXT|EST)[.\s/]|"
+    r"^\s*(?:\d+[.、\s]*)?(?:内景|外景|内/外景|外/内景|日/内|日/外|夜/内|夜/外)|^\s*(?:第\s*[一二三四五六七八九十百\d]+\s*场|场景\s*[一二三四五六七八九十\d]+)",
+    re.I)
+
+
+def is_heading(line: str) -> bool:
+    s = line.strip()
+    if s.startswith(".") and len(s) > 1 and s[1] not in ". ":
+        return True
+    return bool(_HEADING.match(s))

@@ -46,7 +46,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from briefreel.storyboard.errors import StoryboardError
 from briefreel.storyboard.schema import Angle, BibleEntry, Movement, Scene, Shot, ShotSize, Storyboard
-from briefreel.storyboard.validate import brief_lines, norm_line, schema_problems, validate_board
+from briefreel.storyboard.validate import brief_lines, brief_text, norm_line, schema_problems, validate_board
 
 DEFAULT_CHUNK_CHARS = 12_000
 ENV_MODEL = "BRIEFREEL_LLM"
@@ -228,7 +228,7 @@ def _lines(brief, draft: Storyboard) -> list[str]:
         lines = list(brief_lines(brief) or [])
     except Exception:
         lines = []
-    text = _brief_text(brief)
+    text = brief_text(brief)
     for shot in draft.shots:
         if shot.dialogue.strip() and shot.dialogue_kind != "super":
             for piece in _speech(shot.dialogue):
@@ -278,12 +278,6 @@ def _speech(dialogue: str) -> list[str]:
 def _tagged_sound(line: str, text: str) -> bool:
     head = re.escape(line.strip()[:12])
     return bool(head and re.search(_SOUND_TAG + head, text, re.IGNORECASE))
-
-
-def _brief_text(brief) -> str:
-    from briefreel.storyboard.validate import _brief_text as text_of
-
-    return text_of(brief)
 
 
 def _spread(shots: list["PlannerShot"], target: float | None) -> list[float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from briefreel.storyboard.draft import SpokenLine
+from briefreel.storyboard.draft import SpokenLine, is_heading, spoken_line, strip_quotes
 from briefreel.storyboard.durations import find_seconds, parse_seconds
 
 # -- section names --------------------------------------------------------------------------------------------------
@@ -315,32 +315,6 @@ def read_end_card(text: str) -> tuple[float | None, str]:
     return None, ""
 
 
-_VO_PREFIX = re.compile(
-    r"^\s*(?P<tag>VO|V\.O\.|V/O|Voice-?over|Voice over|Narrator|NARRATOR|Narration|SUPER|Super|On-screen text|"
-    r"On-screen|OST|Title card|Caption|旁白|画外音|配音|解说|字幕|口播|屏幕文字|标题字幕)\s*(?:[（(][^)）]{0,12}[)）])?"
-    r"\s*[:：]\s*(?P<text>.+)$", re.I)
-_SUPER_TAGS = ("super", "on-screen text", "on-screen", "ost", "title card", "caption", "字幕", "屏幕文字", "标题字幕")
-
-
-def strip_quotes(text: str) -> str:
-    text = text.strip()
-    pairs = [('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("'", "'"), ("‘", "’")]
-    for a, b in pairs:
-        if len(text) >= 2 and text.startswith(a) and text.endswith(b):
-            return text[1:-1].strip()
-    return text
-
-
-def spoken_line(line: str) -> SpokenLine | None:
-    """ "VO: …", "旁白：…", "SUPER: …" as a SpokenLine; None for other lines."""
-    m = _VO_PREFIX.match(line)
-    if not m:
-        return None
-    tag = m.group("tag").lower()
-    kind = "super" if tag in _SUPER_TAGS else "vo"
-    return SpokenLine(strip_quotes(m.group("text")), kind, "" if kind == "super" else "VO")
-
-
 def _items(section: Section) -> list[str]:
     out = []
     for line in section.lines:
@@ -424,8 +398,6 @@ _TITLE_LABELS = ("brief", "storyboard", "script", "shot list", "treatment", "脚
 
 
 def _is_script_line(line: str) -> bool:
-    from briefreel.storyboard.screenplay import is_heading
-
     return is_heading(line) or line.upper().startswith(("FADE IN", "FADE OUT"))
 
 

@@ -286,7 +286,6 @@ def build_prompt(shot: Shot, board: Storyboard, heading: str | None = None) -> s
     aspect = ASPECT_WORDS.get(board.aspect_ratio, ("", ""))[1 if zh else 0]
     if aspect:
         parts.append(aspect)
-    sep = "。" if zh else ". "
     verbatim = {bible[c].description for c in shot.characters if c in bible}
     text = ""
     for part in parts:

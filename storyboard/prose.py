@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 
-from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped
-from briefreel.storyboard.meta import Meta, Section, heading_key, read_meta, spoken_line
-from briefreel.storyboard.draft import parse_spoken
-from briefreel.storyboard.shotlist import _SCENE_LINE, _scene_number, _split_tags
+from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, split_tags, spoken_line
+from briefreel.storyboard.meta import Meta, Section, heading_key, read_meta
+from briefreel.storyboard.shotlist import SCENE_LINE, scene_number
 from briefreel.storyboard.schema import Movement
 from briefreel.storyboard.vocabulary import camera_coverage, parse_camera, parse_direction, parse_size
 
@@ -143,7 +142,7 @@ def _paragraphs(section: Section) -> list[tuple[list[str], bool]]:
             current, is_item = [], False
             continue
         stripped = line.strip()
-        if _SCENE_LINE.match(stripped) and len(stripped) <= 60:
+        if SCENE_LINE.match(stripped) and len(stripped) <= 60:
             if current:
                 blocks.append((current, is_item))
             blocks.append(([stripped], "scene"))
@@ -213,16 +212,14 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
     beats: list[tuple[str, list[SpokenLine], str | None, int | None]] = []  # (text, lines, cue, page)
     scenes: list[int] = []  # the scene of each beat ("Scene 2: Street" lines)
     scene = 1
-    new_scene = False
     pending: list[SpokenLine] = []
     for section in story_sections(meta):
         for lines, kind in _paragraphs(section):
             first = lines[0].strip()
             if kind == "scene":
-                m = _SCENE_LINE.match(first)
-                n = _scene_number(m)
+                m = SCENE_LINE.match(first)
+                n = scene_number(m)
                 scene = n if n else scene + (1 if beats else 0)
-                new_scene = True
                 continue
             if kind == "spoken":
                 spoken = spoken_line(first)
@@ -246,7 +243,7 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
     beats = _merge_camera_only(beats, meta.language)
     drafts: list[Draft] = []
     for i, (text, lines, cue, page, scene, lead_in) in enumerate(beats):
-        description, tagged, sfx = _split_tags(text)
+        description, tagged, sfx = split_tags(text)
         description = _clean(description, zh)
         if not description:
             if drafts:

@@ -18,7 +18,7 @@ from briefreel.storyboard.prompts import build_bible, build_prompt, negative_pro
 from briefreel.storyboard.prose import read_prose
 from briefreel.storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, Storyboard
 from briefreel.storyboard.screenplay import count_headings, read_screenplay
-from briefreel.storyboard.shotlist import _take_duration, count_shot_lines, read_shotlist
+from briefreel.storyboard.shotlist import take_duration, count_shot_lines, read_shotlist
 from briefreel.storyboard.tables import read_tables
 
 FORMATS = ("table", "shotlist", "screenplay", "prose")
@@ -195,7 +195,7 @@ def place_lines(drafts: list[Draft], meta: Meta, fmt: str) -> None:
     for d in drafts:
         if d.role == "endcard":
             if d.duration is None:
-                rest, seconds = _take_duration(d.description)
+                rest, seconds = take_duration(d.description)
                 if seconds:
                     d.description, d.duration = rest, seconds
                 elif meta.end_card_s:
@@ -204,7 +204,7 @@ def place_lines(drafts: list[Draft], meta: Meta, fmt: str) -> None:
             if card and not any(ln.text == card for ln in d.lines):
                 d.lines.append(SpokenLine(card, "super", ""))
         elif fmt == "prose" and d.duration is None:
-            rest, seconds = _take_duration(d.description)
+            rest, seconds = take_duration(d.description)
             if seconds and rest:
                 d.description, d.duration = rest, seconds
     already = {ln.text for d in drafts for ln in d.lines}

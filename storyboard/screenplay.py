@@ -12,15 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped
-from briefreel.storyboard.shotlist import _split_tags
-from briefreel.storyboard.draft import VO_SPEAKERS
+from briefreel.storyboard.draft import VO_SPEAKERS, Draft, SpokenLine, is_heading, join_wrapped, split_tags
 from briefreel.storyboard.vocabulary import CELL, parse_camera, parse_direction
 
-_HEADING = re.compile(
-    r"^\s*(?:#?\d+[A-Z]?\s*[.)]?\s+)?(?:INT\./EXT|INT/EXT|EXT\./INT|I/E|INT|EXT|EST)[.\s/]|"
-    r"^\s*(?:\d+[.、\s]*)?(?:内景|外景|内/外景|外/内景|日/内|日/外|夜/内|夜/外)|^\s*(?:第\s*[一二三四五六七八九十百\d]+\s*场|场景\s*[一二三四五六七八九十\d]+)",
-    re.I)
 _HEADING_NUMBER = re.compile(r"^\s*#?(\d+)[A-Z]?\s*[.)]?\s+|#(\d+)[A-Z]?#\s*$|^\s*第\s*(\d+)\s*场|^\s*场景\s*(\d+)")
 _TRANSITION_WORDS = ("FADE IN", "FADE OUT", "FADE TO BLACK", "CUT TO BLACK", "SMASH CUT", "MATCH CUT", "DISSOLVE",
                      "切至", "切到", "叠化", "淡入", "淡出", "转场", "黑场")
@@ -44,13 +38,6 @@ def _place(heading: str) -> str:
     """ "EXT. PARIS ROOFTOPS - CONTINUOUS" → "PARIS ROOFTOPS"."""
     h = re.sub(r"^\s*(?:\d+\s*)?(?:INT\./EXT|INT/EXT|EXT\./INT|I/E|INT|EXT|EST|内景|外景|内/外景)[.\s/]*", "", heading, flags=re.I)
     return re.split(r"\s+[-–—]\s+|\s*[-–—]\s*(?=\S+\s*$)", h)[0].strip().upper()
-
-
-def is_heading(line: str) -> bool:
-    s = line.strip()
-    if s.startswith(".") and len(s) > 1 and s[1] not in ". ":
-        return True
-    return bool(_HEADING.match(s))
 
 
 def _is_transition(s: str) -> bool:
@@ -236,7 +223,7 @@ def read_screenplay(brief) -> list[Draft]:
         stated = _STATED.search(paragraph)  # "(3 seconds)"; not "(30s)", which is an age in a script
         if stated:
             paragraph = (paragraph[:stated.start()] + paragraph[stated.end():]).strip()
-        text, tagged, sfx = _split_tags(paragraph)
+        text, tagged, sfx = split_tags(paragraph)
         if not text:  # "SUPER: …" on its own: it belongs to the shot before
             if drafts:
                 drafts[-1].lines.extend(tagged)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from briefreel.storyboard.draft import SFX_SPEAKERS, SUPER_SPEAKERS, VO_SPEAKERS, Draft, SpokenLine, join_wrapped, parse_spoken
-from briefreel.storyboard.durations import chained_spans, find_seconds, parse_seconds
-from briefreel.storyboard.meta import heading_key, spoken_line
+from briefreel.storyboard.draft import Draft, join_wrapped, parse_spoken, split_tags, spoken_line
+from briefreel.storyboard.durations import chained_spans, find_seconds, parse_seconds, zh_number
+from briefreel.storyboard.meta import heading_key
 from briefreel.storyboard.vocabulary import CELL, camera_coverage, parse_camera
 
 _KEYWORD_PREFIX = re.compile(
@@ -27,32 +27,22 @@ _KEYWORD_PREFIX = re.compile(
 _BARE_PREFIX = re.compile(
     r"^\s*(?:[#*]\s*)?(?P<n>S?\d{1,3}[A-Za-z]?)\s*(?P<sep>[.:：)）、|｜\-–—])\s*(?P<rest>.+)$")
 _HASH_PREFIX = re.compile(r"^\s*#\s*(?P<n>\d{1,3}[A-Za-z]?)\s+(?P<rest>.+)$")
-_SCENE_LINE = re.compile(
+SCENE_LINE = re.compile(
     r"^\s*(?:(?:scene|sc\.?)\s*(?P<n1>\d+)\b|场景\s*(?P<n2>[一二三四五六七八九十\d]+)|第\s*(?P<n3>[一二三四五六七八九十\d]+)\s*场|"
     r"(?:int|ext|int\./ext|i/e)\.\s|内景|外景)", re.I)
 _FIELD_SPLIT = re.compile(r"(\s*[|｜]\s*|\s+[—–-]\s+|\s*[—–]{1,2}\s*|\s*[,，、;；/:：]\s*|(?<=[.。])\s+)")
-_TAG_INSIDE = re.compile(
-    r"(?:^|(?<=[\s.。;；|｜!?！？，,、]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
-    r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
-_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
-# A character's line inside a description: an upper-case (or short Chinese) name, a colon, then a quote.
-_SPEAKER_INSIDE = re.compile(r"(?:^|(?<=[\s.。!?！？”\"]))(?P<name>[A-Z][A-Z'\-]{1,20}(?: [A-Z][A-Z'\-]{1,20})?|"
-                             r"[\u4e00-\u9fff]{2,4})\s*(?P<ext>[(（]\s*(?:V\.?\s?O\.?|O\.?\s?S\.?|O\.?\s?C\.?|"
-                             r"CONT['’]?D|画外音?|旁白)\s*[)）])?\s*[:：]\s*(?=[\"“「])")
 _PAREN_ANY = re.compile(r"[（(][^()（）]*[)）]")
 _PAREN_DURATION = re.compile(r"[（(]\s*([^()（）]{1,24}?)\s*[)）]")
 
 _ZH_NUMS = "零一二三四五六七八九十"
 
 
-def _scene_number(match: re.Match) -> int | None:
+def scene_number(match: re.Match) -> int | None:
     for g in ("n1", "n2", "n3"):
         v = match.group(g)
         if v:
             if v.isdigit():
                 return int(v)
-            from briefreel.storyboard.durations import zh_number
-
             n = zh_number(v)
             return int(n) if n else None
     return None
@@ -73,7 +63,7 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", text).strip()
 
 
-def _take_duration(text: str) -> tuple[str, float | None]:
+def take_duration(text: str) -> tuple[str, float | None]:
     """Remove "(3s)", "（3秒）", "- 3s" from a shot line; return (rest, seconds)."""
     for m in _PAREN_DURATION.finditer(text):
         inner = m.group(1)
@@ -97,44 +87,6 @@ def _take_duration(text: str) -> tuple[str, float | None]:
     return text, None
 
 
-def _split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
-    """(description, spoken lines, sfx) from "Description. VO: "…" SUPER: …"."""
-    tags = list(_TAG_INSIDE.finditer(text))
-    starts = {m.start() for m in tags}
-    speakers = [m for m in _SPEAKER_INSIDE.finditer(text) if m.start() not in starts and
-                m.group("name").lower() not in VO_SPEAKERS | SUPER_SPEAKERS | SFX_SPEAKERS]
-    matches = sorted(tags + speakers, key=lambda m: m.start())
-    if not matches:
-        return text, [], ""
-    description = text[:matches[0].start()].strip().rstrip("，,、；;:：").strip()
-    lines: list[SpokenLine] = []
-    sfx = ""
-    for k, m in enumerate(matches):
-        end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
-        body = text[m.end():end].strip()
-        quoted = _QUOTED.match(body)
-        if quoted:  # 'VO: "Hello." She smiles.': the quote is the line, what follows is picture again
-            after = body[quoted.end():].strip()
-            body = quoted.group()
-            if after and not _TAG_INSIDE.match(after):
-                description = (description + " " + after).strip()
-        if "name" in m.groupdict() and m.group("name"):  # 'NINA: "Who's a good boy?"', 'MAREN (V.O.): "…"'
-            ext = (m.group("ext") or "").upper()
-            kind = "vo" if "V" in ext or "画外" in ext or "旁白" in ext else "dialogue"
-            lines.extend(SpokenLine(ln.text, kind, m.group("name").strip()) for ln in parse_spoken(body, "dialogue")
-                         if ln.kind != "sfx")
-            continue
-        tag = m.group("tag").lower()
-        if tag in ("sfx", "sound", "音效"):
-            sfx = body
-            continue
-        kind = "super" if tag in ("super", "ost", "on-screen text", "字幕") else (
-            "dialogue" if tag in ("dialogue", "台词", "对白") else "vo")
-        parsed = parse_spoken(body, kind)
-        lines.extend(parsed)
-    return description, lines, sfx
-
-
 def _parse_fields(rest: str) -> Draft:
     """ "中景｜固定｜舰桥上……｜3s｜林夜：全员就位。": each field is camera, duration, a spoken line or description."""
     cam_text, description, lines, sfx = [], [], [], ""
@@ -154,8 +106,8 @@ def _parse_fields(rest: str) -> Draft:
             sfx = sfx or " ".join(ln.text for ln in spoken if ln.kind == "sfx")
         else:
             description.append(f)
-    text, more_seconds = _take_duration(" ".join(description))
-    text, tagged_lines, tagged_sfx = _split_tags(text)
+    text, more_seconds = take_duration(" ".join(description))
+    text, tagged_lines, tagged_sfx = split_tags(text)
     cam = parse_camera(" ".join(cam_text), mode=CELL)
     prose = parse_camera(text)
     return Draft(description=text.strip(" -–—,，:：").strip(), size=cam.size or prose.size, angle=cam.angle or prose.angle,
@@ -169,7 +121,7 @@ _LEAD_PAREN = re.compile(r"^\s*[（(]([^)）]{1,40})[)）]\s*[:：\-–—.]?\s*
 
 def _parse_rest(rest: str) -> Draft:
     piped = "|" in rest or "｜" in rest
-    rest, seconds = (rest, None) if piped else _take_duration(rest)  # fields find their own duration
+    rest, seconds = (rest, None) if piped else take_duration(rest)  # fields find their own duration
     lead = _LEAD_PAREN.match(rest)
     if lead and all(_is_camera_field(p) for p in re.split(r"[,，、/]\s*", lead.group(1)) if p):
         rest = lead.group(1) + " | " + rest[lead.end():]  # "Shot 1 (WS, slow push): …"
@@ -190,7 +142,7 @@ def _parse_rest(rest: str) -> Draft:
         description = ""
     # A lone duration field left over ("| 3s |") is not description.
     description = description.strip(" |｜-–—,，。").strip()
-    description, lines, sfx = _split_tags(description)
+    description, lines, sfx = split_tags(description)
     cam = parse_camera(" ".join(cam_text), mode=CELL)
     prose = parse_camera(description)
     draft = Draft(
@@ -214,8 +166,6 @@ def _open_quote(text: str) -> bool:
 
 def _norm_number(n: str) -> str:
     if n and all(ch in _ZH_NUMS for ch in n):  # 镜头三 → "3"
-        from briefreel.storyboard.durations import zh_number
-
         value = zh_number(n)
         return str(int(value)) if value else n
     n = n.lstrip("Ss") if n[:1] in "Ss" and n[1:2].isdigit() else n
@@ -288,10 +238,10 @@ def read_shotlist(brief) -> list[Draft]:
                 block = {"number": number, "scene": scene, "heading": heading, "page": page.number, "body": [rest],
                          "spoken": [], "spoken_raw": [], "open": True}
                 continue
-            scene_match = _SCENE_LINE.match(stripped)
+            scene_match = SCENE_LINE.match(stripped)
             if scene_match and len(stripped) <= 80:
                 finish()
-                n = _scene_number(scene_match)
+                n = scene_number(scene_match)
                 scene = n if n else (scene + 1 if drafts else scene)
                 heading = stripped
                 continue

@@ -29,11 +29,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from briefreel.storyboard.meta import read_meta
 from briefreel.storyboard.schema import MIN_SHOT_S, Storyboard
 
 SUM_TOLERANCE_S = 0.05
 
-__all__ = ["validate_board", "brief_lines", "stated_durations", "norm_line", "SUM_TOLERANCE_S", "MIN_SHOT_S"]
+__all__ = ["validate_board", "brief_lines", "brief_text", "stated_durations", "norm_line", "SUM_TOLERANCE_S", "MIN_SHOT_S"]
 
 
 def validate_board(
@@ -71,7 +72,7 @@ def validate_board(
             problems.append(f"{shot.id}: the prompt is empty")
 
     # -- durations ------------------------------------------------------------------------------------------------
-    stated = stated_durations(_brief_text(brief))
+    stated = stated_durations(brief_text(brief))
     for shot in shots:
         d = shot.duration_s
         if not d > 0:
@@ -91,7 +92,7 @@ def validate_board(
     known = list(lines) if lines is not None else brief_lines(brief)
     if known:
         problems += _coverage(board, known)
-    text = _brief_text(brief)
+    text = brief_text(brief)
     if text:
         problems += _invented(board, text)
     problems += _repeated(board, text, known or [])
@@ -146,7 +147,7 @@ def _sentences(dialogue: str) -> list[str]:
     return [p for p in parts if len(p) >= 2]
 
 
-def _repeated(board: Storyboard, brief_text: str, known: list[str]) -> list[str]:
+def _repeated(board: Storyboard, source_text: str, known: list[str]) -> list[str]:
     """A spoken sentence heard in two shots, though the brief says it once (lines the caller listed are
     checked by _coverage already)."""
     listed = {norm_line(k) for k in known}
@@ -156,7 +157,7 @@ def _repeated(board: Storyboard, brief_text: str, known: list[str]) -> list[str]
             continue
         for sentence in dict.fromkeys(_sentences(shot.dialogue)):
             where.setdefault(sentence, []).append(shot.id)
-    corpus = norm_line(brief_text) if brief_text else ""
+    corpus = norm_line(source_text) if source_text else ""
     problems = []
     for sentence, ids in where.items():
         if len(ids) < 2 or len(sentence) < 4 or any(sentence in k for k in listed):
@@ -169,9 +170,9 @@ def _repeated(board: Storyboard, brief_text: str, known: list[str]) -> list[str]
     return problems
 
 
-def _invented(board: Storyboard, brief_text: str) -> list[str]:
+def _invented(board: Storyboard, source_text: str) -> list[str]:
     """Dialogue no sentence of which is in the brief: the planner made it up."""
-    corpus = norm_line(brief_text)
+    corpus = norm_line(source_text)
     problems = []
     for shot in board.shots:
         if not shot.dialogue.strip() or shot.dialogue_kind == "super":
@@ -195,10 +196,6 @@ def brief_lines(brief: Any) -> list[str] | None:
             # supers are on-screen text: they may sit in on_screen_text rather than dialogue
             return [_line_text(x) for x in got if _line_kind(x) != "super"]
     if hasattr(brief, "pages"):
-        try:
-            from briefreel.storyboard.meta import read_meta
-        except ImportError:
-            return None
         return brief_lines(read_meta(brief))
     return None
 
@@ -249,7 +246,8 @@ def stated_durations(text: str) -> set[float]:
     return out
 
 
-def _brief_text(brief: Any) -> str:
+def brief_text(brief: Any) -> str:
+    """The brief's whole text (a Brief, a dict with "text", or a string), with its table cells appended whole."""
     if brief is None:
         return ""
     if isinstance(brief, str):

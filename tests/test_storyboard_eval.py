@@ -21,7 +21,7 @@ from storyboard_eval import FIELDS, evaluate, pair, score_brief  # noqa: E402
 
 from briefreel.parsers import PasswordRequired, WrongPassword, open_brief  # noqa: E402
 from briefreel.storyboard.schema import Angle, Movement, ShotSize  # noqa: E402
-from briefreel.storyboard.validate import _brief_text, norm_line  # noqa: E402
+from briefreel.storyboard.validate import brief_text, norm_line  # noqa: E402
 
 FIXTURES = fixtures()
 _OPENED: dict[str, object] = {}
@@ -60,7 +60,7 @@ def test_labels_are_consistent_with_the_brief(fx):
         assert shot["dur"] >= 1.5 and shot["what"]
     assert sum(s["dur"] for s in exp["shots"]) == pytest.approx(exp["target_s"], abs=0.05)
     brief = opened(fx)
-    text = norm_line(_brief_text(brief))
+    text = norm_line(brief_text(brief))
     for shot in exp["shots"]:
         for line in shot.get("lines", []):
             assert norm_line(line) in text, line
