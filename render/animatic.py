@@ -7,7 +7,7 @@ MoviePy 2.2.1: a ``VideoFileClip`` decodes the source (ffmpeg scales it to cover
 settings of every panel clip (``render.ffmpeg.moviepy_params`` = ``encoder_args``), so the join stays a stream
 copy. One frame function rather than a ``CompositeVideoClip``: MoviePy 2.2.1's default (transparent) composite
 costs a second composite per frame for its mask (../shared/research/video-and-jobs.md, A2); the caption is drawn
-once by the panel code (``caption_overlay``, Noto Sans SC, never ``TextClip``, which clips CJK descenders) and
+once by the panel code (``render.overlay.caption_overlay``, Noto Sans SC, never ``TextClip``, which clips CJK descenders) and
 alpha-blended onto its band only. The panel renderer itself does not go through MoviePy: it paints yuv420p planes
 straight into ffmpeg (``render.ffmpeg.VideoWriter``) to stay near the encode floor (bench/animatic.py).
 
@@ -45,6 +45,7 @@ import numpy as np
 from briefreel.render.base import Clip, RenderSettings
 from briefreel.render.errors import RenderError
 from briefreel.render.ffmpeg import PRESET, blend_into, ffmpeg_exe, moviepy_params, premultiply, probe, quick_probe
+from briefreel.render.overlay import caption_overlay
 from briefreel.storyboard.schema import Shot, Storyboard
 
 MIN_SPEED = 0.8  # a short clip may be slowed to 80 % of real time before its last frame is held
@@ -64,15 +65,6 @@ def timing(source_frames: int, source_fps: float, frames: int, fps: int) -> tupl
             i, held = source_frames - 1, held + 1
         index.append(i)
     return index, speed, held
-
-
-def caption_overlay(shot: Shot, board: Storyboard, width: int, height: int):
-    """The dialogue/VO caption alone, as drawn on panel clips (None when the shot is silent)."""
-    from briefreel.render.panel import _overlay, caption_text
-
-    if not caption_text(shot, board):
-        return None
-    return _overlay(shot, board, width, height, desc_lines=0, caption=True, labels=False)
 
 
 class _Caption:

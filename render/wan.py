@@ -41,6 +41,7 @@ from typing import Any
 
 from briefreel.render.base import Clip, RenderSettings, stable_hash
 from briefreel.render.errors import RenderError, RendererUnavailable
+from briefreel.render.seeds import segment_seed, shot_seed
 from briefreel.storyboard.schema import Shot, Storyboard
 
 # Bump whenever the same inputs would give different pixels (segment rule, seed derivation, encoder settings...).
@@ -239,18 +240,6 @@ def segment_plan(span_frames: int, out_fps: float, spec: ModelSpec) -> list[int]
     return [min(per, cap)] * n
 
 
-def derive_seed(*parts: Any) -> int:
-    """A 32-bit seed from ``parts`` (a segment's seed from its shot's seed and its index)."""
-    return int(stable_hash({"seed": list(parts)}), 16) % (2**32)
-
-
-def board_seed(base_seed: int, shot_id: str) -> int:
-    """A shot's seed when the shot has none: the same rule as ``render_board`` (so both paths agree)."""
-    from briefreel.render.pipeline import derive_seed as pipeline_seed
-
-    return pipeline_seed(base_seed, shot_id)
-
-
 def shot_prompts(shot: Shot, board: Storyboard) -> tuple[str, str]:
     """(prompt, negative prompt) for a shot: the storyboard's own words first, Wan's defaults last."""
     prompt = shot.prompt.strip()
@@ -370,8 +359,8 @@ class WanRenderer:
         else:
             width, height = pick_size(self.spec, settings.width, settings.height)
         segments = segment_plan(frames, settings.fps, self.spec)
-        seed = shot.seed if shot.seed is not None else board_seed(self.seed or 0, shot.id)
-        seeds = [seed] + [derive_seed(seed, i) for i in range(1, len(segments))]
+        seed = shot_seed(shot, self.seed or 0)  # the same rule as render_board (render.seeds)
+        seeds = [seed] + [segment_seed(seed, i) for i in range(1, len(segments))]
         return {
             "prompt": prompt, "negative_prompt": negative, "width": width, "height": height,
             "segments": segments, "seed": seed, "segment_seeds": seeds, "steps": self.steps,

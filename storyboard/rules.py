@@ -8,8 +8,8 @@ a director would, place the voice-over, time the shots, name them, describe the 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
+from briefreel.storyboard.cast import mentions_person
 from briefreel.storyboard.draft import Draft, SpokenLine
 from briefreel.storyboard.durations import MIN_SHOT_S, natural_seconds, spread
 from briefreel.storyboard.errors import StoryboardError
@@ -20,6 +20,7 @@ from briefreel.storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, 
 from briefreel.storyboard.screenplay import count_headings, read_screenplay
 from briefreel.storyboard.shotlist import take_duration, count_shot_lines, read_shotlist
 from briefreel.storyboard.tables import read_tables
+from briefreel.text import has_words
 
 FORMATS = ("table", "shotlist", "screenplay", "prose")
 
@@ -76,37 +77,10 @@ FOLLOW_WORDS = ("rides", "riding", "runs", "running", "sprints", "cycles", "cycl
                 "pedals", "骑车", "奔跑", "跑步", "飞奔", "冲过", "滑板")
 
 
-@lru_cache(maxsize=64)
-def _word_pattern(words: tuple[str, ...]) -> tuple[re.Pattern | None, tuple[str, ...]]:
-    latin = sorted({w.strip() for w in words if w.isascii()}, key=len, reverse=True)
-    # Whole words, and not half of a hyphenated one: "sea-shanty" is no sea, "hand-held" no hand.
-    pattern = re.compile(r"(?<![a-z])(?<![a-z]-)(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z])(?!-[a-z])") \
-        if latin else None
-    return pattern, tuple(w for w in words if not w.isascii())
-
-
-def _has(text: str, words: tuple[str, ...]) -> bool:
-    """Does ``text`` contain one of ``words`` (whole English words; Chinese anywhere)?"""
-    pattern, cjk = _word_pattern(words)
-    if pattern is not None and pattern.search(text.lower()):
-        return True
-    return any(w in text for w in cjk)
-
-
-PERSON_WORDS = ("he", "she", "they", "him", "her", "his", "them", "man", "woman", "men", "women", "girl", "boy", "kid",
-                "kids", "child", "children", "people", "person", "couple", "customer", "crowd", "father", "mother",
-                "dad", "mum", "mom", "daughter", "son", "friend", "friends", "family", "we see", "someone", "nurse",
-                "baker", "rider", "runner", "courier", "driver", "chef", "team", "player", "players", "visitors",
-                "他", "她", "人", "孩", "女", "男", "妈", "爸", "爷", "奶", "师傅", "老板", "顾客", "客人", "骑手", "朋友",
-                "同事", "员工", "家", "父", "母", "儿", "姐", "哥", "弟", "妹", "宝宝", "主角", "小", "阿", "老")
-
-
-def _has_person(text: str, names: set[str]) -> bool:
-    if _has(text, PERSON_WORDS) or any(n and n in text for n in names):
-        return True
-    # "Ollie's laptop" names OLLIE from the cue lines: names match whole words, in any case.
-    latin = [n for n in names if n and n.isascii() and len(n) >= 3]
-    return bool(latin) and _has(text, tuple(sorted(n.lower() for n in latin)))
+# Words match whole in English and anywhere in Chinese (briefreel.text); whether a shot has anyone in it is
+# storyboard.cast's question, shared with the panel renderer.
+_has = has_words
+_has_person = mentions_person
 
 
 def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:

@@ -9,7 +9,10 @@ from PIL import Image
 from briefreel.render.base import RenderSettings
 from briefreel.render.ffmpeg import probe, read_frames, yuv420_to_rgb, planes_bytes
 from briefreel.render.fonts import font, wrap
-from briefreel.render.panel import PanelRenderer, Stage, camera_path, caption_text, draw_panel, spec_line
+from briefreel.render.camera import camera_path
+from briefreel.render.labels import caption_text, spec_line
+from briefreel.render.panel import PanelRenderer, draw_panel
+from briefreel.render.stage import Stage
 from briefreel.storyboard.schema import Storyboard
 
 
@@ -187,7 +190,7 @@ def test_static_clip_holds_and_seed_is_reproducible(tmp_path):
 
 
 def test_set_and_subject_follow_the_words():
-    from briefreel.render.panel import _layout
+    from briefreel.render.panel_layout import layout
 
     board = make_board([
         {"size": "EWS", "description": "Pre-dawn city skyline; one kitchen window lights up.",
@@ -196,7 +199,7 @@ def test_set_and_subject_follow_the_words():
         {"size": "CU", "description": "她抬头，阳光洒在脸上。"},
         {"size": "INSERT", "description": 'End card: the logo and the tagline "Start with light."'},
     ])
-    lays = [_layout(s, board, 1280, 720, i) for i, s in enumerate(board.shots)]
+    lays = [layout(s, board, 1280, 720, i) for i, s in enumerate(board.shots)]
     assert lays[0].setting == "city"  # the prompt's "depth of field" is no field
     assert lays[1].product and not lays[1].figures  # nobody in the words: the object is the subject
     assert lays[2].figures and not lays[2].product
@@ -207,7 +210,7 @@ def test_set_and_subject_follow_the_words():
 
 
 def test_a_person_with_the_product_is_drawn_as_the_person():
-    from briefreel.render.panel import _layout, choose_subject
+    from briefreel.render.panel_layout import choose_subject, layout
 
     bible = [{"id": "P1", "kind": "product", "name": "山岚白桃气泡水 330毫升罐装", "description": "白桃气泡水"},
              {"id": "C1", "kind": "character", "name": "Maya", "description": "early 30s"}]
@@ -224,7 +227,7 @@ def test_a_person_with_the_product_is_drawn_as_the_person():
     subj = [choose_subject(s, board) for s in board.shots]
     assert subj[:3] == [(1, True), (4, True), (1, True)]  # people act: they are the subject, the product a detail
     assert subj[3:] == [(0, True), (0, True), (0, True), (0, True)]  # object close-ups and inserts: the object
-    lays = [_layout(s, board, 1280, 720, i) for i, s in enumerate(board.shots)]
+    lays = [layout(s, board, 1280, 720, i) for i, s in enumerate(board.shots)]
     assert len(lays[0].figures) == 1 and lays[0].product[2] < 0.3  # the bottle small, beside the rider
     assert len(lays[1].figures) == 4 and lays[1].product_in_hand
     assert not lays[3].figures and lays[3].product[2] > 0.6  # the close-up fills the frame with the object

@@ -1,4 +1,5 @@
-"""``captions.srt``: each shot's dialogue, VO or super, timed to the shot's span in the animatic (UTF-8).
+"""``captions.srt``: each shot's dialogue, VO or super, timed to the shot's span in the animatic (UTF-8). The text is
+the caption burned into the animatic (``render.labels.caption_text``), so the file and the picture agree.
 
 A line too long for two caption lines (about 42 Latin or 21 Chinese characters each) is split into several cues
 inside its shot, each on screen for a share of the shot proportional to its length.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from briefreel.render.exports.common import Timed, atomic_path, timed_shots
+from briefreel.render.base import ANIMATIC_FPS
+from briefreel.render.exports.common import atomic_path, timed_shots
+from briefreel.render.labels import caption_text
 from briefreel.storyboard.schema import Storyboard
 
 _FONT_PX = 20
@@ -23,14 +26,6 @@ def srt_time(frame: int, fps: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
 
 
-def caption_text(board: Storyboard, t: Timed) -> str:
-    shot = t.shot
-    text = " ".join((shot.dialogue.strip() or shot.on_screen_text.strip()).split())
-    if text and shot.speaker and shot.dialogue.strip() and (shot.dialogue_kind or "dialogue") == "dialogue":
-        text = f"{shot.speaker}: {text}" if board.language == "en" else f"{shot.speaker}：{text}"
-    return text
-
-
 def cues(board: Storyboard) -> list[tuple[int, int, str]]:
     """(start frame, end frame, text with at most two lines) for every caption, in order."""
     from briefreel.render.fonts import font, wrap
@@ -38,7 +33,7 @@ def cues(board: Storyboard) -> list[tuple[int, int, str]]:
     fnt = font(_FONT_PX)
     out = []
     for t in timed_shots(board):
-        text = caption_text(board, t)
+        text = caption_text(t.shot, board)
         if not text:
             continue
         lines = wrap(text, fnt, _LINE_PX)
@@ -54,7 +49,7 @@ def cues(board: Storyboard) -> list[tuple[int, int, str]]:
     return out
 
 
-def srt(board: Storyboard, fps: int = 24) -> str:
+def srt(board: Storyboard, fps: int = ANIMATIC_FPS) -> str:
     blocks = [
         f"{n}\n{srt_time(a, fps)} --> {srt_time(b, fps)}\n{text}\n"
         for n, (a, b, text) in enumerate(cues(board), start=1)
