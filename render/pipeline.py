@@ -3,15 +3,16 @@
     report = render_board(board, "out/spot")                      # the CPU panel renderer
     report = render_board(board, "out/spot", renderer="wan", renderer_options={"model": "/models/Wan2.2..."})
 
-Top to bottom, ``render_board``:
+``render_board`` picks the renderer (:data:`RENDERERS`: ``panel`` built in, ``wan`` imported only when asked for)
+and runs a :class:`BoardRender`, whose ``__call__`` reads top to bottom:
 
-1. picks the renderer (:data:`RENDERERS`: ``panel`` built in, ``wan`` imported only when asked for);
-2. gives every shot its frame span (``frame_spans``: frame-exact, no drift) and its seed (the shot's own, or one
-   derived from the base seed and the shot id), and computes its cache key;
-3. reuses every shot whose key is in the cache; renders the others (panel shots in parallel worker processes),
-   conforming clips that are not yet in animatic form (``render.animatic.conform``);
-4. places ``clips/<shot id>.mp4``, joins them by stream copy into ``animatic.mp4``, writes ``render.json``;
-5. writes the storyboard exports when ``render.exports`` is installed.
+1. ``plan``: every shot's frame span (``frame_spans``: frame-exact, no drift), its seed (the shot's own, or one
+   derived from the base seed and the shot id: ``render.seeds``) and its cache key;
+2. ``reuse``: every shot whose key is in the cache (and a renderer's own clip that only needs conforming again);
+3. ``render``: the others (panel shots in parallel worker processes), conforming clips that are not yet in animatic
+   form (``render.animatic.conform``);
+4. ``assemble``: places ``clips/<shot id>.mp4``, joins them by stream copy into ``animatic.mp4``;
+5. ``export``: writes ``render.json`` and the storyboard exports when ``render.exports`` is installed.
 
 Every file appears atomically (temporary name, then rename): a failed render leaves no half-written animatic.
 
@@ -39,6 +40,7 @@ from typing import Any, Callable
 
 from briefreel.render.base import Clip, RenderSettings, Renderer, frame_spans, stable_hash
 from briefreel.render.errors import RenderCancelled, RenderError, RendererUnavailable
+from briefreel.render.seeds import shot_seed
 from briefreel.storyboard.schema import Shot, Storyboard
 
 PIPELINE_VERSION = "1"
@@ -123,11 +125,6 @@ class ShotEvent:
     error: str | None = None  # why a shot failed
 
 
-def derive_seed(base_seed: int, shot_id: str) -> int:
-    """A stable 31-bit seed from the run's base seed and the shot id."""
-    return int(stable_hash({"base_seed": base_seed, "shot": shot_id}), 16) % (2**31)
-
-
 def _safe_name(shot_id: str) -> str:
     name = re.sub(r"[^\w.\-]+", "_", shot_id, flags=re.UNICODE).strip("._")
     return name or "shot"
@@ -137,7 +134,7 @@ def _final_params(settings: RenderSettings, shot: Shot, board: Storyboard) -> di
     """What conform/captions/encoding add on top of the renderer's pixels."""
     from briefreel.render.animatic import CONFORM_VERSION
     from briefreel.render.ffmpeg import encoder_id
-    from briefreel.render.panel import caption_text
+    from briefreel.render.labels import caption_text
 
     return {
         "pipeline": PIPELINE_VERSION,
@@ -229,207 +226,265 @@ def render_board(
     before any ``animatic.mp4`` is written. Both run in the calling process, also when shots render in worker
     processes; an exception either of them raises propagates.
     """
-    from briefreel.render.animatic import conform, join
-    from briefreel.render.cache import ClipCache, place
+    return BoardRender(board, out_dir, renderer=renderer, renderer_options=renderer_options, use_cache=use_cache,
+                       cache_dir=cache_dir, progress=progress, workers=workers, exports=exports, on_shot=on_shot,
+                       should_stop=should_stop)()
 
-    t_start = time.perf_counter()
-    out_dir = Path(out_dir)
-    options = dict(renderer_options or {})
-    if isinstance(renderer, str):
-        name = renderer
-        rend = get_renderer(renderer, options)
-    else:
-        rend, name = renderer, getattr(renderer, "name", type(renderer).__name__)
-    settings = RenderSettings.for_board(board)
-    cache = ClipCache(cache_dir)
-    base_seed = int(options.get("seed") or 0)
 
-    # 2. spans, seeds, keys
-    spans = frame_spans([s.duration_s for s in board.shots], settings.fps)
-    jobs: list[ShotJob] = []
-    for i, (shot, (start, end)) in enumerate(zip(board.shots, spans)):
-        if end - start < 1:
-            raise RenderError(f"shot {shot.id} is shorter than one frame at {settings.fps} fps "
-                              f"({shot.duration_s} s)")
-        seed = shot.seed if shot.seed is not None else derive_seed(base_seed, shot.id)
-        shot = shot.model_copy(update={"seed": seed})
-        raw = rend.cache_key(shot, board, settings, end - start)
-        raw_key = stable_hash({"renderer_key": raw})
-        key = stable_hash({"renderer_key": raw, **_final_params(settings, shot, board)})
-        jobs.append(ShotJob(shot, i, start, end - start, key, raw_key))
+class BoardRender:
+    """One run of :func:`render_board`. ``__call__`` reads top to bottom: plan, reuse, render, assemble, export.
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    clips_dir = out_dir / "clips"
-    clips_dir.mkdir(exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_dir))
-    records: dict[str, dict[str, Any]] = {}
-    final: dict[str, Path] = {}
-    timings = {"render_s": 0.0, "conform_s": 0.0}
-    try:
-        # 3a. cache hits
+    The state the stages share lives here: ``records`` (what happened to each shot, for ``render.json``),
+    ``final`` (each shot's finished clip in the cache), ``timings`` and ``done`` (shots finished so far).
+    """
+
+    def __init__(self, board: Storyboard, out_dir: str | Path, *, renderer: str | Renderer = "panel",
+                 renderer_options: dict[str, Any] | None = None, use_cache: bool = True,
+                 cache_dir: str | Path | None = None, progress: bool = True, workers: int | None = None,
+                 exports: bool = True, on_shot: Callable[[ShotEvent], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None):
+        from briefreel.render.cache import ClipCache
+
+        self.board, self.out_dir = board, Path(out_dir)
+        self.options = dict(renderer_options or {})
+        if isinstance(renderer, str):
+            self.name, self.renderer = renderer, get_renderer(renderer, self.options)
+        else:
+            self.renderer, self.name = renderer, getattr(renderer, "name", type(renderer).__name__)
+        self.settings = RenderSettings.for_board(board)
+        self.cache = ClipCache(cache_dir)
+        self.use_cache, self.progress, self.workers, self.exports = use_cache, progress, workers, exports
+        self.on_shot, self.should_stop = on_shot, should_stop
+        self.base_seed = int(self.options.get("seed") or 0)
+        self.jobs: list[ShotJob] = []
+        self.records: dict[str, dict[str, Any]] = {}
+        self.final: dict[str, Path] = {}
+        self.timings: dict[str, float] = {"render_s": 0.0, "conform_s": 0.0}
+        self.done = 0
+        self.work: Path | None = None  # scratch folder inside out_dir, removed at the end
+        self.bar = _bar(0, False)
+
+    def __call__(self) -> RenderReport:
+        t_start = time.perf_counter()
+        self.jobs = self.plan()                                   # 1. frame spans, seeds, cache keys
+        clips_dir = self.out_dir / "clips"
+        clips_dir.mkdir(parents=True, exist_ok=True)
+        self.work = Path(tempfile.mkdtemp(prefix=".render-", dir=self.out_dir))
+        try:
+            todo = self.reuse(self.jobs)                          # 2. cached clips, and cached raw clips conformed
+            self.render(todo)                                     # 3. the rest, in workers or here
+            clips, animatic = self.assemble(clips_dir)            # 4. clips/, animatic.mp4
+        finally:
+            self.bar.close()
+            shutil.rmtree(self.work, ignore_errors=True)
+        report = RenderReport(
+            renderer=self.name, out_dir=self.out_dir, animatic=animatic, render_json=self.out_dir / "render.json",
+            rendered=[j.shot.id for j in self.jobs if self.records[j.shot.id]["status"] == "rendered"],
+            reused=[j.shot.id for j in self.jobs if self.records[j.shot.id]["status"] == "reused"],
+            clips=clips, seeds={j.shot.id: j.shot.seed for j in self.jobs}, frames=self.jobs[-1].start + self.jobs[-1].frames,
+        )
+        self.export(report, t_start)                              # 5. render.json, storyboard exports
+        return report
+
+    # -- 1. plan ------------------------------------------------------------------------------------------------------
+    def plan(self) -> list[ShotJob]:
+        """Every shot's frame span (frame-exact, no drift), seed (its own, or derived) and cache keys."""
+        board, settings, rend = self.board, self.settings, self.renderer
+        spans = frame_spans([s.duration_s for s in board.shots], settings.fps)
+        jobs = []
+        for i, (shot, (start, end)) in enumerate(zip(board.shots, spans)):
+            if end - start < 1:
+                raise RenderError(f"shot {shot.id} is shorter than one frame at {settings.fps} fps "
+                                  f"({shot.duration_s} s)")
+            shot = shot.model_copy(update={"seed": shot_seed(shot, self.base_seed)})
+            raw = rend.cache_key(shot, board, settings, end - start)
+            raw_key = stable_hash({"renderer_key": raw})
+            key = stable_hash({"renderer_key": raw, **_final_params(settings, shot, board)})
+            jobs.append(ShotJob(shot, i, start, end - start, key, raw_key))
+        return jobs
+
+    # -- 2. reuse -----------------------------------------------------------------------------------------------------
+    def reuse(self, jobs: list[ShotJob]) -> list[ShotJob]:
+        """Serve every shot whose finished clip is cached; conform again those whose renderer's own clip is (a Wan
+        render whose caption changed). Returns the shots left to render."""
         todo = []
         for job in jobs:
-            hit = cache.get(job.key) if use_cache else None
+            hit = self.cache.get(job.key) if self.use_cache else None
             if hit:
-                final[job.shot.id] = hit[0]
-                records[job.shot.id] = {"status": "reused", "seconds": 0.0, "clip_info": hit[1].get("info", {})}
+                self.final[job.shot.id] = hit[0]
+                self.records[job.shot.id] = {"status": "reused", "seconds": 0.0, "clip_info": hit[1].get("info", {})}
             else:
                 todo.append(job)
-
-        bar = _bar(len(jobs), progress, initial=len(jobs) - len(todo))
-        done = [0]
-
-        def emit(job: ShotJob, status: str, seconds: float = 0.0, error: str | None = None) -> None:
-            if status in ("rendered", "reused"):
-                done[0] += 1
-            if on_shot is not None:
-                on_shot(ShotEvent(job.shot.id, job.index, len(jobs), status, round(seconds, 3), done[0], error))
-
-        def stop() -> bool:
-            return should_stop is not None and bool(should_stop())
-
-        def cancelled() -> RenderCancelled:
-            return RenderCancelled(f"render cancelled with {done[0]} of {len(jobs)} shots done "
-                                   "(they are in the cache); no animatic was written")
-
+        self.bar = _bar(len(jobs), self.progress, initial=len(jobs) - len(todo))
         for job in jobs:
-            if job.shot.id in final:
-                emit(job, "reused")
-
-        def finish(job: ShotJob, clip: Clip, seconds: float, raw_status: str) -> None:
-            t0 = time.perf_counter()
-            if not clip.conformed:
-                if raw_status == "rendered":
-                    cache.put(job.raw_key, clip.path, {"shot": job.shot.id, "clip": clip.to_dict()}, suffix=".raw.mp4")
-                clip = conform(clip, job.shot, board, settings, job.frames, work / f"{job.index:04d}.mp4")
-            elif clip.frames != job.frames or (clip.width, clip.height) != (settings.width, settings.height):
-                raise RenderError(f"shot {job.shot.id}: renderer {name} returned {clip.frames} frames at "
-                                  f"{clip.width}x{clip.height}, expected {job.frames} at "
-                                  f"{settings.width}x{settings.height}")
-            timings["conform_s"] += time.perf_counter() - t0
-            meta = {"shot": job.shot.id, "renderer": name, "info": clip.info, "seed": clip.seed,
-                    "frames": job.frames}
-            final[job.shot.id] = cache.put(job.key, clip.path, meta)
-            records[job.shot.id] = {"status": "rendered" if raw_status == "rendered" else "reused",
-                                    "raw": raw_status, "seconds": round(seconds, 3), "clip_info": clip.info}
-            bar.update(1)
-            emit(job, records[job.shot.id]["status"], seconds if raw_status == "rendered" else 0.0)
-
-        # 3b. the renderer's own clip may be cached (a Wan render whose caption changed): conform it again
+            if job.shot.id in self.final:
+                self.emit(job, "reused")
         rest = []
         for job in todo:
-            hit = cache.get(job.raw_key, suffix=".raw.mp4") if use_cache else None
+            hit = self.cache.get(job.raw_key, suffix=".raw.mp4") if self.use_cache else None
             if hit:
-                clip = _clip_from_dict({**hit[1]["clip"], "path": str(hit[0])})
-                finish(job, clip, 0.0, "reused")
+                self.finish(job, _clip_from_dict({**hit[1]["clip"], "path": str(hit[0])}), 0.0, "reused")
             else:
                 rest.append(job)
+        return rest
 
-        # 3c. render what is left: panel shots in worker processes, anything else here in order
-        t0, conform_before = time.perf_counter(), timings["conform_s"]
-        n_workers = workers if workers is not None else _workers(len(rest))
-        if rest and _parallel_ok(rend) and n_workers > 1 and len(rest) > 1:
-            board_json = board.model_dump_json()
-            longest_first = sorted(rest, key=lambda j: -_cost(j))  # the longest shots start first: no long tail
-            ctx = _mp_context()
-            started = ctx.SimpleQueue()  # workers say which shot they begin; the parent reports it
-            by_index = {j.index: j for j in rest}
-            waiting = list(reversed(longest_first))  # the next shot to start is waiting[-1]
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
-                                     initargs=(started,)) as pool:
-                running: dict[Any, ShotJob] = {}
-
-                def submit_more() -> None:
-                    # One shot per worker at a time, so a stop drops every shot that has not started.
-                    while waiting and len(running) < n_workers and not stop():
-                        j = waiting.pop()
-                        running[pool.submit(_render_in_worker, name, options, j.shot.model_dump_json(), board_json,
-                                            (settings.width, settings.height, settings.fps), j.frames,
-                                            str(work / f"{j.index:04d}.raw.mp4"), j.index)] = j
-
-                try:
-                    submit_more()
-                    while running:
-                        finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-                        while not started.empty():
-                            emit(by_index[started.get()], "started")
-                        results = []
-                        for fut in sorted(finished, key=lambda f: running[f].index):
-                            job = running.pop(fut)
-                            try:
-                                results.append((job, fut.result()))
-                            except Exception as exc:
-                                emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
-                                if isinstance(exc, RenderError):
-                                    raise
-                                raise RenderError(f"shot {job.shot.id}: {type(exc).__name__}: {exc}") from exc
-                        for job, (clip_d, seconds) in results:
-                            finish(job, _clip_from_dict(clip_d), seconds, "rendered")
-                        if finished:
-                            submit_more()
-                except BaseException:
-                    for fut in running:  # stop at the first failure: shots not started yet never start
-                        fut.cancel()
-                    raise
-            started.close()
-            if waiting:  # should_stop() said stop: the running shots finished into the cache, the rest never began
-                raise cancelled()
+    # -- 3. render ----------------------------------------------------------------------------------------------------
+    def render(self, jobs: list[ShotJob]) -> None:
+        """Render ``jobs``: panel shots in worker processes (longest first), anything else here in board order."""
+        t0, conform_before = time.perf_counter(), self.timings["conform_s"]
+        n_workers = self.workers if self.workers is not None else _workers(len(jobs))
+        if jobs and _parallel_ok(self.renderer) and n_workers > 1 and len(jobs) > 1:
+            self._render_in_workers(jobs, n_workers)
         else:
-            for job in rest:
-                if stop():
-                    raise cancelled()
-                emit(job, "started")
-                t1 = time.perf_counter()
-                try:
-                    clip = rend.render_shot(job.shot, board, settings, job.frames,
-                                            work / f"{job.index:04d}.raw.mp4")
-                except Exception as exc:
-                    emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
-                    raise
-                finish(job, clip, time.perf_counter() - t1, "rendered")
-        timings["render_s"] = time.perf_counter() - t0 - (timings["conform_s"] - conform_before)
-        bar.close()
+            self._render_here(jobs)
+        self.timings["render_s"] = time.perf_counter() - t0 - (self.timings["conform_s"] - conform_before)
 
-        # 4. clips/, animatic.mp4, render.json
-        clip_paths: dict[str, Path] = {}
+    def _render_here(self, jobs: list[ShotJob]) -> None:
         for job in jobs:
-            clip_paths[job.shot.id] = place(final[job.shot.id], clips_dir / f"{_safe_name(job.shot.id)}.mp4")
-        keep = {p.name for p in clip_paths.values()}
-        for old in clips_dir.glob("*.mp4"):  # clips of shots no longer in the board
+            if self.stop():
+                raise self.cancelled()
+            self.emit(job, "started")
+            t1 = time.perf_counter()
+            try:
+                clip = self.renderer.render_shot(job.shot, self.board, self.settings, job.frames, self._raw_path(job))
+            except Exception as exc:
+                self.emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
+                raise
+            self.finish(job, clip, time.perf_counter() - t1, "rendered")
+
+    def _render_in_workers(self, jobs: list[ShotJob], n_workers: int) -> None:
+        board_json = self.board.model_dump_json()
+        size = (self.settings.width, self.settings.height, self.settings.fps)
+        ctx = _mp_context()
+        started = ctx.SimpleQueue()  # workers say which shot they begin; the parent reports it
+        by_index = {j.index: j for j in jobs}
+        longest_first = sorted(jobs, key=lambda j: -_cost(j))  # the longest shots start first: no long tail
+        waiting = list(reversed(longest_first))  # the next shot to start is waiting[-1]
+        running: dict[Any, ShotJob] = {}
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(started,)) as pool:
+
+            def submit_more() -> None:
+                # One shot per worker at a time, so a stop drops every shot that has not started.
+                while waiting and len(running) < n_workers and not self.stop():
+                    j = waiting.pop()
+                    running[pool.submit(_render_in_worker, self.name, self.options, j.shot.model_dump_json(),
+                                        board_json, size, j.frames, str(self._raw_path(j)), j.index)] = j
+
+            try:
+                submit_more()
+                while running:
+                    finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                    while not started.empty():
+                        self.emit(by_index[started.get()], "started")
+                    results = []
+                    for fut in sorted(finished, key=lambda f: running[f].index):
+                        job = running.pop(fut)
+                        try:
+                            results.append((job, fut.result()))
+                        except Exception as exc:
+                            self.emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
+                            if isinstance(exc, RenderError):
+                                raise
+                            raise RenderError(f"shot {job.shot.id}: {type(exc).__name__}: {exc}") from exc
+                    for job, (clip_d, seconds) in results:
+                        self.finish(job, _clip_from_dict(clip_d), seconds, "rendered")
+                    if finished:
+                        submit_more()
+            except BaseException:
+                for fut in running:  # stop at the first failure: shots not started yet never start
+                    fut.cancel()
+                raise
+        started.close()
+        if waiting:  # should_stop() said stop: the running shots finished into the cache, the rest never began
+            raise self.cancelled()
+
+    def finish(self, job: ShotJob, clip: Clip, seconds: float, raw_status: str) -> None:
+        """A shot's clip is here: conform it if the renderer did not, check it, cache it, report it."""
+        from briefreel.render.animatic import conform
+
+        settings = self.settings
+        t0 = time.perf_counter()
+        if not clip.conformed:
+            if raw_status == "rendered":
+                self.cache.put(job.raw_key, clip.path, {"shot": job.shot.id, "clip": clip.to_dict()},
+                               suffix=".raw.mp4")
+            clip = conform(clip, job.shot, self.board, settings, job.frames, self.work / f"{job.index:04d}.mp4")
+        elif clip.frames != job.frames or (clip.width, clip.height) != (settings.width, settings.height):
+            raise RenderError(f"shot {job.shot.id}: renderer {self.name} returned {clip.frames} frames at "
+                              f"{clip.width}x{clip.height}, expected {job.frames} at "
+                              f"{settings.width}x{settings.height}")
+        self.timings["conform_s"] += time.perf_counter() - t0
+        meta = {"shot": job.shot.id, "renderer": self.name, "info": clip.info, "seed": clip.seed,
+                "frames": job.frames}
+        self.final[job.shot.id] = self.cache.put(job.key, clip.path, meta)
+        status = "rendered" if raw_status == "rendered" else "reused"
+        self.records[job.shot.id] = {"status": status, "raw": raw_status, "seconds": round(seconds, 3),
+                                     "clip_info": clip.info}
+        self.bar.update(1)
+        self.emit(job, status, seconds if raw_status == "rendered" else 0.0)
+
+    # -- 4. assemble --------------------------------------------------------------------------------------------------
+    def assemble(self, clips_dir: Path) -> tuple[dict[str, Path], Path]:
+        """``clips/<shot id>.mp4`` for every shot (and none for shots no longer in the board), then the animatic,
+        joined by stream copy."""
+        from briefreel.render.animatic import join
+        from briefreel.render.cache import place
+
+        clips = {j.shot.id: place(self.final[j.shot.id], clips_dir / f"{_safe_name(j.shot.id)}.mp4")
+                 for j in self.jobs}
+        keep = {p.name for p in clips.values()}
+        for old in clips_dir.glob("*.mp4"):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
         t0 = time.perf_counter()
-        total_frames = spans[-1][1]
-        animatic = join([clip_paths[j.shot.id] for j in jobs], out_dir / "animatic.mp4", expected_frames=total_frames)
-        timings["join_s"] = time.perf_counter() - t0
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        total = self.jobs[-1].start + self.jobs[-1].frames
+        animatic = join([clips[j.shot.id] for j in self.jobs], self.out_dir / "animatic.mp4", expected_frames=total)
+        self.timings["join_s"] = time.perf_counter() - t0
+        return clips, animatic
 
-    report = RenderReport(
-        renderer=name, out_dir=out_dir, animatic=animatic, render_json=out_dir / "render.json",
-        rendered=[j.shot.id for j in jobs if records[j.shot.id]["status"] == "rendered"],
-        reused=[j.shot.id for j in jobs if records[j.shot.id]["status"] == "reused"],
-        clips=clip_paths, seeds={j.shot.id: j.shot.seed for j in jobs}, frames=total_frames,
-    )
+    # -- 5. render.json and the storyboard exports --------------------------------------------------------------------
+    def export(self, report: RenderReport, t_start: float) -> None:
+        """render.json first, so a failing export still leaves a complete record of the render; then the exports
+        (another module, absent in a minimal install); then render.json again with their timing."""
+        report.timings = {k: round(v, 3) for k, v in self.timings.items()}
+        self._write_record(report)
+        t0 = time.perf_counter()
+        try:
+            from briefreel.render.exports import write_exports
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("briefreel.render.exports",):
+                raise
+            write_exports = None
+        if write_exports is not None and self.exports:
+            report.exports = list(write_exports(self.board, self.out_dir, clips=report.clips,
+                                                animatic=report.animatic) or [])
+        self.timings["exports_s"] = time.perf_counter() - t0
+        self.timings["total_s"] = time.perf_counter() - t_start
+        report.timings = {k: round(v, 3) for k, v in self.timings.items()}
+        self._write_record(report)
 
-    # 5. storyboard exports (another module; absent in a minimal install). render.json is written first, so a
-    # failing export still leaves a complete record of the render; it is rewritten with the exports' timing.
-    report.timings = {k: round(v, 3) for k, v in timings.items()}
-    _write_json(report.render_json, _record(report, rend, settings, jobs, records, board))
-    t0 = time.perf_counter()
-    try:
-        from briefreel.render.exports import write_exports
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("briefreel.render.exports",):
-            raise
-        write_exports = None
-    if write_exports is not None and exports:
-        report.exports = list(write_exports(board, out_dir, clips=report.clips, animatic=animatic) or [])
-    timings["exports_s"] = time.perf_counter() - t0
-    timings["total_s"] = time.perf_counter() - t_start
-    report.timings = {k: round(v, 3) for k, v in timings.items()}
-    _write_json(report.render_json, _record(report, rend, settings, jobs, records, board))
-    return report
+    def _write_record(self, report: RenderReport) -> None:
+        _write_json(report.render_json,
+                    _record(report, self.renderer, self.settings, self.jobs, self.records, self.board))
+
+    # -- progress and cancellation --------------------------------------------------------------------------------------
+    def emit(self, job: ShotJob, status: str, seconds: float = 0.0, error: str | None = None) -> None:
+        if status in ("rendered", "reused"):
+            self.done += 1
+        if self.on_shot is not None:
+            self.on_shot(ShotEvent(job.shot.id, job.index, len(self.jobs), status, round(seconds, 3), self.done,
+                                   error))
+
+    def stop(self) -> bool:
+        return self.should_stop is not None and bool(self.should_stop())
+
+    def cancelled(self) -> RenderCancelled:
+        return RenderCancelled(f"render cancelled with {self.done} of {len(self.jobs)} shots done "
+                               "(they are in the cache); no animatic was written")
+
+    def _raw_path(self, job: ShotJob) -> Path:
+        return self.work / f"{job.index:04d}.raw.mp4"
 
 
 def _cost(job: ShotJob) -> float:

@@ -13,7 +13,8 @@ import pytest
 from briefreel.render.base import frame_spans
 from briefreel.render.errors import RenderCancelled, RenderError, RendererUnavailable
 from briefreel.render.ffmpeg import probe
-from briefreel.render.pipeline import derive_seed, get_renderer, render_board
+from briefreel.render.pipeline import get_renderer, render_board
+from briefreel.render.seeds import derive_seed
 from briefreel.storyboard.schema import Storyboard
 
 ROOT = Path(__file__).resolve().parents[1]
