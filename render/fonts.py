@@ -37,10 +37,6 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(font_path(), max(6, int(size)))
 
 
-def text_width(text: str, fnt: ImageFont.FreeTypeFont) -> float:
-    return fnt.getlength(text)
-
-
 def _tokens(text: str) -> list[str]:
     """Split into breakable units: a CJK character each, a Latin word with its trailing spaces."""
     out: list[str] = []

@@ -58,10 +58,10 @@ def _stills(board: Storyboard, clips: dict[str, Path]):
 
 def _warm_font(board: Storyboard) -> None:
     from briefreel.render.exports.pdffont import covering, subset_bytes
-    from briefreel.render.exports.sheet import _all_text
+    from briefreel.render.exports.common import all_text
 
     try:
-        subset_bytes(covering(_all_text(board)), truetype=False)
+        subset_bytes(covering(all_text(board)), truetype=False)
     except Exception:  # noqa: BLE001 - the sheet and page report font errors themselves
         pass
 

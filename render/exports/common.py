@@ -159,3 +159,17 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def all_text(board: Storyboard) -> str:
+    """Every character the sheet and the page may show for ``board`` (the embedded font is cut to these)."""
+    parts = [title(board), board.style, board.tone]
+    for lang in LABELS.values():
+        parts.extend(lang.values())
+    for table in TERM_TABLES:
+        for names in table.values():
+            parts.extend(names)
+    for s in board.shots:
+        parts += [s.id, s.description, s.dialogue, s.speaker, s.on_screen_text, s.sfx, line_kind(board, s)]
+    parts.append("慢快第页秒")
+    return "".join(parts)

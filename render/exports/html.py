@@ -161,9 +161,9 @@ def _data_uri(img: Image.Image, width: int) -> str:
 def _font_face(board: Storyboard) -> str:
     """The page's own font (Noto Sans SC cut to the characters it shows), so Chinese renders on any machine."""
     from briefreel.render.exports.pdffont import covering, subset_bytes
-    from briefreel.render.exports.sheet import _all_text
+    from briefreel.render.exports.common import all_text
 
-    data = base64.b64encode(subset_bytes(covering(_all_text(board)), truetype=False)).decode("ascii")
+    data = base64.b64encode(subset_bytes(covering(all_text(board)), truetype=False)).decode("ascii")
     return f'@font-face{{font-family:"Board Sans";src:url(data:font/otf;base64,{data}) format("opentype")}}'
 
 

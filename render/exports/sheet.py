@@ -20,7 +20,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
-from briefreel.render.base import FRAME_SIZES
+from briefreel.render.base import ANIMATIC_FPS, FRAME_SIZES
 from briefreel.render.exports import common as C
 from briefreel.render.exports.common import Timed, atomic_path, timed_shots
 from briefreel.render.exports.pdffont import register
@@ -30,7 +30,6 @@ INK = HexColor("#1c1f24")
 MUTED = HexColor("#6b7280")
 RULE = HexColor("#d6d9de")
 ACCENT = HexColor("#e4572e")
-LINE_INK = HexColor("#1f3b63")
 
 GRIDS = {"16:9": (3, 2), "9:16": (4, 1), "1:1": (4, 2)}
 STILL_WIDTH = {"16:9": 800, "9:16": 450, "1:1": 600}  # pixels: about 200 dpi at the printed panel size
@@ -46,19 +45,6 @@ class _Layout:
     gutter_y: float = 14
     header_h: float = 44
     footer_h: float = 22
-
-
-def _all_text(board: Storyboard) -> str:
-    parts = [C.title(board), board.style, board.tone]
-    for lang in C.LABELS.values():
-        parts.extend(lang.values())
-    for table in C.TERM_TABLES:
-        for names in table.values():
-            parts.extend(names)
-    for s in board.shots:
-        parts += [s.id, s.description, s.dialogue, s.speaker, s.on_screen_text, s.sfx, C.line_kind(board, s)]
-    parts.append("慢快第页秒")
-    return "".join(parts)
 
 
 def _jpeg(img: Image.Image) -> ImageReader:
@@ -211,7 +197,7 @@ def _panel(c: canvas.Canvas, board: Storyboard, t: Timed, still: Image.Image, fo
 
 def write_sheet(board: Storyboard, path: Path, stills: dict[str, Image.Image], page: str = "A4") -> Path:
     """Write the storyboard sheet for ``board`` with one still per shot id (see ``thumbs.still``)."""
-    font = register(_all_text(board))
+    font = register(C.all_text(board))
     page_w, page_h = landscape(PAGES[page])
     L = _Layout(page_w, page_h)
     cols, rows = GRIDS[board.aspect_ratio]
@@ -225,7 +211,7 @@ def write_sheet(board: Storyboard, path: Path, stills: dict[str, Image.Image], p
     total = C.clock(board.duration_s)
     n_shots = f"{len(timed)} {C.label(board, 'shots')}"
     subtitle = "  ·  ".join([C.label(board, "storyboard"), n_shots, f"{C.label(board, 'total')} {total}",
-                             board.aspect_ratio, "24 fps"])
+                             board.aspect_ratio, f"{ANIMATIC_FPS} fps"])
 
     with atomic_path(path) as tmp:
         c = canvas.Canvas(str(tmp), pagesize=(page_w, page_h), pageCompression=1, initialFontName=font)
