@@ -1,6 +1,6 @@
 """The planner's working shape: a shot as the brief states it, before defaults, durations, ids and prompts.
 
-Each format reader (tables, shotlist, screenplay, prose) turns a brief into a list of :class:`Draft`; the rules
+Each format reader (shot_table, shotlist, screenplay, prose) turns a brief into a list of :class:`Draft`; the rules
 planner (``storyboard/rules.py``) then fills what the brief left open and builds the :class:`~storyboard.schema.Shot`.
 
 Below the dataclasses are the text helpers every reader (and ``meta``) shares, so that the readers import this

@@ -32,8 +32,6 @@ MID_CUES_EN = [", then ", "; then ", " — then ", " - then ", ", cut to ", "; c
                "; next, ", ", before we cut to "]
 MID_CUES_ZH = ["，接着", "，然后", "，随后", "，最后", "，切到", "，切至", "，画面转到", "；接着", "；然后", "；随后", "；最后",
                "，紧接着", "，之后", "，回到"]
-END_CUES = ("we end on", "we end with", "end on", "ending on", "we close on", "we finish on", "finally", "in the end",
-            "lastly", "the film ends", "it ends", "最后", "结尾", "片尾", "最终")
 END_CARD_WORDS = ("end card", "endcard", "end frame", "logo", "tagline", "end line", "endline", "super:", "slate",
                   "落版", "片尾", "logo", "标语", "口号", "广告语", "品牌标志", "定版", "定帧")
 PRODUCT_WORDS = ("product", "bottle", "can ", "packshot", "pack shot", "jar", "tube", "产品", "瓶身", "罐", "包装", "新品", "礼盒")
@@ -43,8 +41,6 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•·●▪]|\d{1,2}[.)、]|[（(]\d{1,2}[)�
 _QUOTED_WHOLE = re.compile(r'^(?:"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』)[.。!！?？]?$')
 _SPEAKER_LINE = re.compile(r'^([A-Z][A-Z .\'-]{1,24}|[\u4e00-\u9fff·]{1,6})\s*(?:[(（][^)）]{1,12}[)）])?\s*[:：]\s*'
                            r'(?:"[^"]+"|“[^”]+”|「[^」]+」)[.。!！?？]?$')
-CONTEXT_KEYS = {"context", "length", "aspect", "title", "style", "tone", "mandatories", "cast", "product", "place",
-                "tagline", "music"}
 
 
 def story_sections(meta: Meta) -> list[Section]:

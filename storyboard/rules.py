@@ -18,12 +18,9 @@ from briefreel.storyboard.prompts import build_bible, build_prompt, negative_pro
 from briefreel.storyboard.prose import read_prose
 from briefreel.storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, Storyboard
 from briefreel.storyboard.screenplay import count_headings, read_screenplay
-from briefreel.storyboard.shotlist import take_duration, count_shot_lines, read_shotlist
-from briefreel.storyboard.tables import read_tables
+from briefreel.storyboard.shotlist import count_shot_lines, read_shotlist, take_duration
+from briefreel.storyboard.shot_table import read_tables
 from briefreel.text import has_words
-
-FORMATS = ("table", "shotlist", "screenplay", "prose")
-
 
 # -- 1. format ------------------------------------------------------------------------------------------------------
 
@@ -45,10 +42,6 @@ def read_shots(brief, meta: Meta | None = None) -> tuple[str, list[Draft]]:
         if drafts:
             return "screenplay", drafts
     return "prose", read_prose(brief, meta)
-
-
-def detect_format(brief) -> str:
-    return read_shots(brief)[0]
 
 
 # -- 2. what a director would choose where the brief is silent -------------------------------------------------------

@@ -316,7 +316,6 @@ MOVE_LABELS: dict[Movement, tuple[str, str]] = {
     _M.arc: ("arc", "环绕"), _M.whip_pan: ("whip pan", "甩"), _M.handheld: ("handheld", "手持"),
     _M.aerial: ("aerial", "航拍"), _M.roll: ("roll", "旋转"), _M.dolly_zoom: ("dolly zoom", "推拉变焦"),
 }
-SPEED_LABELS = {"slow": ("slow", "缓慢"), "medium": ("", ""), "fast": ("fast", "快速")}
 
 # Camera movement in words, the way Wan prompts describe it.
 MOVE_PHRASES: dict[Movement, tuple[str, str]] = {

@@ -7,7 +7,7 @@ import pytest
 from briefreel.parsers.brief import Brief, Page
 from briefreel.storyboard import plan
 from briefreel.storyboard.schema import Angle, Movement, ShotSize
-from briefreel.storyboard.tables import column_role, header_map, read_tables, text_tables
+from briefreel.storyboard.shot_table import column_role, header_map, read_tables, text_tables
 
 ZH_HEADER = ["镜号", "景别", "运镜", "画面内容", "台词/旁白", "时长"]
 
