@@ -19,17 +19,10 @@ import os
 import sys
 from pathlib import Path
 
-from briefreel.parsers.errors import BriefError, PasswordRequired
-from briefreel.render.errors import RenderError
-from briefreel.storyboard.errors import StoryboardError
+from briefreel.errors import BriefreelError, UsageError, error_payload
+from briefreel.job import RenderOptions, option_specs, parse_size, read_brief, storyboard_brief
 
-EXIT_USAGE = 2
-EXIT_INTERNAL = 1
-EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    exit_code = EXIT_USAGE
+__all__ = ["UsageError", "build_parser", "main"]
 
 
 # -- password -------------------------------------------------------------------------------------------------------
@@ -42,30 +35,20 @@ def _password_from_args(args: argparse.Namespace) -> str | None:
             raise UsageError(f"cannot read --password-file: {exc.strerror}") from None
         # Only the line ending is dropped: spaces can be part of a password.
         return text.rstrip("\r\n").split("\n", 1)[0]
-    env = os.environ.get("BRIEFREEL_PASSWORD")
-    if env is not None:
-        return env
-    return None
+    return os.environ.get("BRIEFREEL_PASSWORD")
 
 
-def _open_brief(args: argparse.Namespace):
-    """Parse the brief, prompting for a password on a terminal when the PDF needs one."""
-    from briefreel.parsers import open_brief
-
-    password = _password_from_args(args)
-    try:
-        return open_brief(Path(args.brief), password=password)
-    except PasswordRequired:
-        if password is None and sys.stdin.isatty() and sys.stderr.isatty():
-            password = getpass.getpass(f"Password for {Path(args.brief).name}: ")
-            return open_brief(Path(args.brief), password=password)
-        raise
+def _prompt_for(brief: str):
+    """On a terminal, a prompt for the password of a PDF that needs one; elsewhere nothing to ask."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+    return lambda: getpass.getpass(f"Password for {Path(brief).name}: ")
 
 
 # -- commands -------------------------------------------------------------------------------------------------------
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    brief = _open_brief(args)
+    brief = read_brief(Path(args.brief), _password_from_args(args), ask_password=_prompt_for(args.brief))
     if args.json:
         json.dump(brief.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -76,21 +59,16 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan(args: argparse.Namespace, brief):
-    from briefreel.storyboard import plan
-
-    board = plan(brief, planner=args.planner)
-    source = board.source or {}
-    if source.get("llm_fallback_reason"):
-        print(f"briefreel: note: the LLM planner's answer was not used ({source['llm_fallback_reason']}); "
-              "these are the rules planner's shots", file=sys.stderr)
-    for problem in (source.get("problems") or [])[:5]:
-        print(f"briefreel: check: {problem}", file=sys.stderr)
-    return board
+def _storyboard(args: argparse.Namespace):
+    planned = storyboard_brief(Path(args.brief), _password_from_args(args), planner=args.planner,
+                               ask_password=_prompt_for(args.brief))
+    for note in planned.notes:
+        print(f"briefreel: {note}", file=sys.stderr)
+    return planned.board
 
 
 def cmd_shots(args: argparse.Namespace) -> int:
-    board = _plan(args, _open_brief(args))
+    board = _storyboard(args)
     if args.output and args.output != "-":
         board.save(args.output)
     else:
@@ -98,42 +76,15 @@ def cmd_shots(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_options(args: argparse.Namespace) -> dict:
-    opts = {}
-    for key in ("model", "revision", "steps", "guidance", "guidance_2", "flow_shift", "memory", "seed", "device",
-                "dtype"):
-        value = getattr(args, key, None)
-        if value is not None:
-            opts[key] = value
-    if getattr(args, "size", None):
-        opts["width"], opts["height"] = args.size
-    if args.renderer != "wan":
-        wan_only = sorted(set(opts) - {"seed"})
-        if wan_only:
-            flags = ", ".join("--" + k.replace("_", "-") for k in wan_only)
-            raise UsageError(f"{flags}: only with --renderer wan")
-    return opts
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected WIDTHxHEIGHT, e.g. 832x480") from None
-    if w <= 0 or h <= 0 or w % 16 or h % 16:
-        raise argparse.ArgumentTypeError("width and height must be positive multiples of 16")
-    return w, h
-
-
-def _render(args: argparse.Namespace, board, out: Path) -> int:
+def _render(args: argparse.Namespace, options: RenderOptions, board, out: Path) -> int:
     from briefreel.render.pipeline import render_board
 
     report = render_board(
         board,
         out,
-        renderer=args.renderer,
-        renderer_options=_render_options(args),
-        use_cache=not args.no_cache,
+        renderer=options.renderer,
+        renderer_options=options.renderer_kwargs(),
+        use_cache=options.use_cache,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         progress=not args.quiet,
     )
@@ -146,11 +97,12 @@ def _render(args: argparse.Namespace, board, out: Path) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    options = render_options(args)  # refused before the brief is read
     out = Path(args.out)
-    board = _plan(args, _open_brief(args))
+    board = _storyboard(args)
     out.mkdir(parents=True, exist_ok=True)
     board.save(out / "shots.json")
-    return _render(args, board, out)
+    return _render(args, options, board, out)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -159,6 +111,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from briefreel.storyboard.errors import InvalidShots
     from briefreel.storyboard.schema import Storyboard
 
+    options = render_options(args)
     try:
         board = Storyboard.load(args.shots)
     except FileNotFoundError:
@@ -169,7 +122,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if Path(args.shots).resolve() != (out / "shots.json").resolve():
         board.save(out / "shots.json")
-    return _render(args, board, out)
+    return _render(args, options, board, out)
 
 
 def _first_error(exc: Exception) -> str:
@@ -179,6 +132,51 @@ def _first_error(exc: Exception) -> str:
         where = ".".join(str(p) for p in first.get("loc", ()))
         return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
     return str(exc).splitlines()[0]
+
+
+# -- render options: flags made from the job contract ---------------------------------------------------------------
+
+def _dest(flag: str) -> str:
+    return "opt_" + flag.lstrip("-").replace("-", "_")
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`~briefreel.job.RenderOptions` field (``--size WxH`` for width and height together);
+    values stay text here and are checked by the contract, so every surface refuses them with the same words."""
+    wan = parser.add_argument_group("Wan text-to-video (--renderer wan)")
+    seen: set[str] = set()
+    for spec in option_specs():
+        if spec.flag in seen:
+            continue
+        seen.add(spec.flag)
+        group = wan if spec.renderers == ("wan",) else parser
+        kwargs: dict = {"dest": _dest(spec.flag), "default": None, "help": spec.help}
+        if spec.kind == "boolean" and spec.flag.startswith("--no-"):
+            kwargs.update(action="store_const", const=False)
+        elif spec.kind == "boolean":
+            kwargs.update(action=argparse.BooleanOptionalAction)
+        elif spec.choices:
+            kwargs["metavar"] = "{" + ",".join(spec.choices) + "}"
+        elif spec.flag == "--size":
+            kwargs.update(metavar="WxH", help="generation size, e.g. 832x480 (default: the model's native size "
+                                              "nearest the brief's aspect ratio)")
+        else:
+            kwargs["metavar"] = spec.name.upper() if spec.name != "model" else "PATH_OR_HUB_ID"
+        group.add_argument(spec.flag, **kwargs)
+
+
+def render_options(args: argparse.Namespace) -> RenderOptions:
+    """The parsed flags as validated :class:`RenderOptions` (errors name the flags)."""
+    values: dict = {}
+    for spec in option_specs():
+        value = getattr(args, _dest(spec.flag), None)
+        if value is None:
+            continue
+        if spec.flag == "--size":
+            value = parse_size(value, "--size")[spec.name]
+        values[spec.name] = value
+    flags = {spec.name: spec.flag for spec in option_specs()}
+    return RenderOptions.build(values, spell=lambda name: flags.get(name, name))
 
 
 # -- argument parsing -----------------------------------------------------------------------------------------------
@@ -197,24 +195,7 @@ def _add_planner(p: argparse.ArgumentParser) -> None:
 
 def _add_render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--renderer", choices=["panel", "wan"], default="panel", help="shot renderer (default: panel)")
-    p.add_argument("--seed", type=int, help="base seed; each shot derives its own (recorded in render.json)")
-    wan = p.add_argument_group("Wan text-to-video (--renderer wan)")
-    wan.add_argument("--model", metavar="PATH_OR_HUB_ID", help="Wan weights: a diffusers folder or a hub id")
-    wan.add_argument("--revision", help="hub revision (branch, tag or commit) for a hub id")
-    wan.add_argument("--steps", type=int, help="denoising steps (default: the model's)")
-    wan.add_argument("--guidance", type=float, help="guidance scale (default: the model's)")
-    wan.add_argument("--guidance-2", dest="guidance_2", type=float,
-                     help="guidance of the low-noise expert (Wan2.2-T2V-A14B; default: the model's)")
-    wan.add_argument("--flow-shift", dest="flow_shift", type=float, help="scheduler flow shift (default: the model's)")
-    wan.add_argument("--size", type=_size, metavar="WxH", help="generation size (default: the model's native size "
-                     "nearest the brief's aspect ratio)")
-    wan.add_argument("--memory", choices=["auto", "gpu", "model_offload", "group_offload", "sequential_offload"],
-                     help="memory plan (default: auto, from free VRAM)")
-    wan.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
-    wan.add_argument("--dtype", choices=["bfloat16", "float16", "float32"],
-                     help="weights dtype (default: bfloat16 on GPU, float32 on CPU)")
-    p.add_argument("--no-cache", action="store_true", help="render every shot again")
+    add_render_options(p)
     p.add_argument("--cache-dir", metavar="DIR", help="shot cache (default: $BRIEFREEL_CACHE_DIR or ~/.cache/briefreel)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
@@ -265,21 +246,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (BriefError, StoryboardError, RenderError, UsageError) as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        print(f"briefreel: error: {message}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("briefreel: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # one line, no traceback (set BRIEFREEL_DEBUG=1 for one)
-        if os.environ.get("BRIEFREEL_DEBUG"):
+    except (Exception, KeyboardInterrupt) as exc:  # one line, a documented exit code
+        if os.environ.get("BRIEFREEL_DEBUG") and not isinstance(exc, (BriefreelError, KeyboardInterrupt)):
             raise
-        print(f"briefreel: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        print(f"briefreel: {_one_line(exc)}", file=sys.stderr)
+        return error_payload(exc)["exit_code"]
+
+
+def _one_line(exc: BaseException) -> str:
+    payload = error_payload(exc)
+    if payload["code"] == "interrupted":
+        return "interrupted"
+    if payload["code"] == "internal":  # a local run: the type and first line help (BRIEFREEL_DEBUG=1: traceback)
+        return f"internal error: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+    return f"error: {payload['message']}"
 
 
 if __name__ == "__main__":

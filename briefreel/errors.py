@@ -57,7 +57,7 @@ class UsageError(BriefreelError):
 class InvalidOptions(UsageError):
     """Render or job options that fail validation (NaN, inf, negative sizes, unknown devices or plans...)."""
 
-    code = "invalid_options"
+    code = "invalid_option"
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
