@@ -5,195 +5,23 @@
     .venv/bin/python bench/storyboard_eval.py -v --only en_prose_skincare   # shot-by-shot differences
     .venv/bin/python bench/storyboard_eval.py --json               # the figures as JSON
 
-Each fixture (``tests/fixtures/briefs/*.yaml``) is opened from its PDF with ``parsers.open_brief`` (and its
-password), planned, and compared with the shots a director labelled by hand:
-
-- ``count``: the brief gives exactly the labelled number of shots (share of briefs);
-- ``size``, ``angle``: exact enum; ``movement``: the same movement family (``storyboard.schema.MOVEMENT_FAMILY``:
-  dolly_in, push_in and zoom_in are all "push");
-- ``duration``: within 0.05 s where the brief states durations, within max(1 s, 30 %) where the labeller judged
-  them (prose and screenplays without timings);
-- ``dialogue``: the shot speaks every line labelled for it, no line labelled for another shot and nothing else
-  (sound effects or music cues in the dialogue count as wrong; speaker labels do not; a super is not speech).
-
-Field scores are over labelled shots; predicted shots are paired with labelled ones in order (by index when the
-counts agree, else by an order-keeping alignment on description words), and a labelled shot with no partner
-scores 0 on every field. ``overall`` is the mean of the six fields. The largest error classes are listed last.
+The scoring (fields, tolerances, pairing) lives in ``tests/support/storyboard_eval.py``, which the CI gate
+(``tests/test_storyboard_eval.py``) uses too; this script plans, scores and prints the report.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
-from make_fixtures import fixtures  # noqa: E402
-
-from briefreel.storyboard.schema import MOVEMENT_FAMILY, Movement  # noqa: E402
-from briefreel.storyboard.validate import norm_line  # noqa: E402
-
-_SPEAKER_LABEL = re.compile(r"(?:^|(?<=\s))[^\s:：“”\"]{1,20}[:：]\s*")
-FIELDS = ("count", "size", "movement", "angle", "duration", "dialogue")
-STATED_TOL_S = 0.05
-
-
-def judged_tolerance(expected: float) -> float:
-    return max(1.0, 0.3 * expected)
-
-
-# -- pairing ------------------------------------------------------------------------------------------------------
-
-def _tokens(text: str) -> set[str]:
-    text = text.lower()
-    words = {w[:5] for w in re.findall(r"[a-z0-9]{3,}", text)}
-    cjk = re.sub(r"[^\u3400-\u9fff]", "", text)
-    words |= {cjk[i:i + 2] for i in range(len(cjk) - 1)}
-    return words
-
-
-def _similarity(expected: dict, shot) -> float:
-    want = _tokens(expected.get("what", ""))
-    if not want:
-        return 0.0
-    return len(want & _tokens(shot.description + " " + shot.dialogue)) / len(want)
-
-
-def pair(expected: list[dict], shots: list) -> list[int | None]:
-    """For each labelled shot, the index of its predicted partner (or None), order kept."""
-    if len(expected) == len(shots):
-        return list(range(len(shots)))
-    n, m = len(expected), len(shots)
-    sim = [[_similarity(e, s) + 0.05 * (1 - abs(i / max(n, 1) - j / max(m, 1))) for j, s in enumerate(shots)]
-           for i, e in enumerate(expected)]
-    best = [[0.0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            best[i][j] = max(best[i + 1][j], best[i][j + 1], sim[i][j] + best[i + 1][j + 1])
-    out: list[int | None] = [None] * n
-    i = j = 0
-    while i < n and j < m:
-        if abs(best[i][j] - (sim[i][j] + best[i + 1][j + 1])) < 1e-12:
-            out[i] = j
-            i, j = i + 1, j + 1
-        elif best[i][j] == best[i + 1][j]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-# -- scoring ------------------------------------------------------------------------------------------------------
-
-def family(name: str) -> str:
-    return MOVEMENT_FAMILY[Movement(name)]
-
-
-def score_brief(fixture: dict, board) -> dict:
-    """Per-field hits for one brief, and the misses as (field, expected, got, shot) for the error list."""
-    exp = fixture["expected"]
-    labelled = exp["shots"]
-    shots = board.shots
-    stated = exp.get("durations", "stated") == "stated"
-    partner = pair(labelled, shots)
-    all_lines = [(k, norm_line(line)) for k, e in enumerate(labelled) for line in e.get("lines", [])]
-    hits = Counter()
-    misses: list[tuple[str, str, str, str]] = []
-    for k, (e, j) in enumerate(zip(labelled, partner)):
-        where = f"{fixture['name']}#{k + 1}"
-        if j is None:
-            for f in FIELDS[1:]:
-                misses.append((f, "a shot", "missing", where))
-            continue
-        s = shots[j]
-        got = {
-            "size": (e["size"], s.size.value),
-            "movement": (family(e["move"]), s.family),
-            "angle": (e["angle"], s.angle.value),
-        }
-        for f, (want, have) in got.items():
-            if want == have:
-                hits[f] += 1
-            else:
-                misses.append((f, want, have, where))
-        tol = STATED_TOL_S if stated and not e.get("judged") else judged_tolerance(e["dur"])
-        if abs(s.duration_s - e["dur"]) <= tol + 1e-9:
-            hits["duration"] += 1
-        else:
-            kind = "stated" if tol == STATED_TOL_S else "judged"
-            misses.append(("duration", f"{e['dur']:g}s ({kind})", f"{s.duration_s:g}s", where))
-        said = "" if s.dialogue_kind == "super" else s.dialogue  # a super is seen, not heard
-        spoken = norm_line(said)
-        mine = [norm_line(x) for x in e.get("lines", [])]
-        others = [n for kk, n in all_lines if kk != k and n not in mine]
-        missing = [n for n in mine if n not in spoken]
-        stray = [n for n in others if n and n in spoken and not any(n in m for m in mine)]
-        extra = norm_line(_SPEAKER_LABEL.sub(" ", said))
-        for n in sorted(mine, key=len, reverse=True):
-            extra = extra.replace(n, "")
-        if not missing and not stray and len(extra) <= 1:
-            hits["dialogue"] += 1
-        else:
-            want = "lines" if mine else "no line"
-            got = "missing line" if missing else "another shot's line" if stray else "words that are not a line"
-            misses.append(("dialogue", want, got, where))
-    count_ok = len(shots) == len(labelled)
-    if not count_ok:
-        misses.append(("count", str(len(labelled)), str(len(shots)), fixture["name"]))
-    return {"name": fixture["name"], "labelled": len(labelled), "planned": len(shots), "count": int(count_ok),
-            "hits": dict(hits), "misses": misses}
-
-
-def evaluate(planner: str = "rules", only: list[str] | None = None, model=None) -> dict:
-    """Plan every fixture and score it; returns per-brief rows, per-field accuracy and the error classes."""
-    from briefreel.parsers import open_brief
-    from briefreel.storyboard import plan
-
-    rows = []
-    for fx in fixtures():
-        if only and fx["name"] not in only:
-            continue
-        brief = open_brief(fx["pdf_path"], password=fx.get("password") or None)
-        t0 = time.perf_counter()
-        if planner == "llm":
-            from briefreel.storyboard.llm import plan_llm
-
-            board = plan_llm(brief, model=model)
-        else:
-            board = plan(brief, planner=planner)
-        row = score_brief(fx, board)
-        row["seconds"] = round(time.perf_counter() - t0, 3)
-        row["source_planner"] = board.source.get("planner", planner)
-        row["fallback_reason"] = board.source.get("llm_fallback_reason", "")
-        row["board"], row["brief"] = board, brief
-        from briefreel.storyboard.validate import validate_board
-
-        row["problems"] = validate_board(board, brief=brief)
-        rows.append(row)
-    total = sum(r["labelled"] for r in rows)
-    acc = {"count": sum(r["count"] for r in rows) / max(len(rows), 1)}
-    for f in FIELDS[1:]:
-        acc[f] = sum(r["hits"].get(f, 0) for r in rows) / max(total, 1)
-    acc["overall"] = sum(acc[f] for f in FIELDS) / len(FIELDS)
-    classes = Counter((f, want, got) for r in rows for f, want, got, _ in r["misses"])
-    return {"planner": planner, "briefs": len(rows), "shots": total, "rows": rows, "accuracy": acc,
-            "error_classes": classes.most_common()}
-
-
-def brief_accuracy(row: dict) -> dict:
-    n = max(row["labelled"], 1)
-    out = {"count": float(row["count"])}
-    out.update({f: row["hits"].get(f, 0) / n for f in FIELDS[1:]})
-    out["overall"] = sum(out[f] for f in FIELDS) / len(FIELDS)
-    return out
+from briefreel.storyboard.llm import NoModelConfigured, resolve_model  # noqa: E402
+from tests.support.storyboard_eval import FIELDS, brief_accuracy, evaluate  # noqa: E402
 
 
 # -- report -------------------------------------------------------------------------------------------------------
@@ -239,8 +67,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
     if args.planner == "llm":
-        from briefreel.storyboard.llm import NoModelConfigured, resolve_model
-
         try:
             resolve_model(args.model)
         except NoModelConfigured as exc:

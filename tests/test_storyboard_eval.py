@@ -1,4 +1,4 @@
-"""The labelled fixture briefs and the rules planner's accuracy on them (bench/storyboard_eval.py).
+"""The labelled fixture briefs and the rules planner's accuracy on them (scorer: tests/support/storyboard_eval.py).
 
 The floors below are what the rules planner measured when they were set (see the README, "LLM planner and
 evaluation"); a change that lowers a figure fails here. Raise them as the planner improves; never lower a label to
@@ -7,21 +7,14 @@ pass.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
-
-from make_fixtures import fixtures  # noqa: E402
-from storyboard_eval import FIELDS, evaluate, pair, score_brief  # noqa: E402
-
-from briefreel.parsers import PasswordRequired, WrongPassword, open_brief  # noqa: E402
-from briefreel.storyboard.schema import Angle, Movement, ShotSize  # noqa: E402
-from briefreel.storyboard.validate import brief_text, norm_line  # noqa: E402
+from briefreel.parsers import PasswordRequired, WrongPassword, open_brief
+from briefreel.storyboard.llm import plan_with
+from briefreel.storyboard.schema import Angle, Movement, ShotSize
+from briefreel.storyboard.validate import brief_text, norm_line
+from tests.fixtures.make_fixtures import fixtures
+from tests.support.storyboard_eval import FIELDS, evaluate, pair, score_brief
 
 FIXTURES = fixtures()
 _OPENED: dict[str, object] = {}
@@ -122,8 +115,6 @@ def labelled_answer(fx: dict) -> dict:
 def test_a_model_answering_like_the_labels_is_accepted_and_scores_full_marks(fx):
     """The LLM path end to end on the real PDF: the labels pass the validator the planner enforces (durations sum,
     lines once, none invented) and the scorer gives them every point."""
-    from briefreel.storyboard.llm import plan_with
-
     brief = opened(fx)
     board = plan_with(brief, lambda messages, schema: labelled_answer(fx), max_repairs=0)
     assert board.source["planner"] == "llm", board.source.get("llm_fallback_reason")
