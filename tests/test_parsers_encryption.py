@@ -132,7 +132,7 @@ def test_wrong_password_never_leaks(simple_pdf, sandbox):
 
 def test_password_goes_through_the_pipe_not_argv_or_env(simple_pdf, monkeypatch):
     """Spy on the real Popen: read the live child's /proc cmdline and environ while it parses."""
-    import briefreel.parsers.sandbox as sandbox
+    import briefreel.child as runner  # the sandbox starts its child through the one runner
 
     secret = "pipe-only-Σ-密码"
     locked = encrypt(simple_pdf, user=secret, owner="owner", R=6)
@@ -150,7 +150,7 @@ def test_password_goes_through_the_pipe_not_argv_or_env(simple_pdf, monkeypatch)
             with open(f"/proc/{self.pid}/environ", "rb") as f:
                 seen["environ"] = f.read()
 
-    monkeypatch.setattr(sandbox.subprocess, "Popen", SpyPopen)
+    monkeypatch.setattr(runner.subprocess, "Popen", SpyPopen)
     brief = open_brief(locked, secret, sandbox=True)
     assert TEXT in brief.text
     enc = secret.encode("utf-8")
