@@ -4,7 +4,8 @@ Why a child: the Dify SDK runs tools in gevent greenlets beside its heartbeat; C
 video encoding in the same process would starve it (the daemon kills a plugin after 120 s without one). The child
 is plain Python (no gevent), can be stopped at the time budget, and takes its memory with it when it exits.
 
-The password arrives on stdin, never in argv or the environment. stdout carries one JSON event per line:
+:mod:`briefreel.child` runs it (``serve`` here, ``stream`` in plugin/child.py): the job arrives on stdin, password
+included, never in argv or the environment; stdout carries one JSON event per line:
 
     {"event": "progress", "stage": "render", "shot": "S03", "state": "done", "done": 3, "total": 8}
     {"event": "result", ...}                       # last line on success
@@ -21,18 +22,12 @@ Jobs:
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
-_OUT = None  # the real stdout; library prints go to stderr
-
-
-def emit(event: str, **data) -> None:
-    _OUT.write(json.dumps({"event": event, **data}, ensure_ascii=False) + "\n")
-    _OUT.flush()
+from briefreel.child import emit, serve
+from briefreel.errors import UsageError
 
 
 def storyboard_job(job: dict) -> dict:
@@ -83,41 +78,13 @@ def render_job(job: dict) -> dict:
 JOBS = {"storyboard": storyboard_job, "render": render_job}
 
 
-def main() -> int:
-    global _OUT
-    _OUT = sys.stdout
-    sys.stdout = sys.stderr  # progress bars and stray prints must not corrupt the event stream
-    job = json.loads(sys.stdin.read() or "{}")
-    password = job.get("password") or ""
-    started = time.monotonic()
+def run(job: dict, _payload: bytes) -> dict:
     if job.get("op") not in JOBS:
-        emit("error", code="usage", message=f"unknown job {job.get('op')!r}", exit_code=2)
-        return 2
-    try:
-        result = JOBS[job["op"]](job)
-    except BaseException as exc:  # noqa: BLE001 - every failure becomes one event line
-        return _fail(exc, password)
-    emit("result", seconds=round(time.monotonic() - started, 3), **result)
-    return 0
-
-
-def _fail(exc: BaseException, password: str) -> int:
-    code = getattr(exc, "code", None)
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    typed = isinstance(code, str) and hasattr(exc, "exit_code")
-    if not typed:
-        code = "internal"
-        first = message.splitlines()[0] if message else ""
-        message = f"{type(exc).__name__}: {first}"[:500]
-        if os.environ.get("BRIEFREEL_DEBUG"):
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
-    if password:
-        message = message.replace(password, "***")
-    emit("error", code=code, message=message, exit_code=int(getattr(exc, "exit_code", 1) or 1))
-    return 1
+        raise UsageError(f"unknown job {job.get('op')!r}")
+    started = time.monotonic()
+    result = JOBS[job["op"]](job)
+    return {"seconds": round(time.monotonic() - started, 3), **result}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve(run))
