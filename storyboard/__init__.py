@@ -21,16 +21,11 @@ PLANNERS = ("rules", "llm")
 
 
 def plan_rules(brief) -> Storyboard:
-    """The brief → a Storyboard with the offline rules (tables, shot lists, screenplays, prose; English and Chinese)."""
-    from briefreel.storyboard.rules import plan_rules as _plan_rules
-    from briefreel.storyboard.validate import validate_board
+    """The brief → a Storyboard with the offline rules (tables, shot lists, screenplays, prose; English and Chinese);
+    what it could not satisfy of the validator's checks is in ``board.source["problems"]``."""
+    from briefreel.storyboard import rules  # imported on use: ``import briefreel.storyboard.schema`` stays light
 
-    board = _plan_rules(brief)
-    # The same checks the LLM planner must pass; what the rules could not satisfy is recorded, not hidden.
-    problems = validate_board(board, brief=brief)
-    if problems:
-        board.source = {**board.source, "problems": problems}
-    return board
+    return rules.plan_rules(brief)
 
 
 def plan(brief, planner: str = "rules", **opts) -> Storyboard:

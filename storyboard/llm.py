@@ -60,6 +60,7 @@ from briefreel.storyboard.llm_schema import (
     tidy_answer,
 )
 from briefreel.storyboard.prompts import build_prompt
+from briefreel.storyboard.rules import plan_rules
 from briefreel.storyboard.schema import BibleEntry, Scene, Shot, Storyboard
 from briefreel.storyboard.validate import norm_line, schema_problems, validate_board
 
@@ -87,7 +88,7 @@ def plan_llm(
     except NoModelConfigured as exc:
         if not fallback:
             raise
-        return _fallback(_draft(brief), str(exc), model_name="")
+        return _fallback(plan_rules(brief), str(exc), model_name="")
     return plan_with(
         brief, langchain_invoker(chat), max_repairs=max_repairs, chunk_chars=chunk_chars, fallback=fallback,
         model_name=name,
@@ -121,7 +122,7 @@ def plan_with(
 
         board = plan_with(brief, invoke, model_name=model_config["model"])
     """
-    draft = draft if draft is not None else _draft(brief)
+    draft = draft if draft is not None else plan_rules(brief)
     lines = spoken_lines(brief, draft)
     stats = {"attempts": 0, "repairs": 0, "chunks": 0}
     try:
@@ -163,14 +164,6 @@ def _fallback(draft: Storyboard, reason: str, model_name: str, stats: dict | Non
         source["llm"] = stats
     board.source = source
     return board
-
-
-# -- the rules planner's draft ------------------------------------------------------------------------------------
-
-def _draft(brief) -> Storyboard:
-    from briefreel.storyboard import plan_rules
-
-    return plan_rules(brief)
 
 
 # -- asking, checking, repairing -----------------------------------------------------------------------------------

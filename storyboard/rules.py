@@ -20,6 +20,7 @@ from briefreel.storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, 
 from briefreel.storyboard.screenplay import count_headings, read_screenplay
 from briefreel.storyboard.shotlist import count_shot_lines, read_shotlist, take_duration
 from briefreel.storyboard.shot_table import read_tables
+from briefreel.storyboard.validate import validate_board
 from briefreel.text import has_words
 
 # -- 1. format ------------------------------------------------------------------------------------------------------
@@ -283,7 +284,8 @@ def build_board(brief, meta: Meta, fmt: str, drafts: list[Draft], planner: str =
 
 
 def plan_rules(brief) -> Storyboard:
-    """The brief → a Storyboard, offline and deterministic."""
+    """The brief → a Storyboard, offline and deterministic. What the board could not satisfy of the checks the LLM
+    planner must pass (:func:`storyboard.validate.validate_board`) is recorded in ``board.source["problems"]``."""
     meta = read_meta(brief)
     fmt, drafts = read_shots(brief, meta)
     if not drafts:
@@ -292,4 +294,8 @@ def plan_rules(brief) -> Storyboard:
     direct(drafts, meta, fmt)
     place_lines(drafts, meta, fmt)
     direct(drafts, meta, fmt)  # an end card added for a mandatory gets its camera too
-    return build_board(brief, meta, fmt, drafts)
+    board = build_board(brief, meta, fmt, drafts)
+    problems = validate_board(board, brief=brief)  # recorded, not hidden
+    if problems:
+        board.source = {**board.source, "problems": problems}
+    return board
