@@ -56,7 +56,7 @@ def make_celery(settings: Settings) -> Celery:
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def render_job(self, job_id: str):
-        from briefreel.service.runner import backoff, run_job
+        from briefreel.service.runner import backoff, run_claimed_job
         from briefreel.service.queue import worker_name
 
         ctx = _context(settings)
@@ -65,7 +65,7 @@ def make_celery(settings: Settings) -> Celery:
         if job is None:
             log.info("job %s: finished or held by a live worker; message dropped", job_id)
             return "skipped"
-        outcome = run_job(ctx, job, name)
+        outcome = run_claimed_job(ctx, job, name)
         if outcome == "retry":
             delay = backoff(settings, job["attempts"])
             raise self.retry(countdown=delay, priority=to_celery_priority(job["priority"]))

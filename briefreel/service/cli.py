@@ -1,4 +1,4 @@
-"""``briefreel serve`` and ``briefreel worker`` (picked up by render/cli.py through ``register_cli``).
+"""``briefreel serve`` and ``briefreel worker`` (picked up by briefreel/cli.py through ``register_cli``).
 
     briefreel serve [--host 127.0.0.1] [--port 8000] [--data-dir DIR] [--concurrency N]
     BRIEFREEL_BROKER=redis://127.0.0.1:6379/0 briefreel worker --gpu 0     # one per GPU

@@ -19,7 +19,7 @@ import socket
 import threading
 import uuid
 
-from briefreel.service.runner import Context, run_job
+from briefreel.service.runner import Context, run_claimed_job
 
 log = logging.getLogger("briefreel.service")
 
@@ -94,7 +94,7 @@ class EmbeddedWorkers:
                 continue
             self.current[name] = job["id"]
             try:
-                run_job(self.ctx, job, name, stopping=self._halt)
+                run_claimed_job(self.ctx, job, name, stopping=self._halt)
             except Exception:
                 log.exception("worker %s crashed on job %s", name, job["id"])
             finally:

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from briefreel.errors import error_payload
+from briefreel.job import RenderOptions, shot_state
 from briefreel.render.errors import RenderCancelled, RenderError
 from briefreel.service.safety import SafetyFilter
 from briefreel.service.settings import Settings
@@ -28,9 +30,6 @@ from briefreel.storyboard.errors import StoryboardError
 from briefreel.storyboard.schema import Storyboard
 
 log = logging.getLogger("briefreel.service")
-
-RENDER_OPTION_KEYS = ("model", "steps", "guidance", "memory", "seed", "device", "dtype", "width", "height")
-
 
 class JobCancelled(Exception):
     """Raised before the render when the job was cancelled (or another worker took it over); between shots the
@@ -106,7 +105,7 @@ class _Heartbeat(threading.Thread):
         self._halt.set()
 
 
-def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | None = None) -> str:
+def run_claimed_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | None = None) -> str:
     """Run a claimed job to an outcome: 'done', 'failed', 'cancelled', 'retry' (queued again after a backoff),
     'interrupted' (``stopping`` was set: queued again at once) or 'lost' (another worker has it now)."""
     job_id = job["id"]
@@ -146,23 +145,30 @@ def run_job(ctx: Context, job: dict, worker: str, stopping: threading.Event | No
         store.finish(job_id, worker, "cancelled", error_code="cancelled", error_message="cancelled while running")
         return "cancelled"
     except Exception as exc:  # noqa: BLE001 - every failure becomes the job's outcome
-        code = getattr(exc, "code", None)
-        if not isinstance(code, str) or not code:  # typed briefreel errors carry a string code
-            code = "transient" if is_transient(exc) else "internal_error"
-        message = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
-        if is_transient(exc) and job["attempts"] <= ctx.settings.max_retries:
-            delay = backoff(ctx.settings, job["attempts"])
-            store.retry_later(job_id, worker, delay, code,
-                              f"attempt {job['attempts']} failed ({message}); retrying in {delay:g} s")
-            log.warning("job %s: transient failure, retry in %g s: %s", job_id, delay, message)
-            return "retry"
-        if code == "internal_error":
-            message = f"{type(exc).__name__}: {message}"
-            log.exception("job %s failed", job_id)
-        store.finish(job_id, worker, "failed", error_code=code, error_message=message)
-        return "failed"
+        return _failed(ctx, job, worker, exc)
     finally:
         beat.stop()
+
+
+def _failed(ctx: Context, job: dict, worker: str, exc: Exception) -> str:
+    """A failed attempt: queued again after a backoff when the failure is transient and retries are left
+    ('retry'), else the job fails with the error's code and safe message ('failed'). An untyped error's own text
+    is not shown to the client (it could hold anything): its type is, and the log has the traceback."""
+    payload = error_payload(exc)
+    code, message = payload["code"], payload["message"]
+    if code == "internal":
+        code = "transient" if is_transient(exc) else "internal"
+        message = f"{message.split(' (')[0]} ({type(exc).__name__})"
+    if is_transient(exc) and job["attempts"] <= ctx.settings.max_retries:
+        delay = backoff(ctx.settings, job["attempts"])
+        ctx.store.retry_later(job["id"], worker, delay, code,
+                              f"attempt {job['attempts']} failed ({message}); retrying in {delay:g} s")
+        log.warning("job %s: transient failure, retry in %g s: %s", job["id"], delay, exc)
+        return "retry"
+    if code in ("internal", "transient"):
+        log.error("job %s failed", job["id"], exc_info=exc)
+    ctx.store.finish(job["id"], worker, "failed", error_code=code, error_message=message)
+    return "failed"
 
 
 # -- rendering ----------------------------------------------------------------------------------------------------
@@ -172,7 +178,7 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
     from briefreel.render.pipeline import ShotEvent, render_board
 
     job_id = job["id"]
-    options = job["options"]
+    options = RenderOptions.from_job(job["options"])
     storage = ctx.storage
     local = storage.local_path(f"jobs/{job_id}")
     out_dir = local if local is not None else ctx.settings.work_dir / job_id
@@ -182,19 +188,16 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
     if local is None:
         storage.get_file(f"jobs/{job_id}/shots.json", out_dir / "shots.json")
 
-    states = {"started": "rendering", "rendered": "done", "reused": "reused", "failed": "failed"}
-
     def on_shot(e: ShotEvent) -> None:
         info = {"seconds": round(e.seconds, 2)} if e.status == "rendered" else {}
-        ctx.store.set_shot(job_id, e.shot_id, states.get(e.status, e.status), **info)
+        ctx.store.set_shot(job_id, e.shot_id, shot_state(e.status), **info)
 
-    render_options = {k: options[k] for k in RENDER_OPTION_KEYS if options.get(k) is not None}
     render_board(
         board,
         out_dir,
-        renderer=options.get("renderer", "panel"),
-        renderer_options=render_options,
-        use_cache=True,
+        renderer=options.renderer,
+        renderer_options=options.renderer_kwargs(),
+        use_cache=options.use_cache,
         cache_dir=ctx.settings.cache_dir,
         progress=False,
         on_shot=on_shot,

@@ -1,0 +1,92 @@
+"""Jobs: submit (``POST /v1/jobs``), list, status, cancel. Every route needs an API key (``deps.require_key``)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from briefreel.service.deps import ServiceState, get_service, require_key, require_submit_key
+from briefreel.service.errors import ApiError
+from briefreel.service.submission import Submission, read_submission, submit_openapi
+from briefreel.service.views import job_view
+
+log = logging.getLogger("briefreel.service")
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=202, openapi_extra=submit_openapi())
+async def submit_job(request: Request, kid: str = Depends(require_submit_key),
+                     service: ServiceState = Depends(get_service)):
+    """Submit a brief (multipart field ``brief``, with ``password`` when it is encrypted) or a ``shots``
+    (shots.json) file, with the render options of the job contract (``briefreel.job.RenderOptions``: renderer,
+    model, revision, steps, guidance, guidance_2, flow_shift, width, height, memory, device, dtype, seed,
+    vae_tiling, use_cache), planner (rules|llm) and priority (0-9, 9 most urgent; default 5)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ApiError(415, "unsupported_media_type",
+                       "send multipart/form-data with a 'brief' PDF (and 'password') or a 'shots' file")
+    form = await request.form(max_files=2, max_fields=50)
+    try:
+        submission = await read_submission(form, service.settings)
+    finally:
+        await form.close()
+    _check_safety(service, submission.board)
+    job = await run_in_threadpool(_queue, service, kid, submission)
+    view = job_view(job, request)
+    return JSONResponse(view, status_code=202, headers={"Location": view["url"]})
+
+
+def _check_safety(service: ServiceState, board) -> None:
+    if service.ctx.safety is not None:
+        refusal = service.ctx.safety.check(board)
+        if refusal is not None:
+            raise ApiError(422, "unsafe_content", refusal.reason, **refusal.to_dict())
+
+
+def _queue(service: ServiceState, kid: str, submission: Submission) -> dict:
+    """Store the inputs, commit the job row, then publish it (a job nobody could queue is failed at once)."""
+    ctx, board = service.ctx, submission.board
+    job_id = uuid.uuid4().hex
+    inputs = {**submission.inputs, "shots.json": (board.to_json() + "\n").encode("utf-8")}
+    for name, data in inputs.items():
+        ctx.storage.put_bytes(f"jobs/{job_id}/{name}", data)
+    job = ctx.store.create(job_id, kid, title=board.title, options=submission.options,
+                           shot_ids=[s.id for s in board.shots], priority=submission.priority, files=sorted(inputs))
+    try:
+        service.publish(job_id, submission.priority)
+    except Exception as exc:  # the broker is down: say so rather than leave a job nobody will run
+        log.error("could not queue job %s: %s", job_id, exc)
+        message = "the job queue (broker) is unreachable; submit again later"
+        ctx.store.claim(job_id, "api", 1)
+        ctx.store.finish(job_id, "api", "failed", error_code="broker_unavailable", error_message=message)
+        raise ApiError(503, "broker_unavailable", "the job queue (broker) is unreachable; try again later")
+    log.info("job %s queued by %s: %d shots, renderer %s", job_id, kid, len(board.shots),
+             submission.options["renderer"])
+    return job
+
+
+@router.get("")
+def list_jobs(request: Request, status: str | None = None, limit: int = 50, kid: str = Depends(require_key),
+              service: ServiceState = Depends(get_service)):
+    owner = None if kid == "anonymous" else kid
+    jobs = service.ctx.store.list(owner, status, max(1, min(limit, 500)))
+    return {"jobs": [job_view(j, request) for j in jobs]}
+
+
+@router.get("/{job_id}", name="get_job")
+def get_job(job_id: str, request: Request, kid: str = Depends(require_key),
+            service: ServiceState = Depends(get_service)):
+    return job_view(service.own_job(kid, job_id), request)
+
+
+@router.delete("/{job_id}")
+def cancel_job(job_id: str, request: Request, kid: str = Depends(require_key),
+               service: ServiceState = Depends(get_service)):
+    job = service.own_job(kid, job_id)
+    if job["status"] in ("done", "failed", "cancelled"):
+        raise ApiError(409, "already_finished", f"job {job_id} is already {job['status']}")
+    job = service.ctx.store.request_cancel(job_id)
+    return JSONResponse(job_view(job, request), status_code=202)
