@@ -17,6 +17,8 @@ from pathlib import Path
 from briefreel.parsers.brief import Brief
 from briefreel.parsers.errors import DamagedPDF, LimitExceeded
 from briefreel.parsers.limits import Limits, human_bytes
+from briefreel.parsers.parse import parse_bytes
+from briefreel.parsers.sandbox import run as run_sandboxed
 
 Source = str | os.PathLike | bytes | bytearray | memoryview
 
@@ -40,29 +42,12 @@ def open_brief(source: Source, password: str | bytes | None = None, *, limits: L
         name = filename
     digest = hashlib.sha256(data).hexdigest()
     if sandbox:
-        from briefreel.parsers import sandbox as _sandbox
-
-        brief = Brief.from_dict(_sandbox.run(data, password, limits))
+        brief = Brief.from_dict(run_sandboxed(data, password, limits))
     else:
         brief = parse_bytes(data, password, limits)
     brief.filename = name
     brief.sha256 = digest
     return brief
-
-
-def parse_bytes(data: bytes, password: str | bytes | None, limits: Limits) -> Brief:
-    """Decrypt and extract in this process (the sandboxed child runs exactly this)."""
-    from briefreel.parsers.decrypt import decrypt
-    from briefreel.parsers.extract import extract_pages
-
-    doc = decrypt(data, password, limits)
-    data = None
-    pages = extract_pages(doc.data, engine="pdfplumber" if doc.unembedded_cid_fonts else "auto")
-    from briefreel.parsers.extract import clean_text
-
-    metadata = {k: clean_text(v) for k, v in doc.metadata.items()}
-    return Brief(pages=pages, metadata=metadata, encryption=doc.encryption,
-                 warnings=[clean_text(w) for w in doc.warnings])
 
 
 def _read(source: Source, limits: Limits) -> tuple[bytes, str]:
