@@ -1,4 +1,4 @@
-"""The LLM planner on the Dify workspace's own model: ``storyboard.llm.plan_with`` behind reverse invocation.
+"""The LLM planner on the Dify workspace's own model: ``briefreel.storyboard.llm.plan_with`` behind reverse invocation.
 
 ``plan_with(brief, invoke_structured)`` is provider-agnostic: it hands ``invoke_structured(messages, schema)``
 chat messages and a JSON Schema and expects the answer as a dict. Here that call becomes
@@ -28,7 +28,7 @@ def model_config(selected) -> dict:
 
 
 def invoker(session, config: dict):
-    """An ``invoke_structured(messages, schema) -> dict`` for :func:`storyboard.llm.plan_with`."""
+    """An ``invoke_structured(messages, schema) -> dict`` for :func:`briefreel.storyboard.llm.plan_with`."""
     from dify_plugin.entities.model.message import AssistantPromptMessage, SystemPromptMessage, UserPromptMessage
 
     from briefreel.storyboard.llm import PlannerAnswerError

@@ -2,9 +2,16 @@
 
 Errors that the user can fix (a wrong password, a scanned PDF, an expired file link) are returned as the tool's
 output (``ok`` false, ``error_code``, ``error``, and the same line as text), so the workflow can branch on them.
+
+Which code an error has is decided once, by :func:`briefreel.errors.error_payload`; this module only holds the
+Dify wording for some codes (:data:`MESSAGES`) and :meth:`ToolUserError.from_error`, which applies it.
 """
 
 from __future__ import annotations
+
+from briefreel.errors import EXIT_USAGE, BriefreelError, error_payload, scrub
+
+__all__ = ["MESSAGES", "ToolUserError", "scrub", "user_message"]
 
 # Dify-specific wording for the typed errors of parsers/, storyboard/ and render/ (their .code), plus the plugin's.
 MESSAGES: dict[str, str] = {
@@ -43,13 +50,31 @@ MESSAGES: dict[str, str] = {
 }
 
 
-class ToolUserError(Exception):
-    """An error meant for the workflow's user: a stable ``code`` and a one-line ``message``."""
+class ToolUserError(BriefreelError):
+    """An error meant for the workflow's user: a stable ``code`` and a one-line ``message`` (the Dify wording for
+    the code when none is given)."""
+
+    exit_code = EXIT_USAGE
+    status = 422
 
     def __init__(self, code: str, message: str | None = None):
         self.code = code
-        self.message = message or MESSAGES.get(code) or MESSAGES["internal"]
-        super().__init__(self.message)
+        super().__init__(message or MESSAGES.get(code) or MESSAGES["internal"])
+
+    @classmethod
+    def from_error(cls, exc: BaseException, secrets=()) -> "ToolUserError":
+        """Any exception as what the user reads: its code (``error_payload``) and the Dify wording for it, the
+        typed error's own message where there is none; scrubbed of ``secrets``."""
+        secrets = list(secrets)
+        if isinstance(exc, ToolUserError):
+            return cls(exc.code, scrub(exc.message, secrets))
+        return cls.from_payload(error_payload(exc, secrets), secrets)
+
+    @classmethod
+    def from_payload(cls, payload: dict, secrets=()) -> "ToolUserError":
+        """An ``error_payload`` (also what a child process sends as its ``error`` event) in Dify's wording."""
+        code = payload.get("code") or "internal"
+        return cls(code, scrub(user_message(code, payload.get("message") or ""), list(secrets)))
 
 
 # Codes whose typed message carries a useful detail (which renderer piece is missing, how the file is damaged).
@@ -66,11 +91,3 @@ def user_message(code: str, detail: str = "") -> str:
     if code in WITH_DETAIL and detail and detail.lower() not in wording.lower():
         return f"{wording} ({detail[:300]}.)"
     return wording
-
-
-def scrub(text: str, secrets: list[str | None] | tuple[str | None, ...]) -> str:
-    """Replace every secret in ``text`` with ``***`` (defence in depth: messages are built without secrets)."""
-    for secret in secrets:
-        if secret and len(secret) >= 1:
-            text = text.replace(secret, "***")
-    return text

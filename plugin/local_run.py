@@ -1,7 +1,7 @@
 """Run one of the plugin's tools on this machine with the SDK's own classes, no Dify needed.
 
     echo '{"tool": "brief_to_storyboard", "files": {"brief": "examples/brief_en.pdf"},
-           "parameters": {"password": "reel-2026"}, "out": "out/local"}' | python -m plugin.local_run
+           "parameters": {"password": "reel-2026"}, "out": "out/local"}' | python -m briefreel.plugin.local_run
 
 The job comes on stdin (so a password never shows in ``ps``): ``tool``, ``parameters``, ``credentials`` (the
 provider's), ``files`` (parameter -> local path; each is served from a loopback HTTP server and handed to the tool

@@ -1,8 +1,9 @@
-"""A small client for the briefreel render service (render/service/app.py), as the plugin uses it.
+"""A small client for the briefreel render service (briefreel/service), as the plugin uses it.
 
     svc = RenderService.from_credentials(credentials)     # render_service_url, render_service_api_key
     svc.check()                                           # /health, then an authenticated GET: key accepted?
-    job = svc.submit(shots=b"...")  or  svc.submit(brief=pdf_bytes, password=..., filename=...)
+    options = render_options(tool_parameters)             # the job contract's RenderOptions, checked here first
+    job = svc.submit(shots=b"...", options=options)  or  svc.submit(brief=pdf_bytes, password=..., filename=...)
     job = svc.job(job["id"]); data = svc.file(job["id"], "animatic.mp4")
 
 Every failure is a :class:`ToolUserError` with a clear line (the service's own ``error.message`` when it sent
@@ -15,10 +16,32 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from briefreel.errors import InvalidOptions
+from briefreel.job import RenderOptions, option_specs
 from briefreel.plugin.errors import ToolUserError, user_message
+
+# Render animatic's parameters that are not render options; every other one is a RenderOptions field.
+TOOL_PARAMETERS = ("shots", "brief", "password", "wait_s", "max_file_mb")
+DEFAULT_RENDERER = "wan"  # the tool exists to reach the GPUs; Brief to storyboard draws panels itself
 
 TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0)
 FINAL = ("done", "failed", "cancelled")
+
+
+def render_options(parameters: dict) -> RenderOptions:
+    """The tool's parameters as the job contract's options, checked before anything is sent (the service checks
+    them again). A wan-only setting with the Panels renderer is refused, as the service and the CLI refuse it."""
+    values = {spec.name: parameters.get(spec.name) for spec in option_specs()}
+    values["renderer"] = values["renderer"] or DEFAULT_RENDERER
+    try:
+        return RenderOptions.build(values)
+    except InvalidOptions as exc:
+        raise ToolUserError(exc.code, f"Check the render settings: {exc.message}.") from None
+
+
+def form_fields(options: RenderOptions) -> dict[str, str]:
+    """The options as the service's multipart form fields (booleans as true/false)."""
+    return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in options.to_dict().items()}
 
 
 class RenderService:
@@ -46,8 +69,8 @@ class RenderService:
         return health
 
     def submit(self, *, shots: bytes | None = None, brief: bytes | None = None, password: str | None = None,
-               filename: str = "brief.pdf", options: dict | None = None) -> dict:
-        data = {k: str(v) for k, v in (options or {}).items() if v is not None and v != ""}
+               filename: str = "brief.pdf", options: RenderOptions | None = None) -> dict:
+        data = form_fields(options or RenderOptions(renderer=DEFAULT_RENDERER))
         if shots is not None:
             files = {"shots": ("shots.json", shots, "application/json")}
         else:

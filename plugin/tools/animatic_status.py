@@ -7,7 +7,8 @@ from collections.abc import Generator
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from briefreel.plugin.errors import ToolUserError, scrub
+from briefreel.job import clamp
+from briefreel.plugin.errors import ToolUserError
 from briefreel.plugin.follow import follow
 from briefreel.plugin.service import RenderService
 
@@ -22,18 +23,12 @@ class AnimaticStatusTool(Tool):
             job_id = str(tool_parameters.get("job_id") or "").strip()
             if not job_id:
                 raise ToolUserError("usage", "Give the job id (the job_id output of Render animatic).")
-            wait_s = _number(tool_parameters.get("wait_s"), 0, 0, 3600)
-            max_bytes = int(_number(tool_parameters.get("max_file_mb"), 15, 1, 200) * MIB)
+            wait_s = clamp(tool_parameters.get("wait_s"), 0, 0, 3600)
+            max_bytes = int(clamp(tool_parameters.get("max_file_mb"), 15, 1, 200) * MIB)
             yield from follow(self, svc, svc.job(job_id), wait_s, max_bytes)
-        except ToolUserError as exc:
-            message = scrub(exc.message, secrets)
-            for key, value in {"ok": False, "error_code": exc.code, "error": message, "done": False}.items():
+        except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            error = ToolUserError.from_error(exc, secrets)
+            for key, value in {"ok": False, "error_code": error.code, "error": error.message, "done": False}.items():
                 yield self.create_variable_message(key, value)
-            yield self.create_text_message(message)
+            yield self.create_text_message(error.message)
 
-
-def _number(value, default: float, low: float, high: float) -> float:
-    try:
-        return min(max(float(value), low), high)
-    except (TypeError, ValueError):
-        return default

@@ -1,7 +1,7 @@
 """Brief to storyboard: a (password-protected) PDF brief in; shots.json, animatic.mp4 and storyboard.pdf out.
 
 Top to bottom: download the brief at once (Dify's signed link expires) -> parse it, and plan it with the rules, in
-a child process (plugin.worker) -> or plan it here with the workspace model (reverse invocation, structured output)
+a child process (briefreel.plugin.worker) -> or plan it here with the workspace model (reverse invocation, structured output)
 -> render the animatic in the child within the time budget -> return the JSON, the files (fitted under Dify's file
 limit), the output variables and a one-paragraph summary. A problem the user can fix comes back as ``ok: false``
 with ``error_code`` and a clear line; never a traceback, never the password.
@@ -18,8 +18,10 @@ from pathlib import Path
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
+from briefreel.errors import BriefreelError
+from briefreel.job import check_pdf, check_planner, clamp
 from briefreel.plugin.child import ChildTimeout, run_job
-from briefreel.plugin.errors import ToolUserError, scrub, user_message
+from briefreel.plugin.errors import ToolUserError
 from briefreel.plugin.files import as_file, file_name, read_file
 from briefreel.plugin.fit import fit_video, fits_message, too_large_note
 
@@ -33,139 +35,126 @@ class BriefToStoryboardTool(Tool):
         password = str(password) if password not in (None, "") else None
         try:
             yield from self._run(tool_parameters, password)
-        except ToolUserError as exc:
-            yield from self._failed(exc.code, scrub(exc.message, [password]))
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-            code = getattr(exc, "code", None)
-            if isinstance(code, str) and hasattr(exc, "exit_code"):  # a typed briefreel error raised here
-                detail = getattr(exc, "message", "") or str(exc)
-                yield from self._failed(code, scrub(user_message(code, detail), [password]))
-                return
-            first = (str(exc).splitlines() or [""])[0][:300]
-            yield from self._failed("internal", scrub(f"Something went wrong inside the plugin ({type(exc).__name__}: "
-                                                      f"{first}).", [password]))
+            error = ToolUserError.from_error(exc, [password])
+            yield from self._failed(error.code, error.message)
 
     # -- the run, top to bottom ---------------------------------------------------------------------------------
-    def _run(self, params: dict, password: str | None) -> Generator[ToolInvokeMessage, None, object]:
-        started = time.monotonic()
-        deadline = started + _clamp(params.get("time_budget_s"), 480, 30, 3600)
-        max_bytes = int(_clamp(params.get("max_file_mb"), 15, 1, 200) * MIB)
-        planner = params.get("planner") or "rules"
-        renderer = params.get("renderer") or "panel"
-        if planner not in ("rules", "llm"):
-            raise ToolUserError("usage", f"Unknown planner {planner!r}: use rules or llm.")
-        if renderer == "wan":
-            raise ToolUserError("renderer_unavailable", "Wan renders run on the render service, not inside the "
-                                "plugin: use renderer panel (or none) here and the Render animatic tool for Wan.")
-        if renderer not in ("panel", "none"):
-            raise ToolUserError("usage", f"Unknown renderer {renderer!r}: use panel or none.")
-        model = None
-        if planner == "llm":
-            from briefreel.plugin.dify_llm import model_config
+    def _run(self, params: dict, password: str | None) -> Generator[ToolInvokeMessage, None, None]:
+        run = _settings(params)  # every setting checked before any work
+        pdf_bytes = yield from self._download(params.get("brief"), run)
+        with tempfile.TemporaryDirectory(prefix="briefreel-") as tmp:
+            run.work = Path(tmp)
+            (run.work / "brief.pdf").write_bytes(pdf_bytes)
+            del pdf_bytes
+            board = yield from self._storyboard(run, password)  # 1-2. read and plan
+            files = yield from self._animatic(run, board)  # 3. render within the budget
+            board_dict = yield from self._send_board(run, board)  # 4. what goes back to Dify
+            yield from self._send_files(run, files)
+        yield from self._send_variables(run, board, board_dict)
 
-            model = model_config(params.get("model"))  # a clear error before any work when no model is chosen
-
-        brief_file = as_file(params.get("brief"))
-        name = file_name(brief_file)
-        log = self.create_log_message("Download the brief", {"file": name}, status=Log.START)
+    def _download(self, brief_param, run: "_Run") -> Generator[ToolInvokeMessage, None, bytes]:
+        brief_file = as_file(brief_param)
+        run.name = file_name(brief_file)
+        log = self.create_log_message("Download the brief", {"file": run.name}, status=Log.START)
         yield log
         try:
             pdf_bytes = read_file(brief_file)
-        except ToolUserError as exc:
+            check_pdf(pdf_bytes, run.name)
+        except BriefreelError as exc:  # said as the check says it: the Dify wording adds nothing here
             yield self.finish_log_message(log, status=Log.ERROR, error=exc.code)
-            raise
-        if b"%PDF" not in pdf_bytes[:1024]:
-            yield self.finish_log_message(log, status=Log.ERROR, error="damaged_pdf")
-            raise ToolUserError("damaged_pdf", f"\"{name}\" is not a PDF. Give the brief as a PDF file.")
-        yield self.finish_log_message(log, data={"file": name, "bytes": len(pdf_bytes)})
+            raise ToolUserError(exc.code, exc.message) from None
+        yield self.finish_log_message(log, data={"file": run.name, "bytes": len(pdf_bytes)})
+        return pdf_bytes
 
-        notes: list[str] = []
-        with tempfile.TemporaryDirectory(prefix="briefreel-") as tmp:
-            work = Path(tmp)
-            (work / "brief.pdf").write_bytes(pdf_bytes)
-            del pdf_bytes
+    def _storyboard(self, run: "_Run", password: str | None) -> Generator[ToolInvokeMessage, None, object]:
+        """1. read the brief and plan it with the rules, in the child process; 2. with the LLM planner, improve the
+        rules draft here (its work is waiting on the workspace model)."""
+        from briefreel.storyboard.schema import Storyboard
 
-            # 1. read the brief and plan it with the rules, in the child process
-            log = self.create_log_message("Read the brief", {"file": name}, status=Log.START)
-            yield log
-            job = {"op": "storyboard", "pdf": str(work / "brief.pdf"), "password": password, "filename": name,
-                   "planner": "rules", "shots_out": str(work / "shots.json"), "return_brief": planner == "llm"}
-            try:
-                result = yield from self._child(job, deadline, log)
-            except ChildTimeout:
-                raise ToolUserError("over_limit", "Reading the brief did not finish within the time budget.") from None
-            yield self.finish_log_message(log, data={"file": name, **result.get("brief_info", {})})
+        log = self.create_log_message("Read the brief", {"file": run.name}, status=Log.START)
+        yield log
+        job = {"op": "storyboard", "pdf": str(run.work / "brief.pdf"), "password": password, "filename": run.name,
+               "planner": "rules", "shots_out": str(run.shots), "return_brief": run.planner == "llm"}
+        try:
+            result = yield from self._child(job, run.deadline, log)
+        except ChildTimeout:
+            raise ToolUserError("over_limit", "Reading the brief did not finish within the time budget.") from None
+        yield self.finish_log_message(log, data={"file": run.name, **result.get("brief_info", {})})
+        board = Storyboard.load(run.shots)
+        if run.planner == "llm":
+            board = yield from self._plan_llm(result["brief"], board, run.model)
+            reason = board.source.get("llm_fallback_reason")
+            if reason:
+                run.notes.append(f"The LLM planner fell back to the rules planner: {reason}")
+            board.save(run.shots)
+        return board
 
-            # 2. the LLM planner improves the rules draft here: its work is waiting on the workspace model
-            from briefreel.storyboard.schema import Storyboard
+    def _animatic(self, run: "_Run", board) -> Generator[ToolInvokeMessage, None, dict]:
+        """3. the animatic and the storyboard PDF, in the child, within what is left of the budget."""
+        if run.renderer == "none":
+            return {}
+        out = run.work / "out"
+        log = self.create_log_message("Render the animatic", {"renderer": run.renderer, "shots": len(board.shots)},
+                                      status=Log.START)
+        yield log
+        job = {"op": "render", "shots": str(run.shots), "out_dir": str(out), "renderer": run.renderer}
+        try:
+            rendered = yield from self._child(job, run.deadline, log)
+        except ChildTimeout:
+            run.notes.append(f"Rendering did not finish within the {run.budget_s:.0f} s time budget, so only the "
+                             "shot list is returned. Raise the budget (below Dify's plugin timeout), or render on "
+                             "the render service with the Render animatic tool.")
+            yield self.finish_log_message(log, status=Log.ERROR, error="time budget reached")
+            return {}
+        except ToolUserError as exc:
+            run.notes.append(exc.message)
+            yield self.finish_log_message(log, status=Log.ERROR, error=exc.message)
+            return {}
+        yield self.finish_log_message(log, data={"renderer": run.renderer, "files": rendered.get("files")})
+        files = {n: out / n for n in ("animatic.mp4", "storyboard.pdf") if (out / n).is_file()}
+        run.frames = _frames(board) if "animatic.mp4" in files else 0
+        return files
 
-            if planner == "llm":
-                draft = Storyboard.load(work / "shots.json")  # the rules draft, planned in the child
-                board = yield from self._plan_llm(result["brief"], draft, model)
-                reason = board.source.get("llm_fallback_reason")
-                if reason:
-                    notes.append(f"The LLM planner fell back to the rules planner: {reason}")
-                board.save(work / "shots.json")
-            else:
-                board = Storyboard.load(work / "shots.json")
-
-            # 3. the animatic, in the child, within what is left of the budget
-            files: dict[str, Path] = {}
-            frames = 0
-            if renderer != "none":
-                out = work / "out"
-                log = self.create_log_message("Render the animatic", {"renderer": renderer,
-                                                                      "shots": len(board.shots)}, status=Log.START)
-                yield log
-                job = {"op": "render", "shots": str(work / "shots.json"), "out_dir": str(out), "renderer": renderer}
-                try:
-                    rendered = yield from self._child(job, deadline, log)
-                    yield self.finish_log_message(log, data={"renderer": renderer, "files": rendered.get("files")})
-                    files = {n: out / n for n in ("animatic.mp4", "storyboard.pdf") if (out / n).is_file()}
-                    frames = _frames(board) if "animatic.mp4" in files else 0
-                except ChildTimeout:
-                    budget = deadline - started
-                    notes.append(f"Rendering did not finish within the {budget:.0f} s time budget, so only the shot "
-                                 "list is returned. Raise the budget (below Dify's plugin timeout), or render on the "
-                                 "render service with the Render animatic tool.")
-                    yield self.finish_log_message(log, status=Log.ERROR, error="time budget reached")
-                except ToolUserError as exc:
-                    notes.append(exc.message)
-                    yield self.finish_log_message(log, status=Log.ERROR, error=exc.message)
-
-            # 4. what goes back to Dify
-            board_dict = json.loads(board.to_json(indent=None))
-            if fits_message(board_dict):
-                yield self.create_json_message(board_dict)
-            else:
-                notes.append("The storyboard is too large for a JSON message (Dify's 5 MiB line limit); it is "
+    def _send_board(self, run: "_Run", board) -> Generator[ToolInvokeMessage, None, dict]:
+        board_dict = json.loads(board.to_json(indent=None))
+        if fits_message(board_dict):
+            yield self.create_json_message(board_dict)
+        else:
+            run.notes.append("The storyboard is too large for a JSON message (Dify's 5 MiB line limit); it is "
                              "returned as the file shots.json.")
-                yield self.create_blob_message(board.to_json().encode("utf-8"),
-                                               meta={"mime_type": "application/json", "filename": "shots.json"})
-            for fname, path in files.items():
-                if fname.endswith(".mp4"):
-                    try:
-                        path, note = fit_video(path, max_bytes, work)
-                    except ToolUserError as exc:
-                        notes.append(exc.message)
-                        frames = 0
-                        continue
-                    if note:
-                        notes.append(note)
-                elif path.stat().st_size > max_bytes:
-                    notes.append(too_large_note(fname, path.stat().st_size, max_bytes))
-                    continue
-                mime = "video/mp4" if fname.endswith(".mp4") else "application/pdf"
-                yield self.create_blob_message(path.read_bytes(), meta={"mime_type": mime, "filename": fname})
+            yield self.create_blob_message(board.to_json().encode("utf-8"),
+                                           meta={"mime_type": "application/json", "filename": "shots.json"})
+        return board_dict
 
-        summary = _summary(board, renderer if frames else "", frames, notes)
+    def _send_files(self, run: "_Run", files: dict[str, Path]) -> Generator[ToolInvokeMessage, None, None]:
+        """The animatic (re-encoded smaller when over the file limit) and the storyboard PDF (left out when over)."""
+        for fname, path in files.items():
+            if fname.endswith(".mp4"):
+                try:
+                    path, note = fit_video(path, run.max_bytes, run.work)
+                except ToolUserError as exc:
+                    run.notes.append(exc.message)
+                    run.frames = 0
+                    continue
+                if note:
+                    run.notes.append(note)
+            elif path.stat().st_size > run.max_bytes:
+                run.notes.append(too_large_note(fname, path.stat().st_size, run.max_bytes))
+                continue
+            mime = "video/mp4" if fname.endswith(".mp4") else "application/pdf"
+            yield self.create_blob_message(path.read_bytes(), meta={"mime_type": mime, "filename": fname})
+
+    def _send_variables(self, run: "_Run", board, board_dict: dict) -> Generator[ToolInvokeMessage, None, None]:
+        renderer = run.renderer if run.frames else ""
+        summary = _summary(board, renderer, run.frames, run.notes)
         variables = {
             "ok": True, "error_code": "", "error": "",
             "title": board.title, "language": board.language, "aspect_ratio": board.aspect_ratio,
             "shot_count": len(board.shots), "scene_count": len({s.scene for s in board.shots}),
             "duration_s": board.duration_s, "target_duration_s": board.target_duration_s or 0.0,
-            "planner": board.source.get("planner", planner), "renderer": renderer if frames else "",
-            "animatic_frames": frames, "warnings": " ".join(notes), "summary": summary,
+            "planner": board.source.get("planner", run.planner), "renderer": renderer,
+            "animatic_frames": run.frames, "warnings": " ".join(run.notes), "summary": summary,
         }
         for key, value in variables.items():
             yield self.create_variable_message(key, value)
@@ -182,9 +171,8 @@ class BriefToStoryboardTool(Tool):
             if kind == "result":
                 return event
             if kind == "error":
-                code = event.get("code") or "internal"
-                error = ToolUserError(code, user_message(code, event.get("message", "")))
-                yield self.finish_log_message(log, status=Log.ERROR, error=code)
+                error = ToolUserError.from_payload(event)
+                yield self.finish_log_message(log, status=Log.ERROR, error=error.code)
                 raise error
             data = {k: v for k, v in event.items() if k != "event"}
             data["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -212,12 +200,40 @@ class BriefToStoryboardTool(Tool):
         yield self.create_text_message(message)
 
 
-def _clamp(value, default: float, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return default
-    return min(max(number, low), high)
+class _Run:
+    """One invocation's settings and what it has gathered so far. (A plain class: the SDK loads this module from
+    its source without registering it, which dataclasses cannot work with.)"""
+
+    def __init__(self, *, planner: str, renderer: str, model: dict | None, budget_s: float, max_bytes: int):
+        self.planner, self.renderer, self.model = planner, renderer, model
+        self.budget_s, self.deadline, self.max_bytes = budget_s, time.monotonic() + budget_s, max_bytes
+        self.name = "brief.pdf"
+        self.work = Path(".")
+        self.notes: list[str] = []
+        self.frames = 0
+
+    @property
+    def shots(self) -> Path:
+        return self.work / "shots.json"
+
+
+def _settings(params: dict) -> _Run:
+    """The tool's settings, each checked before any work (an LLM planner without a model says so at once)."""
+    budget_s = clamp(params.get("time_budget_s"), 480, 30, 3600)
+    planner = check_planner(params.get("planner") or "rules")
+    renderer = params.get("renderer") or "panel"
+    if renderer == "wan":
+        raise ToolUserError("renderer_unavailable", "Wan renders run on the render service, not inside the "
+                            "plugin: use renderer panel (or none) here and the Render animatic tool for Wan.")
+    if renderer not in ("panel", "none"):
+        raise ToolUserError("usage", f"Unknown renderer {renderer!r}: use panel or none.")
+    model = None
+    if planner == "llm":
+        from briefreel.plugin.dify_llm import model_config
+
+        model = model_config(params.get("model"))
+    return _Run(planner=planner, renderer=renderer, model=model, budget_s=budget_s,
+                max_bytes=int(clamp(params.get("max_file_mb"), 15, 1, 200) * MIB))
 
 
 def _frames(board) -> int:

@@ -1,4 +1,7 @@
-"""Render animatic: hand the storyboard (or the brief) to the render service and wait while there is time."""
+"""Render animatic: hand the storyboard (or the brief) to the render service and wait while there is time.
+
+Its render settings are the job contract's options (``briefreel.job.RenderOptions``), read by
+``plugin.service.render_options``; ``render_animatic.yaml`` declares one parameter per option."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ from collections.abc import Generator
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from briefreel.plugin.errors import ToolUserError, scrub
+from briefreel.job import check_pdf, clamp
+from briefreel.plugin.errors import ToolUserError
 from briefreel.plugin.files import as_file, file_name, read_file
 from briefreel.plugin.follow import follow
-from briefreel.plugin.service import RenderService
+from briefreel.plugin.service import RenderService, render_options
 
 MIB = 1024 * 1024
 
@@ -22,28 +26,23 @@ class RenderAnimaticTool(Tool):
         secrets = [password, (self.runtime.credentials or {}).get("render_service_api_key")]
         try:
             svc = RenderService.from_credentials(self.runtime.credentials)
-            options = {"renderer": tool_parameters.get("renderer") or "wan"}
-            model = str(tool_parameters.get("model") or "").strip()
-            if model:
-                options["model"] = model
-            steps = tool_parameters.get("steps")
-            if steps not in (None, ""):
-                options["steps"] = int(_number(steps, 0, 1, 100))
+            options = render_options(tool_parameters)
             shots = shots_json(tool_parameters.get("shots"))
             if shots is not None:
                 job = svc.submit(shots=shots, options=options)
             else:
                 brief = as_file(tool_parameters.get("brief"))
-                job = svc.submit(brief=read_file(brief), password=password, filename=file_name(brief),
-                                 options=options)
-            wait_s = _number(tool_parameters.get("wait_s"), 420, 0, 3600)
-            max_bytes = int(_number(tool_parameters.get("max_file_mb"), 15, 1, 200) * MIB)
+                pdf = read_file(brief)
+                check_pdf(pdf, file_name(brief))  # before the upload: the service would refuse it too
+                job = svc.submit(brief=pdf, password=password, filename=file_name(brief), options=options)
+            wait_s = clamp(tool_parameters.get("wait_s"), 420, 0, 3600)
+            max_bytes = int(clamp(tool_parameters.get("max_file_mb"), 15, 1, 200) * MIB)
             yield from follow(self, svc, job, wait_s, max_bytes)
-        except ToolUserError as exc:
-            message = scrub(exc.message, secrets)
-            for key, value in {"ok": False, "error_code": exc.code, "error": message, "done": False}.items():
+        except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            error = ToolUserError.from_error(exc, secrets)
+            for key, value in {"ok": False, "error_code": error.code, "error": error.message, "done": False}.items():
                 yield self.create_variable_message(key, value)
-            yield self.create_text_message(message)
+            yield self.create_text_message(error.message)
 
 
 def shots_json(value) -> bytes | None:
@@ -66,9 +65,3 @@ def shots_json(value) -> bytes | None:
         raise ToolUserError("invalid_shots", "The Storyboard JSON input has no 'shots': it is not a shots.json.")
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
-
-def _number(value, default: float, low: float, high: float) -> float:
-    try:
-        return min(max(float(value), low), high)
-    except (TypeError, ValueError):
-        return default
