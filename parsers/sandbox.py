@@ -51,7 +51,7 @@ def parse(request: dict, data: bytes) -> dict:
         password = base64.b64decode(request["password_b64"])
     limits = Limits.from_dict(request.get("limits"))
     try:
-        from briefreel.parsers.intake import parse_bytes
+        from briefreel.parsers.parse import parse_bytes
 
         return {"brief": parse_bytes(data, password, limits).to_dict()}
     except (BriefError, MemoryError):
