@@ -48,17 +48,17 @@ def board() -> Storyboard:
 
 def parts(b: Storyboard, out: Path, clips: dict[str, Path]) -> dict[str, float]:
     """Each export on its own (same code paths as write_exports), seconds."""
-    from briefreel.render.exports import _stills
+    from briefreel.render.exports import make_stills
     from briefreel.render.exports.captions import write_captions
     from briefreel.render.exports.html import write_html
     from briefreel.render.exports.sheet import write_sheet
     from briefreel.render.exports.shotlist import write_shotlist
     from briefreel.render.exports.timeline import write_timelines
 
-    pdffont._cff_subset_cached.cache_clear()
+    pdffont.clear_cache()
     t = {}
     t0 = time.perf_counter()
-    stills, infos, plain = _stills(b, clips)
+    stills, infos, plain = make_stills(b, clips)
     t["stills"] = time.perf_counter() - t0
     dest = out / "parts"
     dest.mkdir(exist_ok=True)
@@ -86,7 +86,7 @@ def main() -> int:
             t0 = time.perf_counter()
             report = render_board(b, out, renderer="panel", use_cache=False, progress=False, exports=False)
             renders.append(time.perf_counter() - t0)
-            pdffont._cff_subset_cached.cache_clear()  # a fresh process cuts the font again
+            pdffont.clear_cache()  # a fresh process cuts the font again
             t0 = time.perf_counter()
             write_exports(b, out, clips=report.clips, animatic=report.animatic)
             exports.append(time.perf_counter() - t0)

@@ -38,7 +38,9 @@ EXPORT_FILES = (
 )
 
 
-def _stills(board: Storyboard, clips: dict[str, Path]):
+def make_stills(board: Storyboard, clips: dict[str, Path]):
+    """Every shot's still for the sheet and the page (from its clip, else the drawn panel), in parallel: (stills by
+    shot id, how each was made, the plain stills without move marks)."""
     from briefreel.render.exports.sheet import STILL_WIDTH
     from briefreel.render.exports.thumbs import still
 
@@ -120,7 +122,7 @@ def write_exports(
         font_job.submit(_warm_font, board)
         font_job.shutdown(wait=False)
         try:
-            stills, infos, plain = _stills(board, clips)
+            stills, infos, plain = make_stills(board, clips)
         except Exception as exc:  # noqa: BLE001 - reported below with the exports that need stills
             stills, infos, plain = None, {}, {}
             failures.append(f"stills for storyboard.pdf/storyboard.html ({type(exc).__name__}: {exc})")

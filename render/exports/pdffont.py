@@ -59,6 +59,11 @@ def _cff_subset(chars: str) -> bytes:
         return _cff_subset_cached(chars)
 
 
+def clear_cache() -> None:
+    """Forget the fonts cut so far (the next sheet or page cuts its font again, as a fresh process does)."""
+    _cff_subset_cached.cache_clear()
+
+
 @lru_cache(maxsize=8)
 def _cff_subset_cached(chars: str) -> bytes:
     from fontTools import subset
