@@ -39,8 +39,8 @@ EXPORT_FILES = (
 
 
 def make_stills(board: Storyboard, clips: dict[str, Path]):
-    """Every shot's still for the sheet and the page (from its clip, else the drawn panel), in parallel: (stills by
-    shot id, how each was made, the plain stills without move marks)."""
+    """Every shot's still for the sheet and the page (from its clip, else the drawn panel), in threads: (stills by
+    shot id with the move drawn on, each clip's info for shots that have one, the same stills without move marks)."""
     from briefreel.render.exports.sheet import STILL_WIDTH
     from briefreel.render.exports.thumbs import still
 
