@@ -63,7 +63,7 @@ __all__ = [
     "RENDERERS", "WAN", "DTYPES", "SHOT_STATES", "FINISHED_SHOT_STATES", "RENDERER_INTERNAL",
     "OptionSpec", "RenderOptions", "PlannedBrief",
     "option", "option_specs", "spec_for", "parse_size",
-    "storyboard_brief", "read_brief", "check_pdf", "clamp", "shot_state", "shots_finished",
+    "storyboard_brief", "read_brief", "check_planner", "check_pdf", "clamp", "shot_state", "shots_finished",
 ]
 
 RENDERERS = ("panel", "wan")  # render.pipeline.RENDERERS, by name (tests check they agree)
@@ -318,15 +318,22 @@ def read_brief(source: str | Path | bytes, password: str | None = None, *, filen
     return brief
 
 
+def check_planner(planner: str) -> str:
+    from briefreel.storyboard import PLANNERS
+
+    if planner not in PLANNERS:
+        raise InvalidOptions(f"planner: must be one of {', '.join(PLANNERS)}")
+    return planner
+
+
 def storyboard_brief(source: str | Path | bytes, password: str | None = None, *, planner: str = "rules",
                      filename: str | None = None, ask_password: Callable[[], str | None] | None = None,
                      **open_options: Any) -> PlannedBrief:
     """Intake and planning, as every surface does them: read the brief (:func:`read_brief`), then plan it with
     ``planner`` ("rules" or "llm"; both run ``storyboard.validate.validate_board`` and record what fails)."""
-    from briefreel.storyboard import PLANNERS, plan
+    from briefreel.storyboard import plan
 
-    if planner not in PLANNERS:
-        raise InvalidOptions(f"planner: must be one of {', '.join(PLANNERS)}")
+    check_planner(planner)
     brief = read_brief(source, password, filename=filename, ask_password=ask_password, **open_options)
     password = None  # used once
     return PlannedBrief(brief=brief, board=plan(brief, planner=planner))
