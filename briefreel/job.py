@@ -24,7 +24,7 @@ Adding a render option
 ----------------------
 One field in :class:`RenderOptions`, plus its documentation::
 
-    lora: str | None = option(None, help="a LoRA for Wan: a .safetensors file or a hub id", renderers=WAN)
+    lora: str | None = option(None, help="a LoRA fused into Wan: PATH[:scale] (a .safetensors file)", renderers=WAN)
 
 * A renderer option is named as the renderer's ``__init__`` parameter that receives it
   (``tests/test_job_contract.py`` fails while ``WanRenderer``/``PanelRenderer`` take a parameter the contract does
@@ -35,9 +35,13 @@ One field in :class:`RenderOptions`, plus its documentation::
 * Documentation: a parameter in ``plugin/tools/render_animatic.yaml`` (Dify reads the manifest as a file; the
   contract test fails until it is there) and the README's option list.
 
-The Wan fast-mode options (``lora``, ``preset``, ``t5_cpu``, ``compile``, an attention backend, a denoising cache)
-are such fields, with ``renderers=WAN``. Name the denoising cache e.g. ``step_cache``: ``use_cache`` is the shot
-cache (reuse clips of unchanged shots), which is a job option, not a renderer's.
+The Wan fast-mode options are such fields, with ``renderers=WAN`` and named as ``WanRenderer.__init__`` names
+them: ``preset: Literal["fast", "quality"] | None``, ``lora: str | None`` ("PATH[:scale]"), ``t5_cpu: bool = False``,
+``compile: bool = False``, ``attention: Literal[...] | None`` and the denoising cache ``cache: str | None``
+("fbc[:threshold]", "mag[:threshold]"), the last with ``flag="--step-cache"`` so that it is not mistaken for
+``--no-cache`` (the shot cache: field ``use_cache``, a job option, not a renderer's). A renderer parameter that is
+not a job option (a ready ``pipeline=`` object, progress bars) goes in :data:`RENDERER_INTERNAL` with the reason.
+A boolean whose default is ``False`` gets ``--name``/``--no-name`` on the CLI and a boolean in the plugin's yaml.
 
 This module imports no torch and no diffusers; parsers and storyboard are imported when a brief is read.
 """
@@ -151,8 +155,10 @@ class RenderOptions(BaseModel):
     def _consistent(self) -> "RenderOptions":
         if (self.width is None) != (self.height is None):
             raise ValueError("give both width and height, or neither (the model's native size)")
-        elsewhere = [name for name in self.model_fields_set if getattr(self, name) is not None
-                     and self.renderer not in spec_for(name).renderers]
+        # a value other than the default, for a renderer the option does not apply to (a form that sends every
+        # field with its default, as Dify's does, is not refused for it)
+        elsewhere = [name for name in self.model_fields_set if self.renderer not in spec_for(name).renderers
+                     and getattr(self, name) != type(self).model_fields[name].default]
         if elsewhere:
             raise PydanticCustomError("not_for_renderer", "{fields}: only with another renderer",
                                       {"fields": sorted(elsewhere), "renderer": self.renderer})
