@@ -299,50 +299,34 @@ def test_image_to_video_checkpoint_is_refused(tiny, tmp_path):
 
 def _released_sizes() -> dict[str, dict[str, int]]:
     """Bytes per component of the released checkpoints (bfloat16, VAE float32), counted on the meta device from
-    the real architectures: no weights needed."""
-    from accelerate import init_empty_weights
-    from diffusers import AutoencoderKLWan, WanTransformer3DModel
-    from transformers import UMT5Config, UMT5EncoderModel
+    the published configs (render.wan_sizes): no weights needed."""
+    from briefreel.render.wan_sizes import parameter_counts
 
-    def size(module, bytes_per_param=2):
-        return sum(p.numel() for p in module.parameters()) * bytes_per_param
+    def size(counts: dict[str, int]) -> dict[str, int]:
+        return {k: v * (4 if k == "vae" else 2) for k, v in counts.items()}
 
-    with init_empty_weights():
-        expert = WanTransformer3DModel(num_attention_heads=40, attention_head_dim=128, ffn_dim=13824, num_layers=40,
-                                       text_dim=4096, in_channels=16, out_channels=16)
-        five = WanTransformer3DModel(num_attention_heads=24, attention_head_dim=128, ffn_dim=14336, num_layers=30,
-                                     text_dim=4096, in_channels=48, out_channels=48)
-        umt5 = UMT5EncoderModel(UMT5Config(d_model=4096, num_layers=24, num_heads=64, d_kv=64, d_ff=10240,
-                                           vocab_size=256384, feed_forward_proj="gated-gelu"))
-        vae21 = AutoencoderKLWan()
-        vae22 = AutoencoderKLWan(base_dim=160, decoder_base_dim=256, z_dim=48, in_channels=12, out_channels=12,
-                                 is_residual=True, patch_size=2, scale_factor_spatial=16,
-                                 latents_mean=[0.0] * 48, latents_std=[1.0] * 48)
-    text = size(umt5)
-    return {
-        "a14b": {"transformer": size(expert), "transformer_2": size(expert), "text_encoder": text,
-                 "vae": size(vae21, 4)},
-        "ti2v": {"transformer": size(five), "text_encoder": text, "vae": size(vae22, 4)},
-    }
+    return {"a14b": size(parameter_counts("t2v-a14b")), "ti2v": size(parameter_counts("ti2v-5b"))}
 
 
 def test_memory_plan_from_free_vram():
     gib = 1024**3
     sizes = _released_sizes()
     a14b, ti2v = sizes["a14b"], sizes["ti2v"]
-    assert 26 * gib < a14b["transformer"] < 27.5 * gib and 12 * gib < a14b["text_encoder"] < 13 * gib
-    # H200 (139 GiB free): all on the card, room for the untiled VAE decode.
-    assert choose_memory_plan(a14b, 139 * gib, (1280, 720)) == ("gpu", False)
-    # H100 (79 GiB): 66 GiB of weights leave too little working room; one expert at a time, tiled decode.
+    # 14.3 B parameters per expert, 5.7 B in UMT5-XXL's encoder (11.4 GB in bf16, as published).
+    assert 26 * gib < a14b["transformer"] < 27.5 * gib and 10 * gib < a14b["text_encoder"] < 11 * gib
+    # H200 (139 GiB free): all on the card; the 720p decode is tiled all the same (vae_tiling_for).
+    assert choose_memory_plan(a14b, 139 * gib, (1280, 720)) == ("gpu", True)
+    assert choose_memory_plan(a14b, 139 * gib, (832, 480)) == ("gpu", False)
+    # H100 (79 GiB): 64 GiB of weights leave too little working room; one expert at a time, tiled decode.
     assert choose_memory_plan(a14b, 79 * gib, (1280, 720)) == ("model_offload", True)
     # A 24 GB card: one 27 GiB expert does not fit; layers are streamed in.
     assert choose_memory_plan(a14b, 23 * gib, (1280, 720)) == ("group_offload", True)
     # Wan2.2-TI2V-5B: all on an H100; one component at a time on a 24 GB card.
-    assert choose_memory_plan(ti2v, 79 * gib, (1280, 704)) == ("gpu", False)
+    assert choose_memory_plan(ti2v, 79 * gib, (1280, 704)) == ("gpu", True)
     assert choose_memory_plan(ti2v, 23 * gib, (1280, 704)) == ("model_offload", True)
     # memory= and vae_tiling= override the choice.
     assert choose_memory_plan(ti2v, 23 * gib, (1280, 704), memory="group_offload") == ("group_offload", True)
-    assert choose_memory_plan(ti2v, 79 * gib, (1280, 704), vae_tiling=True) == ("gpu", True)
+    assert choose_memory_plan(ti2v, 79 * gib, (1280, 704), vae_tiling=False) == ("gpu", False)
 
 
 def test_memory_plan_on_cpu(tiny):
