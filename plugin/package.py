@@ -2,15 +2,18 @@
 
 A ``.difypkg`` is a plain zip of the plugin folder (what ``dify plugin package`` writes). Ours holds:
 
-    manifest.yaml  _assets/icon.svg  main.py  requirements.txt  README.md
-    plugin/  parsers/  storyboard/  render/          (the code the tools run; not tests/, bench/, examples/)
+    manifest.yaml  _assets/icon.svg  main.py  requirements.txt  README.md  PRIVACY.md
+    briefreel/  plugin/  parsers/  storyboard/  render/     (the code the tools run; not tests/, bench/, examples/)
 
 ``main.py`` is written here (``python -m main`` is the daemon's entry; the code lives in plugin/main.py), so is
-``requirements.txt`` (pyproject's dependencies plus the plugin and LLM extras; never torch/diffusers: Wan renders go
-to the render service). No pyproject.toml goes in: the daemon would prefer it over requirements.txt. Files are
-filtered by ``.difyignore`` (else ``.gitignore``) with .gitignore semantics, and the package must stay under the
-daemon's 50 MiB (counted uncompressed, as the CLI does). ``--stage DIR`` also writes the unpacked tree, e.g. for
-remote debugging (``cd DIR && INSTALL_METHOD=remote ... python -m main``).
+``requirements.txt``: the exact pins of ``plugin/requirements.lock`` (``make plugin-lock``), checked against
+pyproject's dependencies plus the plugin and LLM extras (never torch/diffusers: Wan renders go to the render
+service). No pyproject.toml goes in: the daemon would prefer it over requirements.txt. Files are filtered by
+``.difyignore`` (else ``.gitignore``) with .gitignore semantics, and the package must stay under the daemon's 50 MiB
+(counted uncompressed, as the CLI does). ``--stage DIR`` also writes the unpacked tree (``make plugin`` writes
+``dist/briefreel/``, which ``dify plugin package dist/briefreel`` packs too, or which runs for remote debugging:
+``cd dist/briefreel && INSTALL_METHOD=remote ... python -m main``). ``--sign-key KEY`` also writes
+``NAME.signed.difypkg``, signed as the daemon's tooling signs (plugin/sign.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import fnmatch
 import io
 import os
 import re
+import shutil
 import sys
 import tomllib
 import zipfile
@@ -28,6 +32,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("briefreel", "plugin", "parsers", "storyboard", "render")
 EXTRAS = ("plugin", "llm")  # optional-dependency groups the plugin needs besides the base dependencies
+LOCK = "plugin/requirements.lock"  # exact pins, written by `make plugin-lock`
+HEAVY = re.compile(r"(torch|diffusers|transformers|accelerate)\b")
+# meta.minimum_dify_version: the Dify that first supports what the plugin uses. From the SDK's README
+# (langgenius/dify-plugin-sdks @ 28d1d22, "Meta.MinimumDifyVersion Reference"): LLM structured output, which the
+# LLM planner reverse-invokes (session.model.llm_structured_output), needs Dify 1.5.1 (SDK 0.4.0); the newest row
+# at or below the pinned SDK sets the Dify that SDK pairs with.
+STRUCTURED_OUTPUT_DIFY = "1.5.1"
+SDK_DIFY_TABLE = (  # (SDK version, minimum Dify version), the README's rows
+    ("0.2.0", "1.2.0"), ("0.3.1", "1.4.0"), ("0.4.0", "1.5.1"), ("0.4.1", "1.6.0"), ("0.4.2", "1.7.0"),
+    ("0.4.4", "1.8.1"), ("0.5.0", "1.9.0"), ("0.6.0", "1.10.0"), ("0.7.0", "1.11.0"), ("0.8.1", "1.14.0"),
+    ("0.9.0", "1.14.2"),
+)
+# daemon pkg/entities/manifest_entities/version.go, VERSION_PATTERN
+VERSION_RE = re.compile(r"\d{1,4}(\.\d{1,4}){2}(-\w{1,16})?")
 MAX_BYTES = 50 * 1024 * 1024
 ALWAYS_IGNORED = ("__pycache__/", "*.pyc", ".git/", ".venv/")
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # fixed timestamps: the same sources give the same package
@@ -134,23 +152,80 @@ def manifest_version(root: Path = ROOT) -> str:
     return match.group(1)
 
 
-def requirements(root: Path = ROOT) -> str:
+def declared_requirements(root: Path = ROOT) -> list[str]:
+    """pyproject's base dependencies plus the plugin and LLM extras, as written there."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     lines = list(project.get("dependencies", []))
     for extra in EXTRAS:
         lines += project.get("optional-dependencies", {}).get(extra, [])
-    if not any(re.match(r"httpx\b", line) for line in lines):
-        lines.append("httpx>=0.27")
-    seen, unique = set(), []
-    for line in lines:
-        if line not in seen:
-            seen.add(line)
-            unique.append(line)
-    heavy = [line for line in unique if re.match(r"(torch|diffusers|transformers|accelerate)\b", line)]
+    return list(dict.fromkeys(lines))
+
+
+def lock_pins(text: str) -> dict[str, str]:
+    """``name -> version`` of a pip-compile style lock (``name==version`` lines, comments and markers allowed)."""
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;]+)\s*(;.*)?", line)
+        if not match:
+            raise PackageError(f"{LOCK}: not an exact pin: {raw.strip()!r}")
+        pins[canonicalize_name(match.group(1))] = match.group(3)
+    return pins
+
+
+def lock_problems(root: Path = ROOT) -> list[str]:
+    """What is wrong between pyproject's declared requirements and the lock: a requirement with no pin, or a pin
+    outside its range (markers evaluated for CPython 3.12 on Linux); empty when they agree."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    path = root / LOCK
+    if not path.is_file():
+        return [f"{LOCK} is missing (make plugin-lock)"]
+    pins = lock_pins(path.read_text(encoding="utf-8"))
+    problems = []
+    for arch in ("x86_64", "aarch64"):
+        env = {"python_version": "3.12", "python_full_version": "3.12.0", "sys_platform": "linux",
+               "platform_system": "Linux", "os_name": "posix", "platform_machine": arch,
+               "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+        for line in declared_requirements(root):
+            req = Requirement(line)
+            if req.marker is not None and not req.marker.evaluate(env):
+                continue
+            pin = pins.get(canonicalize_name(req.name))
+            if pin is None:
+                problems.append(f"{req.name} ({line}) has no pin in {LOCK}")
+            elif not req.specifier.contains(pin, prereleases=True):
+                problems.append(f"{req.name}=={pin} in {LOCK} does not satisfy {line!r}")
+    heavy = [name for name in pins if HEAVY.match(name)]
     if heavy:
-        raise PackageError(f"the plugin must not require {heavy}: Wan renders go to the render service")
-    header = "# Generated by plugin/package.py from pyproject.toml (base + plugin + llm); installed by the daemon.\n"
-    return header + "\n".join(unique) + "\n"
+        problems.append(f"the plugin must not require {heavy}: Wan renders go to the render service")
+    return list(dict.fromkeys(problems))
+
+
+def requirements(root: Path = ROOT) -> str:
+    """The package's requirements.txt: the lock, once it is known to satisfy pyproject."""
+    problems = lock_problems(root)
+    if problems:
+        raise PackageError("; ".join(problems) + " (run make plugin-lock)")
+    header = ("# Exact pins: plugin/requirements.lock (make plugin-lock resolves pyproject's base + plugin + llm\n"
+              "# dependencies for CPython 3.12 on Linux amd64 and arm64). The daemon installs them with uv.\n")
+    return header + (root / LOCK).read_text(encoding="utf-8")
+
+
+def required_dify_version(sdk_version: str) -> str:
+    """The minimum Dify for the pinned SDK and for the structured-output reverse call, whichever is later."""
+    from packaging.version import Version
+
+    floor = Version(STRUCTURED_OUTPUT_DIFY)
+    for sdk, dify in SDK_DIFY_TABLE:
+        if Version(sdk) <= Version(sdk_version):
+            floor = max(floor, Version(dify))
+    return str(floor)
 
 
 def collect(root: Path = ROOT) -> dict[str, bytes]:
@@ -167,7 +242,7 @@ def collect(root: Path = ROOT) -> dict[str, bytes]:
             dirnames[:] = sorted(d for d in dirnames if not rules.ignored(f"{rel_dir}/{d}", is_dir=True))
             for name in sorted(filenames):
                 rel = f"{rel_dir}/{name}"
-                if rel.startswith("plugin/_assets/") or rules.ignored(rel):
+                if rel.startswith("plugin/_assets/") or rel == LOCK or rules.ignored(rel):
                     continue
                 files[rel] = (root / rel).read_bytes()
     assets = root / "plugin" / "_assets"
@@ -176,16 +251,41 @@ def collect(root: Path = ROOT) -> dict[str, bytes]:
             files[f"_assets/{path.name}"] = path.read_bytes()
     files["main.py"] = MAIN_PY.encode("utf-8")
     files["requirements.txt"] = requirements(root).encode("utf-8")
-    if (root / "README.md").is_file():
-        files["README.md"] = (root / "README.md").read_bytes()
+    for name in ("README.md", "PRIVACY.md"):
+        if (root / name).is_file():
+            files[name] = (root / name).read_bytes()
     _check(files)
     return files
 
 
+def _manifest_field(manifest: str, pattern: str) -> str | None:
+    match = re.search(pattern + r"""\s*['"]?([^'"\s#]+)""", manifest)
+    return match.group(1) if match else None
+
+
 def _check(files: dict[str, bytes]) -> None:
-    icon = re.search(r"(?m)^icon:\s*['\"]?([^'\"\s#]+)", files["manifest.yaml"].decode("utf-8"))
-    if not icon or f"_assets/{icon.group(1)}" not in files:
+    from packaging.version import Version
+
+    manifest = files["manifest.yaml"].decode("utf-8")
+    icon = _manifest_field(manifest, r"(?m)^icon:")
+    if not icon or f"_assets/{icon}" not in files:
         raise PackageError("the manifest's icon is not in _assets/")
+    for label, value in (("version", _manifest_field(manifest, r"(?m)^version:")),
+                         ("meta.version", _manifest_field(manifest, r"(?m)^meta:(?:\n[ \t]+.*)*?\n[ \t]+version:")),
+                         ("meta.minimum_dify_version", _manifest_field(manifest, r"(?m)^[ \t]+minimum_dify_version:"))):
+        if not value or not VERSION_RE.fullmatch(value):
+            raise PackageError(f"manifest {label} {value!r} is not a daemon version (x.y.z)")
+    sdk = lock_pins(files["requirements.txt"].decode("utf-8")).get("dify-plugin")
+    if sdk is None:
+        raise PackageError("requirements.txt does not pin dify-plugin")
+    minimum = _manifest_field(manifest, r"(?m)^[ \t]+minimum_dify_version:")
+    needed = required_dify_version(sdk)
+    if Version(minimum) < Version(needed):
+        raise PackageError(f"manifest meta.minimum_dify_version {minimum} is below {needed}, which structured output"
+                           f" and dify-plugin {sdk} need")
+    privacy = _manifest_field(manifest, r"(?m)^privacy:")
+    if not privacy or not files.get(privacy, b"").strip():
+        raise PackageError("the manifest's privacy file is missing or empty (the Marketplace requires one)")
     for ref in re.findall(r"(?m)^\s*(?:-\s+|source:\s+)(plugin/\S+\.(?:yaml|py))\s*$",
                           "\n".join(v.decode("utf-8", "replace") for k, v in files.items() if k.endswith(".yaml"))):
         if ref not in files:
@@ -195,7 +295,23 @@ def _check(files: dict[str, bytes]) -> None:
         raise PackageError(f"the package holds {total / MAX_BYTES * 50:.1f} MiB; Dify accepts at most 50 MiB")
 
 
-def build(out_dir: Path, root: Path = ROOT, stage: Path | None = None) -> Path:
+def _write_stage(stage: Path, files: dict[str, bytes]) -> None:
+    """The unpacked package in ``stage``, replacing a previous one (never a folder that is not one)."""
+    if stage.exists() and any(stage.iterdir()) and not (stage / "manifest.yaml").is_file():
+        raise PackageError(f"{stage} exists and is not an unpacked plugin package; not replacing it")
+    tmp = stage.with_name(stage.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for name, data in files.items():
+        path = tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    shutil.rmtree(stage, ignore_errors=True)
+    tmp.replace(stage)
+
+
+def build(out_dir: Path, root: Path = ROOT, stage: Path | None = None, sign_key: Path | None = None,
+          category: str | None = None) -> Path:
+    """Write ``out_dir/briefreel-<version>.difypkg`` (and the stage, and the signed copy) and return its path."""
     files = collect(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"briefreel-{manifest_version(root)}.difypkg"
@@ -210,10 +326,14 @@ def build(out_dir: Path, root: Path = ROOT, stage: Path | None = None) -> Path:
     tmp.write_bytes(buffer.getvalue())
     tmp.replace(target)
     if stage is not None:
-        for name, data in files.items():
-            path = stage / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        _write_stage(Path(stage), files)
+    if sign_key is not None:
+        from briefreel.plugin.sign import DEFAULT_CATEGORY, SignatureError, sign_file
+
+        try:
+            sign_file(target, Path(sign_key), category=category or DEFAULT_CATEGORY)
+        except (SignatureError, OSError, ValueError) as exc:
+            raise PackageError(f"signing with {sign_key}: {exc}") from exc
     return target
 
 
@@ -221,15 +341,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m briefreel.plugin.package", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="dist", help="output folder (default: dist)")
     parser.add_argument("--stage", metavar="DIR", help="also write the unpacked package to DIR")
+    parser.add_argument("--sign-key", metavar="KEY", help="also write NAME.signed.difypkg, signed with this private key")
+    parser.add_argument("--category", choices=("langgenius", "partner", "community"),
+                        help="authorized category of the signature (default: community)")
     args = parser.parse_args(argv)
     try:
-        target = build(Path(args.out), stage=Path(args.stage) if args.stage else None)
+        target = build(Path(args.out), stage=Path(args.stage) if args.stage else None,
+                       sign_key=Path(args.sign_key) if args.sign_key else None, category=args.category)
     except PackageError as exc:
         print(f"plugin.package: error: {exc}", file=sys.stderr)
         return 1
     with zipfile.ZipFile(target) as zf:
         count, raw = len(zf.infolist()), sum(i.file_size for i in zf.infolist())
     print(f"{target}  ({count} files, {raw / 1e6:.1f} MB unpacked, {target.stat().st_size / 1e6:.2f} MB zipped)")
+    if args.stage:
+        print(f"{args.stage}/  (the same files unpacked: dify plugin package {args.stage})")
+    if args.sign_key:
+        from briefreel.plugin.sign import signed_name
+
+        print(f"{signed_name(target)}  (signed; trust the matching public key in the plugin daemon)")
     return 0
 
 
