@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
+from briefreel.storyboard.blocks import segment
 from briefreel.storyboard.cast import mentions_person
 from briefreel.storyboard.draft import Draft, SpokenLine
+from briefreel.storyboard.enumerated import read_enumerated
 from briefreel.storyboard.durations import MIN_SHOT_S, natural_seconds, spread
 from briefreel.storyboard.errors import StoryboardError
 from briefreel.storyboard.meta import Meta, read_meta
@@ -18,7 +20,7 @@ from briefreel.storyboard.prompts import build_bible, build_prompt, negative_pro
 from briefreel.storyboard.prose import read_prose
 from briefreel.storyboard.schema import Angle, Movement, Scene, Shot, ShotSize, Storyboard
 from briefreel.storyboard.screenplay import count_headings, read_screenplay
-from briefreel.storyboard.shotlist import count_shot_lines, read_shotlist, take_duration
+from briefreel.storyboard.shotlist import take_duration
 from briefreel.storyboard.shot_table import read_tables
 from briefreel.storyboard.validate import validate_board
 from briefreel.text import has_words
@@ -33,11 +35,9 @@ def read_shots(brief, meta: Meta | None = None) -> tuple[str, list[Draft]]:
     if drafts:
         return "table", drafts
     text = brief.text
-    keyword_lines, bare_lines = count_shot_lines(text)
-    if keyword_lines >= 2 or bare_lines >= 2:
-        drafts = read_shotlist(brief)
-        if drafts:
-            return "shotlist", drafts
+    drafts = read_enumerated(brief, meta, segment(brief))
+    if drafts:
+        return "shotlist", drafts
     if count_headings(text) >= 1:
         drafts = read_screenplay(brief)
         if drafts:

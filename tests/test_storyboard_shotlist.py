@@ -177,7 +177,9 @@ def test_chinese_numeral_shot_numbers_and_time_spans():
     board = plan(Brief.from_text(text))
     assert [s.id for s in board.shots] == ["S01", "S02", "S03"]
     assert [s.duration_s for s in board.shots] == [2.0, 2.5, 1.5]
-    assert board.shots[0].description.startswith("特写") and board.shots[1].dialogue == "许个愿吧。"
+    # the camera words ("特写，") are fields, read into size; the description is the picture
+    assert board.shots[0].size == ShotSize.CU and board.shots[0].description.startswith("火柴擦燃")
+    assert board.shots[1].dialogue == "许个愿吧。"
     assert shot_line("镜头一路跟着她跑下楼梯。") is None  # 一路 is "all the way", not shot one
 
 

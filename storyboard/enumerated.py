@@ -1,0 +1,104 @@
+"""Shot material that the brief enumerates → drafts: one per item, whatever the list looks like.
+
+    drafts = read_enumerated(brief, meta, blocks)   # [] when nothing is enumerated as shots
+
+The list is found by :func:`storyboard.enumerations.find_enumeration` over the brief's blocks
+(:mod:`storyboard.blocks`): a list whose items read as shots on their own (timing, camera words, shot keywords)
+is taken from any block but the VO script, the cast list, specs and front matter; a plain list (bullets, numbers
+with nothing else) only from shot material. Each item's fields come from :func:`storyboard.items.read_item`;
+spans on the film's clock ("0–3s", "00:05–00:08", "第0-3秒") become the items' durations; a scene marker between
+items ("SCENE 2", "场景二：厨房", "【场景二】") starts a scene.
+"""
+
+from __future__ import annotations
+
+from briefreel.storyboard.blocks import Block
+from briefreel.storyboard.draft import Draft
+from briefreel.storyboard.durations import chained_spans
+from briefreel.storyboard.enumerations import clock_durations, find_enumeration, scene_marker
+from briefreel.storyboard.items import read_item
+from briefreel.storyboard.meta import Meta, heading_key
+
+STRONG_ROLES = ("shots", "sound", "context", "synopsis", "")  # where a list that reads as shots is shots
+_NUMBERED = ("keyword", "number", "circled", "zh")
+
+
+def _stream(blocks: list[Block], roles: tuple[str, ...]) -> tuple[list[str], list[int | None]]:
+    lines: list[str] = []
+    pages: list[int | None] = []
+    for b in blocks:
+        if b.role not in roles:
+            continue
+        for line in b.lines + [""]:
+            lines.append(line)
+            pages.append(b.page)
+    return lines, pages
+
+
+def _ends_list(line: str) -> bool:
+    found = heading_key(line)
+    return found is not None and found[0] not in ("vo", "music", "") and not found[2]
+
+
+def _pages_of(brief, first_lines: list[str]) -> list[int | None]:
+    """The page each item starts on: its first line found in the pages in order."""
+    where = [(p.number, line.strip()) for p in brief.pages for line in p.text.split("\n")]
+    out: list[int | None] = []
+    at = 0
+    for first in first_lines:
+        key = first.strip()
+        k = next((i for i in range(at, len(where)) if where[i][1] == key), None)
+        if k is None:
+            out.append(out[-1] if out else None)
+        else:
+            out.append(where[k][0])
+            at = k + 1
+    return out
+
+
+def read_enumerated(brief, meta: Meta, blocks: list[Block]) -> list[Draft]:
+    """Drafts from the brief's enumerated shot material (empty when it enumerates none)."""
+    best = None
+    for roles, need_shot_like in ((("shots",), False), (STRONG_ROLES, True)):
+        lines, pages = _stream(blocks, roles)
+        enum = find_enumeration(lines, stop=_ends_list)
+        if enum is None or (need_shot_like and not enum.shot_like):
+            continue
+        if not enum.shot_like and len(enum.items) < 3:
+            continue
+        if best is None or (enum.shot_like, len(enum.items)) > (best[0].shot_like, len(best[0].items)):
+            best = (enum, lines, pages)
+    if best is None:
+        return []
+    enum, lines, pages = best
+    if sum(scene_marker(it.marker.rest) is not None for it in enum.items) * 2 >= len(enum.items):
+        return []  # "1. 内景 写字楼办公室 夜": numbered scene headings, a screenplay's
+    scenes: list[int] = []
+    scene, k = 1, 0
+    for i, line in enumerate(lines):
+        if k < len(enum.items) and enum.items[k].line_index == i:
+            scenes.append(scene)
+            k += 1
+            continue
+        n = scene_marker(line)
+        if n is not None and k > 0 or n is not None and not scenes:
+            scene = n if n > 0 else scene + (1 if scenes else 0)
+    drafts: list[Draft] = []
+    item_pages = _pages_of(brief, [lines[it.line_index] for it in enum.items])
+    for item, sc, page in zip(enum.items, scenes, item_pages):
+        draft = read_item(item.text, meta.language)
+        if item.marker.kind in _NUMBERED:
+            draft.number = item.marker.value
+        draft.scene, draft.page = sc, page
+        if not draft.description and draft.lines:
+            draft.description = draft.lines[0].text
+        drafts.append(draft)
+    clock = clock_durations(enum.items, meta.target_duration_s)
+    chained = chained_spans([it.text for it in enum.items]) if not any(clock) else None
+    for d, seconds in zip(drafts, chained or clock):
+        if seconds:
+            d.duration = seconds
+    if all(d.number for d in drafts) and len({d.number for d in drafts}) != len(drafts):
+        for d in drafts:
+            d.number = None  # numbering that restarts: renumber
+    return [d for d in drafts if d.description or d.lines]

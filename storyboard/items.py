@@ -1,0 +1,244 @@
+"""The fields inside one enumerated item, found anywhere and in any order, with notes tolerated.
+
+    draft = read_item("07 — CU (hands) — STATIC — She folds the letter. SFX: paper rustle. (2s)")
+    draft.size, draft.movement, draft.duration, draft.sfx, draft.note   # CU, static, 2.0, "paper rustle.", "hands"
+
+An item is cut into fields at its separators ("|", " — ", ": " after camera words, sentence ends). Each field is, in
+this order of questions: a duration ("(2s)", "2 sec", "：03"); a sound cue ("SFX: …", "MUSIC: …", "音效：…",
+"(room tone)") → ``sfx``; a spoken line ("VO: …", "旁白：…", "ANNA (quietly): …", whose parenthetical is a note and
+never spoken); a camera field (sizes, angles and moves, with a parenthesised note such as "CU (hands)" kept in
+``note``); else description. A field that opens with a camera move and goes on ("TILT UP to the sign") gives its
+move and stays description. Where no size is given, ``size_inferred`` is set so the planner can say it chose one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, split_tags, spoken_line, strip_quotes
+from briefreel.storyboard.durations import find_seconds, parse_seconds
+from briefreel.storyboard.vocabulary import CELL, camera_coverage, parse_camera, parse_direction
+
+SOUND_TAGS = ("sfx", "fx", "music", "mx", "sound", "sound effect", "sound effects", "atmos", "ambience", "audio",
+              "音效", "音乐", "配乐", "音响", "环境音", "声音", "效果音")
+_SOUND_CUE = re.compile(r"(?:^|(?<=[\s.。;；|｜!?！？，,]))(?P<tag>" + "|".join(
+    sorted((re.escape(t) for t in SOUND_TAGS), key=len, reverse=True)) + r")\s*[:：]\s*", re.I)
+_CUE_END = re.compile(r"(?<=[.。!！?？])\s+(?=[A-Z\"“\u4e00-\u9fff])|(?<=[。！？])|\s*[|｜]\s*|\s+(?=(?:VO|V\.O\.|SUPER|"
+                      r"[A-Z][A-Z'\-]{1,20})\s*(?:[(（][^)）]{0,12}[)）])?\s*[:：])")
+_PAREN = re.compile(r"[（(]([^()（）]{1,60})[)）]")
+_FIELD_SPLIT = re.compile(r"\s*[|｜]\s*|\s+[—–]\s+|\s+-\s+|\s*——\s*")
+PARENTHETICAL = re.compile(r"^\s*[（(][^)）]{1,40}[)）]\s*|\s*[（(][^)）]{1,40}[)）]\s*$")
+
+
+def strip_parenthetical(text: str) -> tuple[str, str]:
+    """(spoken text, note): "(quietly) I know." → ("I know.", "quietly"). Parentheticals are never spoken."""
+    notes = []
+    while True:
+        m = PARENTHETICAL.search(text)
+        if not m or not text.strip():
+            break
+        notes.append(m.group().strip().strip("()（）").strip())
+        text = (text[:m.start()] + " " + text[m.end():]).strip()
+    return text.strip(), "; ".join(notes)
+
+
+def take_sound(text: str) -> tuple[str, str]:
+    """(text without its sound cues, the cues): "She enters. SFX: door slam. She turns." → ("She enters. She
+    turns.", "door slam.")."""
+    cues = []
+    while True:
+        m = _SOUND_CUE.search(text)
+        if not m:
+            break
+        after = text[m.end():]
+        end = _CUE_END.search(after)
+        cue = after[:end.start()] if end else after
+        cues.append(cue.strip(" |｜"))
+        rest = after[end.end():] if end else ""
+        text = (text[:m.start()].rstrip() + " " + rest.lstrip()).strip()
+    return text, " ".join(c for c in cues if c)
+
+
+def _duration_field(field: str) -> float | None:
+    f = field.strip(" ()（）[]【】.。")
+    if not f or len(f) > 14:
+        return None
+    f = re.sub(r"^[：:]", "", f)  # ":03"
+    if re.fullmatch(r":?\d{1,2}", field.strip()) and field.strip().startswith(":"):
+        return float(field.strip()[1:])
+    if find_seconds(f) or re.fullmatch(r":\d{2}", field.strip()):
+        return parse_seconds(f)
+    return None
+
+
+def take_seconds(text: str) -> tuple[str, float | None]:
+    """A duration standing on its own anywhere in the item ("(2s)", "（3秒）", "| 4 sec", "— :03", ":04" at the end)
+    taken out; durations inside a longer parenthesis ("(30s, green cardigan)") stay."""
+    for m in _PAREN.finditer(text):
+        inner = m.group(1).strip()
+        found = find_seconds(inner)
+        if not found:
+            continue
+        left = (inner[:found[1][0]] + inner[found[1][1]:]).strip(" ,，;；/")
+        if len(left) <= 2:
+            return (text[:m.start()] + " " + text[m.end():]).strip(), found[0]
+        if camera_coverage(left) >= 0.6:  # "(WS, 3s)": the duration goes, the camera words stay
+            return (text[:m.start()] + "(" + left + ")" + text[m.end():]).strip(), found[0]
+    m = re.search(r"(?:^|[\s|｜—–-])(:\d{2}|\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds|秒|''|″|\"))\s*[.。]?\s*$", text, re.I)
+    if m:
+        seconds = parse_seconds(m.group(1).lstrip(":")) if not m.group(1).startswith(":") else float(m.group(1)[1:])
+        if seconds:
+            return text[:m.start()].rstrip(" |｜—–-,，"), seconds
+    return text, None
+
+
+def _camera_part(field: str, least: float = 0.6) -> tuple[str, str] | None:
+    """(camera words, note) when ``field`` is a camera field, notes in parentheses tolerated: "CU (hands)"."""
+    bare = _PAREN.sub(" ", field).strip(" .。,，")
+    if not bare or len(bare) > 40:
+        return None
+    if parse_camera(bare, mode=CELL).found and camera_coverage(bare) >= least:
+        notes = [m.group(1).strip() for m in _PAREN.finditer(field) if not find_seconds(m.group(1))]
+        return bare, "; ".join(notes)
+    return None
+
+
+def _leading_camera(field: str) -> tuple[str, str] | None:
+    """ "TILT UP to the sign" → ("TILT UP", "to the sign"): a field that opens with camera words and goes on."""
+    words = field.split()
+    for n in (3, 2, 1):
+        head = " ".join(words[:n])
+        if len(words) > n and parse_camera(head, mode=CELL).found and camera_coverage(head) >= 0.99:
+            return head, " ".join(words[n:])
+    return None
+
+
+_SPEAKER_NOTE = re.compile(r"(?P<name>\b[A-Z][A-Z'\-]{1,20}|[\u4e00-\u9fff]{2,4})\s*[(（](?P<note>[^)）]{1,24})[)）]\s*(?=[:：])")
+_VOICE_EXT = re.compile(r"^\s*(?:V\.?\s?O\.?|O\.?\s?S\.?|O\.?\s?C\.?|CONT['’]?D|画外音?|旁白)\s*$", re.I)
+
+
+def _speaker_notes(text: str) -> tuple[str, list[str]]:
+    """ 'ANNA (quietly): "I know."' → 'ANNA: "I know."' and the note "quietly"; "(V.O.)" stays (it says who)."""
+    notes: list[str] = []
+
+    def drop(m: re.Match) -> str:
+        if _VOICE_EXT.match(m.group("note")):
+            return m.group()
+        notes.append(m.group("note").strip())
+        return m.group("name")
+
+    return _SPEAKER_NOTE.sub(drop, text), notes
+
+
+_CHUNK = re.compile(r"([^,，、.。;；]+)([,，、.。;；]\s*|$)")
+
+
+def _peel_camera(field: str, cam_fields: list[str]) -> str:
+    """ "近景，固定。陈师傅抬头……", "WS, static. An empty room…": leading chunks that are only camera words move to
+    ``cam_fields``; the rest is the description."""
+    pos = 0
+    taken = []
+    for m in _CHUNK.finditer(field):
+        chunk = m.group(1).strip()
+        if not chunk or m.end() >= len(field) or _camera_part(chunk, 0.6) is None:
+            break
+        taken.append(chunk)
+        pos = m.end()
+    if taken and field[pos:].strip():
+        cam_fields.extend(taken)
+        return field[pos:].strip()
+    return field
+
+
+def _spoken(field: str) -> list[SpokenLine]:
+    tagged = spoken_line(field)
+    if tagged:
+        return [tagged]
+    return [ln for ln in parse_spoken(field, "") if ln.kind and (ln.speaker or ln.kind == "sfx")]
+
+
+def read_item(text: str, lang: str = "en") -> Draft:
+    """One enumerated item (the marker already removed) → a Draft with what it states."""
+    body_lines, own_lines = [], []
+    for k, raw in enumerate(x.strip() for x in text.split("\n")):
+        said = _spoken(raw) if k and raw else []
+        if said and all(ln.kind != "sfx" for ln in said) and _camera_part(said[0].speaker or "") is None:
+            own_lines.append(raw)  # "旁白：…" / "ANNA: …" on a line of its own under the item
+        elif raw:
+            body_lines.append(raw)
+    text = join_wrapped("\n".join(body_lines))
+    if own_lines:
+        text = text + " | " + " | ".join(own_lines)
+    text, seconds = take_seconds(text.strip())
+    text, sfx = take_sound(text)
+    cam_fields: list[str] = []
+    notes: list[str] = []
+    description: list[str] = []
+    lines: list[SpokenLine] = []
+    fields = [f for f in _FIELD_SPLIT.split(text) if f and f.strip()]
+    for k, field in enumerate(fields):
+        f = field.strip()
+        if seconds is None and _duration_field(f):
+            seconds = _duration_field(f)
+            continue
+        spoken = _spoken(f) if ":" in f or "：" in f or f[:1] in "(（" else []
+        if spoken and (spoken[0].kind == "sfx" or _camera_part(spoken[0].speaker or "") is None):
+            for ln in spoken:
+                if ln.kind == "sfx":
+                    sfx = (sfx + " " + ln.text).strip()
+                else:
+                    said, note = strip_parenthetical(ln.text)
+                    if said:
+                        lines.append(SpokenLine(strip_quotes(said), ln.kind, ln.speaker))
+                    if note:
+                        notes.append(note)
+            continue
+        if not description:
+            # "CU: her hands on the wheel", "MCU 近景 缓慢推进 slow push：…": camera words before a colon.
+            head, sep, tail = f.partition(":") if ":" in f else f.partition("：")
+            if sep and tail.strip() and _camera_part(head):
+                cam_fields.append(_camera_part(head)[0])
+                f = tail.strip()
+            # A loosely camera field ("Rack focus, his shoulder to skyline") is camera only when a description follows.
+            cam = _camera_part(f, 0.6 if k + 1 < len(fields) else 0.8)
+            if cam is not None:
+                cam_fields.append(cam[0])
+                if cam[1]:
+                    notes.append(cam[1])
+                continue
+            lead = _leading_camera(f)
+            if lead is not None and k == len(cam_fields):
+                cam_fields.append(lead[0])
+            f = _peel_camera(f, cam_fields)
+        description.append(f)
+    body = " — ".join(description) if len(description) > 1 else (description[0] if description else "")
+    body, notes_inside = _speaker_notes(body)
+    notes.extend(notes_inside)
+    inline = spoken_line(body)
+    if inline is not None:  # the whole description is a "VO: …" line
+        lines.insert(0, inline)
+        body = ""
+    else:
+        body, tagged, tagged_sfx = split_tags(body)
+        for ln in tagged:
+            if ln.kind == "sfx":
+                sfx = (sfx + " " + ln.text).strip()
+            else:
+                said, note = strip_parenthetical(ln.text)
+                if said:
+                    lines.insert(len(lines) - len(lines), SpokenLine(strip_quotes(said), ln.kind, ln.speaker))
+                if note:
+                    notes.append(note)
+        sfx = (sfx + " " + tagged_sfx).strip()
+    cam = parse_camera(" ".join(cam_fields), lang, mode=CELL)
+    prose = parse_direction(body, lang) if body else parse_camera("")
+    draft = Draft(description=body.strip(" -–—,，:：").strip(), size=cam.size or prose.size,
+                  angle=cam.angle or prose.angle, movement=cam.movement or prose.movement,
+                  speed=cam.speed if cam.movement else prose.speed, note="; ".join(x for x in [cam.note or prose.note, *notes] if x),
+                  duration=seconds, lines=lines, sfx=sfx.strip())
+    return draft
+
+
+def size_inferred(draft: Draft) -> bool:
+    """Did the item leave the shot size open (so the planner chose one as a director would)?"""
+    return draft.size is None
