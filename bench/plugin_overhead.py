@@ -3,7 +3,7 @@
     .venv/bin/python bench/plugin_overhead.py                 # examples/brief_en.pdf, 3 interleaved repeats
     .venv/bin/python bench/plugin_overhead.py --repeats 5 --brief tests/fixtures/pdf/en_ruled_table_coffee.pdf
 
-Ours: the tool built and invoked through the Dify SDK's own classes (``python -m plugin.local_run``): the SDK import
+Ours: the tool built and invoked through the Dify SDK's own classes (``python -m briefreel.plugin.local_run``): the SDK import
 and gevent patching, the brief downloaded from a loopback file server as Dify serves it, the child worker (parse,
 rules plan, panel render, exports), the JSON, variable and blob messages (files read back into memory), all
 printed as the daemon would receive them. Baseline: ``briefreel run BRIEF --out DIR --no-cache -q`` doing the same

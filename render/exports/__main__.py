@@ -1,6 +1,6 @@
 """Write the storyboard exports of a shots.json again, e.g. on Letter paper or after editing text only.
 
-    python -m render.exports OUT/shots.json [--out OUT] [--page A4|Letter] [--no-clips]
+    python -m briefreel.render.exports OUT/shots.json [--out OUT] [--page A4|Letter] [--no-clips]
 
 Clips are taken from ``OUT/clips/<id>.mp4`` and the animatic from ``OUT/animatic.mp4`` when they exist (they
 must come from the same shots.json: the timelines and the page time the shots from it).
@@ -18,7 +18,7 @@ from briefreel.storyboard.schema import Storyboard
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m render.exports", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m briefreel.render.exports", description=__doc__.splitlines()[0])
     p.add_argument("shots", metavar="SHOTS.json")
     p.add_argument("--out", metavar="DIR", help="output folder (default: the folder of SHOTS.json)")
     p.add_argument("--page", choices=["A4", "Letter"], default="A4", help="paper of storyboard.pdf (default: A4)")
