@@ -210,6 +210,16 @@ def _title_like(line: str) -> bool:
     return bool(s) and len(s) <= 90 and not s.endswith((".", "。", "!", "！", "?", "？")) and line_marker(s) is None
 
 
+def is_synopsis(title: str) -> bool:
+    """A heading that introduces a synopsis, rationale or strategy (故事梗概, 创意阐述): context, not pictures."""
+    return bool(title) and _words_in(title, SYNOPSIS_WORDS)
+
+
+def titled_as_shots(block: Block) -> bool:
+    """Does the block's own heading say it holds the pictures ("Key scenes:", "Shot list", "【关键画面】")?"""
+    return bool(block.title) and _words_in(block.title, SHOT_WORDS)
+
+
 def shot_material(blocks: list[Block]) -> list[Block]:
     return [b for b in blocks if b.role == "shots"]
 

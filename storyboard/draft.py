@@ -45,6 +45,7 @@ class Draft:
     page: int | None = None
     role: str = ""  # "establishing" | "product" | "endcard" | "dialogue" | "action" | ""
     characters: list[str] = field(default_factory=list)  # names (bible ids are given later)
+    size_inferred: bool = False  # the brief listed the shot without a size; the planner chose one
 
     @property
     def dialogue(self) -> str:

@@ -203,11 +203,12 @@ _MEDIA_WORDS = ("spot", "film", "video", "ad", "advert", "commercial", "tvc", "c
                 "版", "tvc", "宣传片", "短视频", "影片", "内容", "vertical", "horizontal", "square", "online", "cinema",
                 "broadcast", "竖屏", "横屏", "竖版", "横版", "贴片", "tv ", "tv,", "tv.", "television", "pre-roll", "preroll",
                 "bumper", "hero", "youtube", "instagram", "tiktok", "电视", "信息流", "开屏", "前贴")
-_KNOWN_RATIOS = re.compile(r"(?<![\d.:])(?:16\s*[:：]\s*9|9\s*[:：]\s*16|1\s*[:：]\s*1|4\s*[:：]\s*5|4\s*[:：]\s*3|21\s*[:：]\s*9)(?![\d:])")
+_KNOWN_RATIOS = re.compile(r"(?<![\d.])(?<!\d[:：])(?:16\s*[:：]\s*9|9\s*[:：]\s*16|1\s*[:：]\s*1|4\s*[:：]\s*5|4\s*[:：]\s*3|21\s*[:：]\s*9)(?![\d:])")
 _SPEC_TITLES = {"deliverable", "deliverables", "format", "spec", "specs", "specification", "交付", "交付物", "交付内容",
                 "规格", "版本", "输出规格"}
 _MEDIA_BEFORE = ("spot", "film", "commercial", "video", "tvc", "ad", "广告", "视频", "短片", "影片", "宣传片", "全片", "成片",
                  "片长", "总长")
+_HALF_MINUTE = re.compile(r"\bhalf[- ]a[- ]minute\b|\bhalf-minute\b|\bthirty[- ]second\b|半分钟")
 _SHORT_CLOCK = re.compile(r"(?<![\d:])(?:0?:)(15|20|30|45|60|90)(?![\d:])")
 
 
@@ -238,6 +239,9 @@ def read_target(text: str, sections: list[Section]) -> float | None:
     m = _SHORT_CLOCK.search(low)
     if m:
         return float(m.group(1))
+    m = _HALF_MINUTE.search(low)
+    if m:
+        return 30.0
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from briefreel.storyboard.blocks import Block, is_synopsis, titled_as_shots
 from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, split_tags, spoken_line
 from briefreel.storyboard.meta import Meta, Section, heading_key, read_meta
 from briefreel.storyboard.shotlist import SCENE_LINE, scene_number
@@ -43,11 +44,17 @@ _SPEAKER_LINE = re.compile(r'^([A-Z][A-Z .\'-]{1,24}|[\u4e00-\u9fff·]{1,6})\s*(
                            r'(?:"[^"]+"|“[^”]+”|「[^」]+」)[.。!！?？]?$')
 
 
-def story_sections(meta: Meta) -> list[Section]:
-    """The sections that tell the story, by heading; else everything that is not context or metadata."""
-    story = [s for s in meta.sections if s.key == "story" and s.text]
+def story_sections(meta: Meta, blocks: list[Block] | None = None) -> list[Section | Block]:
+    """The sections that tell the story, by heading (a synopsis or rationale is not the story); else the shot
+    material of untitled text and of blocks titled as scenes ("Key scenes:"), without front matter or invoice
+    lines (``storyboard.blocks``)."""
+    story = [s for s in meta.sections if s.key == "story" and s.text and not is_synopsis(s.title)]
     if story:
         return story
+    if blocks is not None:
+        material = [b for b in blocks if b.role == "shots" and b.text and (b.key == "" or titled_as_shots(b))]
+        if material:
+            return material
     return [s for s in meta.sections if s.key in ("", "vo") and s.text and s.key != "vo"]
 
 
@@ -201,7 +208,7 @@ def _merge_camera_only(beats: list, lang: str) -> list:
     return out
 
 
-def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
+def read_prose(brief, meta: Meta | None = None, blocks: list[Block] | None = None) -> list[Draft]:
     """Beats of the brief's story as drafts (empty when the brief has no story text)."""
     meta = meta or read_meta(brief)
     zh = meta.language == "zh"
@@ -209,7 +216,7 @@ def read_prose(brief, meta: Meta | None = None) -> list[Draft]:
     scenes: list[int] = []  # the scene of each beat ("Scene 2: Street" lines)
     scene = 1
     pending: list[SpokenLine] = []
-    for section in story_sections(meta):
+    for section in story_sections(meta, blocks):
         for lines, kind in _paragraphs(section):
             first = lines[0].strip()
             if kind == "scene":

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
-from briefreel.storyboard.blocks import segment
+from briefreel.storyboard.blocks import Block, has_visual_content, segment
 from briefreel.storyboard.cast import mentions_person
 from briefreel.storyboard.draft import Draft, SpokenLine
 from briefreel.storyboard.enumerated import read_enumerated
 from briefreel.storyboard.durations import MIN_SHOT_S, natural_seconds, spread
 from briefreel.storyboard.errors import StoryboardError
+from briefreel.storyboard.fallback import collapse_reason, sentence_reading
 from briefreel.storyboard.meta import Meta, read_meta
 from briefreel.storyboard.prompts import build_bible, build_prompt, negative_prompt
 from briefreel.storyboard.prose import read_prose
@@ -23,26 +24,41 @@ from briefreel.storyboard.screenplay import count_headings, read_screenplay
 from briefreel.storyboard.shotlist import take_duration
 from briefreel.storyboard.shot_table import read_tables
 from briefreel.storyboard.validate import validate_board
+from briefreel.storyboard.voiceover import Cue, align, fit_speech, read_cues, sound_for
 from briefreel.text import has_words
 
 # -- 1. format ------------------------------------------------------------------------------------------------------
 
-def read_shots(brief, meta: Meta | None = None) -> tuple[str, list[Draft]]:
-    """The brief's format and its shots as drafts. A storyboard table wins, then a numbered shot list, then a
-    screenplay (scene headings), then prose."""
+def read_shots(brief, meta: Meta | None = None, blocks: list[Block] | None = None,
+               warnings: list[str] | None = None) -> tuple[str, list[Draft]]:
+    """The brief's format and its shots as drafts. Readings are tried in order: a storyboard table, an enumeration
+    of shot material (``storyboard.enumerated``), a screenplay (scene headings), prose, prose one sentence per
+    picture. A reading that collapses (``storyboard.fallback``) gives way to the next; why is added to
+    ``warnings``; when every reading collapses the first is kept."""
     meta = meta or read_meta(brief)
-    drafts = read_tables(brief)
-    if drafts:
-        return "table", drafts
-    text = brief.text
-    drafts = read_enumerated(brief, meta, segment(brief))
-    if drafts:
-        return "shotlist", drafts
-    if count_headings(text) >= 1:
-        drafts = read_screenplay(brief)
-        if drafts:
-            return "screenplay", drafts
-    return "prose", read_prose(brief, meta)
+    blocks = segment(brief) if blocks is None else blocks
+    readings = (
+        ("table", lambda: read_tables(brief)),
+        ("shotlist", lambda: read_enumerated(brief, meta, blocks)),
+        ("screenplay", lambda: read_screenplay(brief) if count_headings(brief.text) >= 1 else []),
+        ("prose", lambda: read_prose(brief, meta, blocks)),
+    )
+    first: tuple[str, list[Draft]] | None = None
+    for fmt, read in readings:
+        drafts = read()
+        if not drafts:
+            continue
+        candidates = [(fmt, drafts)]
+        if fmt == "prose":
+            candidates.append(("prose", sentence_reading(drafts, meta.language)))
+        for name, found in candidates:
+            reason = collapse_reason(found, meta)
+            if reason is None:
+                return name, found
+            if warnings is not None and not any(reason in w for w in warnings):
+                warnings.append(f"{name} reading set aside: {reason}")
+            first = first or (name, found)
+    return first or ("prose", [])
 
 
 # -- 2. what a director would choose where the brief is silent -------------------------------------------------------
@@ -88,6 +104,8 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
         if d.role != "endcard" and i == len(drafts) - 1 and _is_end_card(d):
             d.role = "endcard"
         text = d.description
+        if d.size is None and fmt in ("table", "shotlist"):
+            d.size_inferred = True  # recorded in board.source["sizes_inferred"]
         if d.size is None:
             if d.role == "endcard":
                 d.size = ShotSize.INSERT
@@ -150,9 +168,25 @@ def _is_end_card(d: Draft) -> bool:
 
 # -- 3. voice-over and mandatories ---------------------------------------------------------------------------------
 
-def place_lines(drafts: list[Draft], meta: Meta, fmt: str) -> None:
-    """Voice-over lines from the brief's VO section go, in order, one each to the shots (none to two shots), and a
-    mandated end card is added where the story has none."""
+def voice_cues(blocks: list[Block]) -> list[Cue]:
+    """The cues of the brief's own VO / 旁白 / dialogue sections (by heading), with their scene, shot or time marks."""
+    return [c for b in blocks if b.key == "vo" and b.role == "voiceover" for c in read_cues(b.lines)]
+
+
+def _starts(drafts: list[Draft]) -> list[float] | None:
+    if not drafts or any(d.duration is None for d in drafts):
+        return None
+    out, t = [], 0.0
+    for d in drafts:
+        out.append(t)
+        t += d.duration
+    return out
+
+
+def place_lines(drafts: list[Draft], meta: Meta, fmt: str, cues: list[Cue] | None = None) -> None:
+    """Voice-over lines from the brief's VO section go onto the shots: by the scene, shot or time marks of the
+    section where it has them (``storyboard.voiceover``), else in order, one each (none to two shots); a mandated
+    end card is added where the story has none."""
     if meta.end_card_s is not None and fmt == "prose" and not any(d.role == "endcard" for d in drafts):
         zh = meta.language == "zh"
         text = meta.end_card_text or meta.tagline
@@ -176,6 +210,11 @@ def place_lines(drafts: list[Draft], meta: Meta, fmt: str) -> None:
             if seconds and rest:
                 d.description, d.duration = rest, seconds
     already = {ln.text for d in drafts for ln in d.lines}
+    spoken = [c for c in cues or [] if not c.sfx]
+    if spoken and all(c.scene is not None or c.shot is not None or c.start is not None for c in spoken):
+        align([c for c in spoken if c.line.text not in already], drafts, _starts(drafts))
+        sound_for(cues, drafts)
+        return
     vo = [ln for ln in meta.vo_lines if ln.text not in already]
     if not vo or not drafts:
         return
@@ -198,7 +237,7 @@ def time_shots(drafts: list[Draft], target: float | None) -> list[float]:
     fixed = {i: d.duration for i, d in enumerate(drafts) if d.duration}
     if target is None:
         return [fixed.get(i, round(max(n, MIN_SHOT_S) * 2) / 2) for i, n in enumerate(natural)]
-    return spread(natural, target, fixed)
+    return fit_speech(spread(natural, target, fixed), drafts, target, fixed, natural)  # lines fit their shots
 
 
 # -- 5. ids -----------------------------------------------------------------------------------------------------------
@@ -287,14 +326,24 @@ def plan_rules(brief) -> Storyboard:
     """The brief → a Storyboard, offline and deterministic. What the board could not satisfy of the checks the LLM
     planner must pass (:func:`storyboard.validate.validate_board`) is recorded in ``board.source["problems"]``."""
     meta = read_meta(brief)
-    fmt, drafts = read_shots(brief, meta)
+    blocks = segment(brief)
+    warnings: list[str] = []
+    fmt, drafts = read_shots(brief, meta, blocks, warnings)
+    name = getattr(brief, "filename", "") or "the brief"
     if not drafts:
-        name = getattr(brief, "filename", "") or "the brief"
         raise StoryboardError(f"{name}: no shots found (no storyboard table, shot list, screenplay scene or story text)")
+    if fmt == "prose" and not has_visual_content(blocks):
+        raise StoryboardError(f"{name}: no visual content: nothing in it describes a picture (it reads as front "
+                              "matter, specs, prices or an invoice, not a brief)")
     direct(drafts, meta, fmt)
-    place_lines(drafts, meta, fmt)
+    place_lines(drafts, meta, fmt, voice_cues(blocks))
     direct(drafts, meta, fmt)  # an end card added for a mandatory gets its camera too
     board = build_board(brief, meta, fmt, drafts)
+    inferred = [s.id for s, d in zip(board.shots, drafts) if d.size_inferred]
+    if inferred:
+        board.source = {**board.source, "sizes_inferred": inferred}
+    if warnings:
+        board.source = {**board.source, "warnings": warnings}
     problems = validate_board(board, brief=brief)  # recorded, not hidden
     if problems:
         board.source = {**board.source, "problems": problems}

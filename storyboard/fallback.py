@@ -1,0 +1,70 @@
+"""A floor, never a collapse: when a reading of the brief looks wrong, the planner tries the next one and says so.
+
+    reason = collapse_reason(drafts, meta)     # None, or why this reading is set aside
+    drafts = sentence_reading(drafts, "en")    # the next reading of prose: one picture per sentence
+
+A reading is set aside when a brief with a target of 10 s or more yields one or two shots, or when a shot's
+description is a title or a metadata line (the film's title, "Prepared by: …", "Length: 30s", a price). The
+planner then falls back to the next reading (enumerations → screenplay → prose → sentences) and records the
+fallback in ``board.source["warnings"]``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from briefreel.storyboard.blocks import front_matter_line, ledger_line, spec_value
+from briefreel.storyboard.draft import Draft
+from briefreel.storyboard.meta import Meta, heading_key
+from briefreel.storyboard.vocabulary import parse_direction
+
+FLOOR_TARGET_S = 10.0
+_META_KEYS = ("title", "length", "aspect", "context", "tone", "style", "mandatories", "product", "cast", "place")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def metadata_line(text: str, meta: Meta) -> bool:
+    """Is ``text`` the brief's title, a front-matter line, a "Label: value" metadata line or a bare price line?"""
+    s = text.strip()
+    if not s:
+        return False
+    if meta.title and _norm(s) == _norm(meta.title) or front_matter_line(s) or spec_value(s):
+        return True
+    if ledger_line(s) and len(re.findall(r"[A-Za-z]{3,}|[\u3400-\u9fff]", s)) <= 4:
+        return True  # "Total due: $240.00"; a price on an end card ("Now selling from $1.2M") is a picture
+    found = heading_key(s)
+    return found is not None and found[0] in _META_KEYS and bool(found[2])
+
+
+def collapse_reason(drafts: list[Draft], meta: Meta) -> str | None:
+    """Why this reading of the brief should give way to the next, or None when it holds."""
+    target = meta.target_duration_s
+    if target is not None and target >= FLOOR_TARGET_S and 0 < len(drafts) <= 2:
+        return f"{len(drafts)} shot{'s' if len(drafts) > 1 else ''} for a {target:g}-second film"
+    for k, d in enumerate(drafts):
+        if metadata_line(d.description, meta):
+            return f"shot {k + 1}'s description is a title or metadata line ({d.description[:60]!r})"
+    return None
+
+
+_SENTENCE_EN = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
+_SENTENCE_ZH = re.compile(r"(?<=[。！？；!?])")
+
+
+def sentence_reading(drafts: list[Draft], lang: str) -> list[Draft]:
+    """The next reading of prose: each sentence of each beat its own picture (lines stay with the first)."""
+    out: list[Draft] = []
+    for d in drafts:
+        parts = [p.strip() for p in (_SENTENCE_ZH if lang == "zh" else _SENTENCE_EN).split(d.description) if p.strip()]
+        if len(parts) <= 1 or d.role == "endcard":
+            out.append(d)
+            continue
+        for k, part in enumerate(parts):
+            cam = parse_direction(part, lang)
+            out.append(Draft(description=part, scene=d.scene, heading=d.heading, size=cam.size, angle=cam.angle,
+                             movement=cam.movement, speed=cam.speed, note=cam.note, lines=d.lines if k == 0 else [],
+                             sfx=d.sfx if k == 0 else "", page=d.page, role="" if k else d.role))
+    return out
