@@ -614,8 +614,11 @@ class WanRenderer:
 
     # -- generating the frames (render_shot without the file; bench/wan_gpu.py times this) ------------------------
 
-    def generate(self, gen: dict[str, Any], label: str = "shot") -> tuple[list[Any], dict[str, Any]]:
-        """Every segment of ``gen`` as float frames (F, H, W, 3) in [0, 1], and where the time went."""
+    def generate(self, gen: dict[str, Any], label: str = "shot", *, decode: bool = True
+                 ) -> tuple[list[Any], dict[str, Any]]:
+        """Every segment of ``gen`` as float frames (F, H, W, 3) in [0, 1], and where the time went.
+
+        ``decode=False`` stops at the latents (no VAE decode; benchmarks that time the denoiser alone)."""
         import torch
 
         t0 = time.perf_counter()
@@ -641,6 +644,8 @@ class WanRenderer:
                 self._enable_cache(loaded, gen, num_frames, negative_embeds is not None, timings)
                 kwargs = self._call_kwargs(gen, num_frames, torch.Generator("cpu").manual_seed(seed),
                                            prompt_embeds, negative_embeds)
+                if not decode:
+                    kwargs["output_type"] = "latent"
                 frames, seg = self._timed_call(loaded, kwargs)
             except out_of_memory as exc:
                 raise RenderError(
