@@ -1,5 +1,6 @@
-"""The plugin as a new user gets it, end to end: ``make plugin``'s .difypkg unpacked, its requirements.txt
-installed with pip into a fresh Python 3.12 venv, the plugin started with the SDK's serverless entry
+"""The plugin as a new user gets it, end to end: ``make plugin``'s .difypkg unpacked, its requirements.txt (the
+exact pins of plugin/requirements.lock) installed with pip into a Python 3.12 venv of its own (``plugin_venv``:
+built once per lock and kept under .cache/plugin-venv/, since a venv build is slow), the plugin started with the SDK's serverless entry
 (``INSTALL_METHOD=serverless python -m main``) on loopback, the brief served from a loopback HTTP server as
 Dify's signed file URLs are, and ``invoke_tool`` POSTed as the daemon does; the JSON, the variables and the files
 are read back from the stream (blob chunks reassembled as Dify's chunk merger does)."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -38,6 +40,38 @@ def python312() -> str:
     found = shutil.which("python3.12")
     assert found, "the Dify SDK needs Python 3.12"
     return found
+
+
+def plugin_venv(requirements_txt: str) -> Path:
+    """A Python 3.12 venv holding exactly ``requirements_txt`` (the package's own file), built with pip and kept
+    under .cache/plugin-venv/<sha256 of the file>/ for the next run; ``.complete`` marks a finished build."""
+    key = hashlib.sha256(requirements_txt.encode("utf-8")).hexdigest()[:16]
+    venv = ROOT / ".cache" / "plugin-venv" / key
+    if (venv / ".complete").is_file() and (venv / "bin" / "python").exists():
+        return venv
+    shutil.rmtree(venv, ignore_errors=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([python312(), "-m", "venv", str(venv)], check=True, timeout=300)
+    reqs = venv / "requirements.txt"
+    reqs.write_text(requirements_txt, encoding="utf-8")
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(reqs)],
+                         capture_output=True, text=True, timeout=1800)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    (venv / ".complete").write_text(key)
+    return venv
+
+
+def unpacked_plugin(tmp: Path) -> tuple[Path, Path]:
+    """``make plugin``'s .difypkg built into ``tmp/dist`` and extracted to ``tmp/plugin`` (as the daemon's ExtractTo
+    does), and the venv its requirements.txt makes."""
+    built = subprocess.run([sys.executable, "-m", "briefreel.plugin.package", "--out", str(tmp / "dist")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    (pkg,) = (tmp / "dist").glob("briefreel-*.difypkg")
+    assert pkg.stat().st_size < 50 * 1024 * 1024
+    with zipfile.ZipFile(pkg) as zf:
+        zf.extractall(tmp / "plugin")
+    return tmp / "plugin", plugin_venv((tmp / "plugin" / "requirements.txt").read_text(encoding="utf-8"))
 
 
 def free_port() -> int:
@@ -100,24 +134,13 @@ def workspace_model():
 @pytest.fixture(scope="module")
 def plugin_url(tmp_path_factory, workspace_model):
     tmp = tmp_path_factory.mktemp("difypkg")
-    built = subprocess.run([sys.executable, "-m", "briefreel.plugin.package", "--out", str(tmp / "dist")], cwd=ROOT,
-                           capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr
-    (pkg,) = (tmp / "dist").glob("briefreel-*.difypkg")
-    assert pkg.stat().st_size < 50 * 1024 * 1024
-    with zipfile.ZipFile(pkg) as zf:
-        zf.extractall(tmp / "plugin")
-    venv = tmp / "venv"
-    subprocess.run([python312(), "-m", "venv", str(venv)], check=True, timeout=300)
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", "requirements.txt"],
-                         cwd=tmp / "plugin", capture_output=True, text=True, timeout=1200)
-    assert pip.returncode == 0, pip.stderr[-3000:]
+    plugin_dir, venv = unpacked_plugin(tmp)
     port = free_port()
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(tmp)),
            "INSTALL_METHOD": "serverless", "SERVERLESS_HOST": "127.0.0.1", "SERVERLESS_PORT": str(port),
            "SERVERLESS_WORKERS": "1", "DIFY_PLUGIN_DAEMON_URL": workspace_model.url}
     log = open(tmp / "plugin.log", "wb")
-    proc = subprocess.Popen([str(venv / "bin" / "python"), "-m", "main"], cwd=tmp / "plugin", env=env,
+    proc = subprocess.Popen([str(venv / "bin" / "python"), "-m", "main"], cwd=plugin_dir, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -158,11 +181,15 @@ def invoke(url: str, tool: str, parameters: dict, files: dict | None = None) -> 
     finally:
         if server is not None:
             server.shutdown()
+    datas = [json.loads(line)["data"] for line in raw.decode("utf-8").splitlines() if line.strip()]
+    return collect_messages(datas), raw
+
+
+def collect_messages(datas) -> list[dict]:
+    """The tool's messages from a session's ``data`` objects ({"type": "stream" | "end" | "error", "data": ...}),
+    blob chunks reassembled as Dify's merge_blob_chunks does; an error raises."""
     messages, blobs = [], {}
-    for line in raw.decode("utf-8").splitlines():
-        if not line.strip():
-            continue
-        data = json.loads(line)["data"]
+    for data in datas:
         if data["type"] == "error":
             raise AssertionError(f"the plugin raised: {data}")
         if data["type"] != "stream":
@@ -179,12 +206,13 @@ def invoke(url: str, tool: str, parameters: dict, files: dict | None = None) -> 
                 messages.append({"type": "blob", "meta": entry["meta"], "data": data_})
         else:
             messages.append(msg)
-    return messages, raw
+    return messages
 
 
-def sample_workflow_call(inputs: dict) -> tuple[str, dict, dict]:
-    """The tool call of examples/dify_workflow.yml with the Start node's ``inputs``, resolved as Dify resolves it:
-    settings (tool_configurations) as constants, node inputs (tool_parameters) from the Start variables."""
+def sample_workflow_call(inputs: dict, env: dict | None = None) -> tuple[str, dict, dict]:
+    """The tool call of examples/dify_workflow.yml with the Start node's ``inputs`` and the workflow's environment
+    variables ``env``, resolved as Dify resolves it: settings (tool_configurations) as constants, node inputs
+    (tool_parameters) from the Start variables or the environment variables."""
     import yaml
 
     dsl = yaml.safe_load((ROOT / "examples" / "dify_workflow.yml").read_text(encoding="utf-8"))
@@ -196,14 +224,20 @@ def sample_workflow_call(inputs: dict) -> tuple[str, dict, dict]:
         if given["type"] == "variable":
             assert given["value"][0] == start_id
             files[name] = inputs[given["value"][1]]  # a file variable: served from loopback below
-        else:  # mixed: '{{#start.var#}}'
-            ref = given["value"].removeprefix(f"{{{{#{start_id}.").removesuffix("#}}")
-            params[name] = inputs[ref]
+        else:  # mixed: '{{#<start id>.var#}}' or '{{#env.NAME#}}'
+            node, ref = given["value"].removeprefix("{{#").removesuffix("#}}").split(".", 1)
+            declared = {v["name"] for v in dsl["workflow"]["environment_variables"]}
+            if node == "env":
+                assert ref in declared
+                params[name] = (env or {})[ref]
+            else:
+                assert node == start_id
+                params[name] = inputs[ref]
     return tool["tool_name"], params, files
 
 
 def test_serverless_plugin_runs_the_sample_workflows_tool_call(plugin_url, tmp_path):
-    tool, params, files = sample_workflow_call({"brief": str(EXAMPLE), "password": PASSWORD})
+    tool, params, files = sample_workflow_call({"brief": str(EXAMPLE)}, env={"BRIEF_PASSWORD": PASSWORD})
     assert tool == "brief_to_storyboard" and params["password"] == PASSWORD and params["renderer"] == "panel"
     messages, raw = invoke(plugin_url, tool, params, files=files)
     variables = {m["message"]["variable_name"]: m["message"]["variable_value"]
