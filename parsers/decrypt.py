@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from briefreel.parsers.errors import DamagedPDF, LimitExceeded, PasswordRequired, UnsupportedEncryption, WrongPassword
 from briefreel.parsers.limits import Limits, human_bytes
 from briefreel.parsers.passwords import candidates
+from briefreel.parsers.streams import check_streams
 
 INFO_KEYS = {
     "/Title": "title", "/Author": "author", "/Subject": "subject", "/Keywords": "keywords",
@@ -164,38 +165,6 @@ def has_unembedded_cid_font(pdf) -> bool:
         except (pikepdf.PdfError, AttributeError, TypeError, ValueError):
             continue
     return False
-
-
-def check_streams(pdf, limits: Limits) -> int:
-    """Inflate every non-image stream through qpdf's capped decoders; returns the total decoded size.
-
-    pdfminer inflates with no cap at all, so a Flate bomb must be refused here, before it gets there.
-    """
-    import pikepdf
-
-    total = 0
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Stream):
-            continue
-        try:
-            if obj.get("/Subtype") == pikepdf.Name.Image:
-                continue
-            total += len(obj.read_bytes())
-        except pikepdf.DataDecodingError as exc:
-            if "memory" in str(exc).lower() or "limit" in str(exc).lower():
-                raise LimitExceeded(
-                    f"decompressed size: a stream inflates past {human_bytes(limits.max_stream_bytes)} "
-                    "(Limits.max_stream_bytes)") from None
-            continue  # undecodable stream: pdfminer skips it too
-        except MemoryError:
-            raise LimitExceeded("memory: decompressing the PDF's streams ran out of its memory budget") from None
-        except pikepdf.PdfError:
-            continue
-        if total > limits.max_decompressed_bytes:
-            raise LimitExceeded(
-                f"decompressed size: the streams inflate past {human_bytes(limits.max_decompressed_bytes)} "
-                "(Limits.max_decompressed_bytes)")
-    return total
 
 
 def decrypt(data: bytes, password: str | bytes | None = None, limits: Limits | None = None) -> Decrypted:

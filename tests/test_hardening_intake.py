@@ -1,0 +1,141 @@
+"""Issue 13, intake: every decoded stream is capped whatever its type says (peak memory measured on the real
+parse), and parse children are bounded machine-wide (observed in /proc)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from examples.briefpdf import BriefPDF
+from briefreel.parsers import LimitExceeded, Limits, open_brief
+
+ROOT = Path(__file__).resolve().parent.parent
+MiB = 1 << 20
+
+
+def _pdf_with_content(data: bytes, filters: list[str], **keys) -> bytes:
+    """One page whose content stream is ``data`` (already encoded by ``filters``), with extra dictionary keys."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    stream = pikepdf.Stream(pdf, data)
+    stream.Filter = pikepdf.Array([pikepdf.Name(f) for f in filters])
+    for key, value in keys.items():
+        stream[f"/{key}"] = pikepdf.Name(f"/{value}")
+    pdf.pages[0].Contents = pdf.make_indirect(stream)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def _deflated_spaces(mib: int) -> bytes:
+    comp = zlib.compressobj(9)
+    chunk = b" " * MiB
+    return b"".join(comp.compress(chunk) for _ in range(mib)) + comp.flush()
+
+
+@pytest.fixture(scope="module")
+def image_typed_bomb() -> bytes:
+    """~250 kB whose page content stream says /Type /XObject /Subtype /Image and inflates to 256 MiB of spaces."""
+    return _pdf_with_content(_deflated_spaces(256), ["/FlateDecode"], Type="XObject", Subtype="Image")
+
+
+def _run_cli(*args: str, env: dict | None = None, timeout: float = 120) -> tuple[int, int, str]:
+    """Run ``briefreel ARGS``; returns (exit code, peak RSS in bytes of it and its reaped children, stderr)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFREEL_")}
+    full_env.update(env or {})
+    proc = subprocess.Popen([sys.executable, "-m", "briefreel.cli", *args], cwd=ROOT, env=full_env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while True:  # wait4: ru_maxrss is the largest of the process and its waited-for children (the parse child)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("briefreel did not finish")
+        time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss * 1024, proc.stderr.read().decode()
+
+
+def test_image_typed_content_stream_is_capped_and_memory_stays_bounded(image_typed_bomb, tmp_path):
+    """Before: the check skipped /Subtype /Image streams, PDFium and pdfminer inflated the page content in full (a
+    1 GiB version peaked at 2.1 GB and ended as 'no text layer'). After: refused at the cap, peak RSS ~160 MB."""
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(image_typed_bomb)
+    rc, peak, err = _run_cli("parse", str(path))
+    assert rc == 14, err
+    assert "decompressed size" in err and "Limits.max_stream_bytes" in err
+    assert peak < 200 * MiB, f"peak RSS {peak / MiB:.0f} MiB"  # the inflated stream alone would be 256 MiB
+
+
+@pytest.mark.parametrize("filters,encode", [
+    (["/FlateDecode", "/DCTDecode"], lambda b: zlib.compress(b, 9)),  # qpdf calls the chain unfilterable
+    (["/FlateDecode", "/NoSuchFilter"], lambda b: zlib.compress(b, 9)),
+    (["/ASCIIHexDecode", "/FlateDecode"], lambda b: zlib.compress(b, 9).hex().encode()),
+], ids=["flate+dct", "flate+unknown", "hex+flate"])
+def test_chains_the_extractors_half_decode_are_capped(filters, encode):
+    data = _pdf_with_content(encode(b" " * (8 * MiB)), filters, Subtype="Image")
+    with pytest.raises(LimitExceeded, match="decompressed size"):
+        open_brief(data, sandbox=False, limits=Limits(max_stream_bytes=2 * MiB))
+
+
+def _lzw_bomb(codes: int) -> bytes:
+    """An LZW stream whose every code names the entry being made (zeros, one longer each time), then the longest
+    code over and over: a few kB that decode to many MB."""
+    bits, table, width = [(256, 9), (0, 9)], 258, 9
+    for _ in range(codes):
+        code = min(table, 4095)
+        bits.append((code, width))
+        table += 1
+        width = 10 if table == 511 else 11 if table == 1023 else 12 if table == 2047 else width
+    acc = n = 0
+    out = bytearray()
+    for code, w in bits:
+        acc, n = (acc << w) | code, n + w
+        while n >= 8:
+            n -= 8
+            out.append((acc >> n) & 0xFF)
+            acc &= (1 << n) - 1
+    if n:
+        out.append((acc << (8 - n)) & 0xFF)
+    return bytes(out)
+
+
+def test_lzw_bomb_is_capped():
+    bomb = _lzw_bomb(8000)  # 12 kB -> ~24 MiB
+    from pdfminer.lzw import lzwdecode
+
+    assert len(lzwdecode(bomb)) > 16 * MiB  # what pdfminer would inflate, uncapped
+    data = _pdf_with_content(bomb, ["/LZWDecode"])
+    with pytest.raises(LimitExceeded, match="decompressed size"):
+        open_brief(data, sandbox=False, limits=Limits(max_stream_bytes=4 * MiB))
+
+
+def test_flate_images_count_towards_the_total():
+    """An image is decoded and counted too: three 3 MiB Flate images against a 8 MiB total."""
+    pdf = pikepdf.open(io.BytesIO(BriefPDF().paragraph("A lighthouse at dawn.").build()))
+    for i in range(3):
+        image = pikepdf.Stream(pdf, zlib.compress(bytes(3 * MiB)))
+        image.Filter = pikepdf.Name.FlateDecode
+        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        image.Width, image.Height, image.BitsPerComponent = 1024, 1024, 8
+        image.ColorSpace = pikepdf.Name.DeviceRGB
+        resources = pdf.pages[0].obj.Resources
+        if "/XObject" not in resources:
+            resources.XObject = pikepdf.Dictionary()
+        resources.XObject[f"/Im{i}"] = pdf.make_indirect(image)
+    out = io.BytesIO()
+    pdf.save(out)
+    with pytest.raises(LimitExceeded, match="Limits.max_decompressed_bytes"):
+        open_brief(out.getvalue(), sandbox=False, limits=Limits(max_decompressed_bytes=8 * MiB))
+    brief = open_brief(out.getvalue(), sandbox=False)  # under the default caps it opens as before
+    assert "lighthouse" in brief.text
