@@ -51,6 +51,9 @@ _HASH = re.compile(r"^#\s*(?P<n>\d{1,3}[A-Za-z]?)\s")
 _ZH_ORDINAL = re.compile(r"^(?P<n>[" + _ZH_ORD + r"]{1,3})\s*[、.．]")
 
 
+RATIOS = ("16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "2:1")  # frames, never times
+
+
 @dataclass
 class Marker:
     """What opens a line as an item: ``kind`` ("span", "clock", "keyword", "number", "circled", "zh", "bullet"),
@@ -101,7 +104,7 @@ def line_marker(line: str) -> Marker | None:
             n = str(int(zh_number(n) or 0)) or n
         return Marker("keyword", normalise_number(n), _rest(s, m.end()), indent)
     m = _CLOCK_START.match(s)
-    if m and ":" in m.group("a"):
+    if m and ":" in m.group("a") and m.group("a").replace(" ", "") not in RATIOS:
         return Marker("clock", m.group("a"), _rest(s, m.end()), indent, _clock(m.group("a")))
     m = _NUMBER.match(s) or _PAREN_NUMBER.match(s) or _HASH.match(s)
     if m and (m.groupdict().get("sep") or m.groupdict().get("dash") or m.re is not _NUMBER):
@@ -272,12 +275,34 @@ def find_enumeration(lines: list[str], stop=None, min_items: int = 2) -> Enumera
         if count < min_items:
             continue
         items = collect(lines, fam, stop)
+        runs = [run for run in _runs(items) if len(run) >= min_items]
+        scored = [(run, *score_family(run)) for run in runs]
+        if len(scored) > 1 and any(sl for _, _, sl, _ in scored):
+            # Lists numbered from 1 again are separate lists ("Objectives 1. 2." then "Shots 1. 2. 3."): the
+            # ones that read as shots are kept together (a shot list numbered per page or per scene).
+            items = [it for run, _, sl, _ in scored if sl for it in run]
+        elif len(scored) > 1:
+            items = max(scored, key=lambda r: r[1])[0]
         if len(items) < min_items:
             continue
         score, shot_like, features = score_family(items)
         if best is None or (shot_like, score) > (best.shot_like, best.score):
             best = Enumeration(items, score, shot_like, features)
     return best
+
+
+def _runs(items: list[Item]) -> list[list[Item]]:
+    """Items cut where a numbering starts again at 1."""
+    runs: list[list[Item]] = []
+    for it in items:
+        digits = "".join(ch for ch in it.marker.value if ch.isdigit())
+        if runs and digits == "1" and it.marker.value == "1" and it.marker.kind != "bullet":
+            runs.append([it])
+        elif runs:
+            runs[-1].append(it)
+        else:
+            runs.append([it])
+    return runs
 
 
 def clock_durations(items: list[Item], target: float | None = None) -> list[float | None]:

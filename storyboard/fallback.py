@@ -19,7 +19,7 @@ from briefreel.storyboard.meta import Meta, heading_key
 from briefreel.storyboard.vocabulary import parse_direction
 
 FLOOR_TARGET_S = 10.0
-_META_KEYS = ("title", "length", "aspect", "context", "tone", "style", "mandatories", "product", "cast", "place")
+_META_KEYS = ("title", "length", "aspect")  # "产品特写：…" names a product and is a picture
 
 
 def _norm(text: str) -> str:

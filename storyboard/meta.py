@@ -242,6 +242,10 @@ def read_target(text: str, sections: list[Section]) -> float | None:
     m = _HALF_MINUTE.search(low)
     if m:
         return 30.0
+    first = next((line for line in low.split("\n") if line.strip()), "")
+    found = find_seconds(first)  # "雨 · 30秒": a length in the title line counts
+    if found and 3 <= found[0] <= 300:
+        return found[0]
     return None
 
 
