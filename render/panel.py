@@ -17,12 +17,14 @@ the end frame), and ``PanelRenderer``, the ``render.base.Renderer`` that pipes t
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PIL import Image, ImageDraw
 
 from briefreel.render.base import Clip, RenderSettings
+from briefreel.render.errors import RenderCancelled
 from briefreel.render.labels import value
 from briefreel.render.panel_draw import frame_marks, move_marks
 from briefreel.render.seeds import shot_seed
@@ -72,6 +74,10 @@ class PanelRenderer:
     # The drawing code itself is part of the version: any change to it (an upgrade, a local edit) invalidates
     # cached panel clips, so the cache never serves pixels this code would not draw.
     version = "2+" + _source_digest()
+    # Asked between frames (at most every STOP_CHECK_S): True stops the shot with RenderCancelled and no clip.
+    # render_board sets it from its own should_stop, so a cancel does not wait for a long shot to finish.
+    should_stop: Callable[[], bool] | None = None
+    STOP_CHECK_S = 0.1
 
     def __init__(self, seed: int | None = None, **_ignored: Any):
         self.base_seed = 0 if seed is None else int(seed)
@@ -104,8 +110,13 @@ class PanelRenderer:
         from briefreel.render.ffmpeg import VideoWriter
 
         stage = Stage(shot, board, settings.width, settings.height, seed=self.seed_for(shot))
-        with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer:
-            for data in stage.frame_bytes(frames):
+        should_stop, next_check = self.should_stop, 0.0
+        with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer:  # aborts on a raise
+            for i, data in enumerate(stage.frame_bytes(frames)):
+                if should_stop is not None and time.monotonic() >= next_check:
+                    if should_stop():
+                        raise RenderCancelled(f"shot {shot.id} cancelled at frame {i} of {frames}")
+                    next_check = time.monotonic() + self.STOP_CHECK_S
                 writer.write_bytes(data)
         return Clip(path=Path(out_path), frames=frames, fps=settings.fps, width=settings.width,
                     height=settings.height, seed=stage.seed, conformed=True,

@@ -20,7 +20,11 @@ Progress and cancellation, for services and plugins (both callbacks run in the c
 shots render in worker processes)::
 
     render_board(board, out, on_shot=lambda e: print(e.shot_id, e.status, f"{e.done}/{e.total}"),
-                 should_stop=lambda: job.cancelled)   # -> RenderCancelled between shots; no animatic.mp4
+                 should_stop=lambda: job.cancelled)   # -> RenderCancelled; no animatic.mp4
+
+``should_stop`` is asked before each shot, and inside a shot too when the renderer has a ``should_stop``
+attribute (the panel renderer between frames, Wan between denoising steps): render_board sets it, in worker
+processes through a shared event that the parent sets when ``should_stop()`` says so.
 """
 
 from __future__ import annotations
@@ -150,11 +154,12 @@ def _final_params(settings: RenderSettings, shot: Shot, board: Storyboard) -> di
 # -- worker processes (panel shots) ---------------------------------------------------------------------------------
 
 _started = None  # in a worker process: the queue that tells the parent which shot has just started
+_stop_event = None  # in a worker process: set by the parent when should_stop() said stop
 
 
-def _worker_init(started) -> None:
-    global _started
-    _started = started
+def _worker_init(started, stop_event=None) -> None:
+    global _started, _stop_event
+    _started, _stop_event = started, stop_event
 
 
 def _render_in_worker(name: str, options: dict, shot_json: str, board_json: str, settings: tuple, frames: int,
@@ -163,6 +168,8 @@ def _render_in_worker(name: str, options: dict, shot_json: str, board_json: str,
         _started.put(index)
     t0 = time.perf_counter()
     renderer = get_renderer(name, options)
+    if _stop_event is not None and hasattr(renderer, "should_stop"):
+        renderer.should_stop = _stop_event.is_set  # checked between frames
     board = Storyboard.model_validate_json(board_json)
     shot = Shot.model_validate_json(shot_json)
     clip = renderer.render_shot(shot, board, RenderSettings(*settings), frames, Path(out_path))
@@ -340,6 +347,8 @@ class BoardRender:
         self.timings["render_s"] = time.perf_counter() - t0 - (self.timings["conform_s"] - conform_before)
 
     def _render_here(self, jobs: list[ShotJob]) -> None:
+        if self.should_stop is not None and hasattr(self.renderer, "should_stop"):
+            self.renderer.should_stop = self.stop  # asked inside a shot too (frames, denoising steps)
         for job in jobs:
             if self.stop():
                 raise self.cancelled()
@@ -347,6 +356,8 @@ class BoardRender:
             t1 = time.perf_counter()
             try:
                 clip = self.renderer.render_shot(job.shot, self.board, self.settings, job.frames, self._raw_path(job))
+            except RenderCancelled:
+                raise self.cancelled() from None
             except Exception as exc:
                 self.emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
                 raise
@@ -357,12 +368,13 @@ class BoardRender:
         size = (self.settings.width, self.settings.height, self.settings.fps)
         ctx = _mp_context()
         started = ctx.SimpleQueue()  # workers say which shot they begin; the parent reports it
+        stop_event = ctx.Event() if self.should_stop is not None else None  # the parent sets it; shots stop
         by_index = {j.index: j for j in jobs}
         longest_first = sorted(jobs, key=lambda j: -_cost(j))  # the longest shots start first: no long tail
         waiting = list(reversed(longest_first))  # the next shot to start is waiting[-1]
         running: dict[Any, ShotJob] = {}
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(started,)) as pool:
+                                 initargs=(started, stop_event)) as pool:
 
             def submit_more() -> None:
                 # One shot per worker at a time, so a stop drops every shot that has not started.
@@ -375,6 +387,8 @@ class BoardRender:
                 submit_more()
                 while running:
                     finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                    if stop_event is not None and not stop_event.is_set() and self.stop():
+                        stop_event.set()  # the running shots stop at their next frame
                     while not started.empty():
                         self.emit(by_index[started.get()], "started")
                     results = []
@@ -382,6 +396,8 @@ class BoardRender:
                         job = running.pop(fut)
                         try:
                             results.append((job, fut.result()))
+                        except RenderCancelled:
+                            raise self.cancelled() from None
                         except Exception as exc:
                             self.emit(job, "failed", error=f"{type(exc).__name__}: {exc}")
                             if isinstance(exc, RenderError):

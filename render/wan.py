@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from briefreel.render.base import Clip, RenderSettings, stable_hash
-from briefreel.render.errors import RenderError, RendererUnavailable
+from briefreel.render.errors import RenderCancelled, RenderError, RendererUnavailable
 from briefreel.render.seeds import segment_seed, shot_seed
 from briefreel.storyboard.schema import Shot, Storyboard
 
@@ -437,6 +437,8 @@ class WanRenderer:
     """
 
     name = "wan"
+    # cancel hook (render_board sets it): asked after every denoising step; True raises RenderCancelled
+    should_stop = None
     version = VERSION
 
     def __init__(
@@ -707,6 +709,8 @@ class WanRenderer:
             sync()
             expert = "transformer" if boundary is None or float(t) >= boundary else "transformer_2"
             marks.append((expert, time.perf_counter()))
+            if self.should_stop is not None and self.should_stop():  # cancel between steps, not between shots
+                raise RenderCancelled(f"cancelled after denoising step {i + 1}")
             return {}
 
         sync()
@@ -893,11 +897,11 @@ class WanRenderer:
         if self.attention != "native":
             for _, expert in _experts(pipe):
                 expert.set_attention_backend(self.attention)
+        if self._given is not None and getattr(pipe, "_all_hooks", None):
+            pipe.remove_all_hooks()  # a handed-in pipeline may carry an earlier renderer's model offload
         if self.lora is not None:
             notes["lora_s"] = self._load_lora(pipe)
         cpu_encoder = self._place_text_encoder(pipe, device)
-        if self._given is not None and getattr(pipe, "_all_hooks", None):
-            pipe.remove_all_hooks()  # a handed-in pipeline may carry an earlier renderer's model offload
         plan, tiling, plan_notes = self._memory_plan(pipe, device)
         notes.update(plan_notes)
         if plan == "cpu":
