@@ -111,8 +111,7 @@ Length: 6 seconds
 5–6s: End card, Spark logo.
 """
     board = board_of(text)
-    assert [s.duration_s for s in board.shots] == [3.0, 2.0, 1.0] or [s.duration_s for s in board.shots][:2] == [3.0, 2.0]
-    assert len(board.shots) == 3 and sum(s.duration_s for s in board.shots) <= 6.6
+    assert [s.duration_s for s in board.shots] == [3.0, 2.0, 1.0]  # stated spans are kept, the total is the target
 
 
 # -- abbreviated shot lists -----------------------------------------------------------------------------------------
@@ -226,7 +225,7 @@ def test_metadata_by_kind(text, target, aspect):
 def test_an_invoice_is_not_a_brief():
     with pytest.raises(StoryboardError) as err:
         board_of("INVOICE #1042\nWebsite hosting, 12 months   $240.00\nTotal due: $240.00")
-    assert err.value.exit_code == 20 if hasattr(err.value, "exit_code") else True
+    assert err.value.exit_code == 20
     assert "no visual content" in str(err.value)
 
 
@@ -238,8 +237,8 @@ A close-up of keys dropping into a bowl. A woman leaves the office building into
 to the tram stop.
 """
     board = board_of(text)
-    assert len(board.shots) >= 3
-    assert any("collapse" in w or "set aside" in w for w in board.source.get("warnings", [])) or len(board.shots) >= 3
+    assert len(board.shots) == 3
+    assert any("set aside" in w for w in board.source["warnings"])  # the fallback is recorded
 
 
 # -- the fixtures: no title, "prepared by" or synopsis as a shot -----------------------------------------------------
