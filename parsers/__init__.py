@@ -11,6 +11,7 @@ from briefreel.parsers.errors import (
     DamagedPDF,
     LimitExceeded,
     NoTextLayer,
+    ParseBusy,
     PasswordRequired,
     UnsupportedEncryption,
     WrongPassword,
@@ -19,7 +20,7 @@ from briefreel.parsers.errors import (
 __all__ = [
     "Brief", "Page", "Line", "Limits", "open_brief",
     "BriefError", "PasswordRequired", "WrongPassword", "UnsupportedEncryption", "DamagedPDF", "LimitExceeded",
-    "NoTextLayer",
+    "NoTextLayer", "ParseBusy",
 ]
 
 

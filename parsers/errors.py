@@ -56,4 +56,18 @@ class NoTextLayer(BriefError):
     default_message = "the PDF has no text layer (scanned pages?): export the brief with text, or OCR it first"
 
 
+class ParseBusy(BriefError):
+    """Every parse slot of the machine stayed taken for the whole wait (``parsers/slots.py``): try again after
+    ``retry_after_s`` seconds (the service answers 503 with ``Retry-After``)."""
+
+    exit_code = 16
+    code = "busy"
+    status = 503
+    default_message = "busy: too many briefs are being read on this machine right now; try again shortly"
+
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 5):
+        super().__init__(message)
+        self.retry_after_s = int(retry_after_s)
+
+
 ALL_ERRORS = (PasswordRequired, WrongPassword, UnsupportedEncryption, DamagedPDF, LimitExceeded, NoTextLayer)

@@ -2,7 +2,8 @@
 
 :mod:`briefreel.child` runs it: the request (the password and the limits) goes down the child's stdin, never argv
 or the environment, followed by the PDF's bytes; the child caps its address space (``max_memory_bytes``) and CPU
-time before it imports a PDF library, and is killed with its process group after ``max_seconds`` of wall clock.
+time before it imports a PDF library, and is killed with its process group after ``max_seconds`` of wall clock. At most ``BRIEFREEL_PARSE_SLOTS`` such
+children run on the machine at once (``parsers/slots.py``); the rest wait, or fail with ``ParseBusy``.
 It answers ``{"event": "result", "brief": {...}}`` or the typed error, which the parent raises again.
 """
 
@@ -14,6 +15,7 @@ import sys
 from briefreel import child
 from briefreel.parsers.errors import ALL_ERRORS, BriefError, DamagedPDF, LimitExceeded
 from briefreel.parsers.limits import Limits, human_bytes
+from briefreel.parsers.slots import parse_slot
 
 _ERRORS = {cls.code: cls for cls in ALL_ERRORS}
 
@@ -26,9 +28,10 @@ def run(data: bytes, password: str | bytes | None, limits: Limits) -> dict:
     else:
         request["password"] = password
     try:
-        final = child.run("briefreel.parsers.sandbox", request, payload=data, secrets=[request["password"]],
-                          timeout=limits.max_seconds, memory_bytes=limits.max_memory_bytes,
-                          cpu_seconds=int(limits.max_seconds) + 1)
+        with parse_slot(limits):  # at most BRIEFREEL_PARSE_SLOTS parse children on the machine; ParseBusy else
+            final = child.run("briefreel.parsers.sandbox", request, payload=data, secrets=[request["password"]],
+                              timeout=limits.max_seconds, memory_bytes=limits.max_memory_bytes,
+                              cpu_seconds=int(limits.max_seconds) + 1)
     except child.ChildCPULimit:
         raise LimitExceeded(f"time: parsing used more than {limits.max_seconds:g} s of CPU (Limits.max_seconds)") from None
     except child.ChildTimeout:

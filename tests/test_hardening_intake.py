@@ -139,3 +139,103 @@ def test_flate_images_count_towards_the_total():
         open_brief(out.getvalue(), sandbox=False, limits=Limits(max_decompressed_bytes=8 * MiB))
     brief = open_brief(out.getvalue(), sandbox=False)  # under the default caps it opens as before
     assert "lighthouse" in brief.text
+
+
+# -- the machine-wide bound on parse children ---------------------------------------------------------------------
+
+def _sandbox_children(parents: set[int]) -> set[int]:
+    """Live parse children (``python -m briefreel.parsers.sandbox``) whose parent is one of ``parents``."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2:].split()
+        if fields[0] != b"Z" and int(fields[1]) in parents and b"briefreel.parsers.sandbox" in cmdline:
+            found.add(int(entry))
+    return found
+
+
+@pytest.fixture(scope="module")
+def long_brief(tmp_path_factory) -> Path:
+    """A 40-page brief: its parse takes long enough for parses to overlap."""
+    pdf = BriefPDF("Slots")
+    for i in range(40):
+        pdf.heading(f"Page {i + 1}").paragraph("A lighthouse keeper climbs the stairs at dawn. " * 40).page_break()
+    path = tmp_path_factory.mktemp("slots") / "long.pdf"
+    path.write_bytes(pdf.build())
+    return path
+
+
+def _cli(args: list[str], env: dict) -> subprocess.Popen:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFREEL_")}
+    full_env.update(env)
+    return subprocess.Popen([sys.executable, "-m", "briefreel.cli", *args], cwd=ROOT, env=full_env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_n_plus_one_parses_run_at_most_n_children_at_once(long_brief, tmp_path):
+    n = 2
+    env = {"BRIEFREEL_RUNTIME_DIR": str(tmp_path / "run"), "BRIEFREEL_PARSE_SLOTS": str(n),
+           "BRIEFREEL_PARSE_WAIT": "120"}
+    procs = [_cli(["parse", str(long_brief)], env) for _ in range(n + 1)]
+    parents = {p.pid for p in procs}
+    seen: set[int] = set()
+    most = 0
+    while any(p.poll() is None for p in procs):
+        alive = _sandbox_children(parents)
+        seen |= alive
+        most = max(most, len(alive))
+        time.sleep(0.01)
+    for p in procs:
+        assert p.returncode == 0, p.stderr.read().decode()
+    print("most parse children at once:", most)
+    assert 1 <= most <= n, most
+    assert len(seen) == n + 1  # every parse got its child in the end: the extra one waited, then ran
+
+
+def test_a_parse_waits_for_a_slot_then_runs(simple_pdf, tmp_path):
+    from briefreel.parsers.slots import parse_slot
+
+    run_dir = tmp_path / "run"
+    path = tmp_path / "simple.pdf"
+    path.write_bytes(simple_pdf)
+    env = {"BRIEFREEL_RUNTIME_DIR": str(run_dir), "BRIEFREEL_PARSE_SLOTS": "1", "BRIEFREEL_PARSE_WAIT": "60"}
+    os.environ["BRIEFREEL_RUNTIME_DIR"] = str(run_dir)
+    try:
+        with parse_slot(slots=1, wait_s=0):  # this test process holds the machine's only slot
+            proc = _cli(["parse", str(path)], env)
+            time.sleep(2.5)
+            assert proc.poll() is None and not _sandbox_children({proc.pid})  # waiting, no child started
+        assert proc.wait(timeout=60) == 0, proc.stderr.read().decode()
+    finally:
+        del os.environ["BRIEFREEL_RUNTIME_DIR"]
+
+
+def test_no_slot_within_the_wait_is_a_typed_busy_error(simple_pdf, tmp_path, monkeypatch):
+    from briefreel.errors import BriefreelError, error_payload
+    from briefreel.parsers import ParseBusy
+    from briefreel.parsers.slots import parse_slot
+
+    monkeypatch.setenv("BRIEFREEL_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("BRIEFREEL_PARSE_SLOTS", "1")
+    monkeypatch.setenv("BRIEFREEL_PARSE_WAIT", "0")
+    path = tmp_path / "simple.pdf"
+    path.write_bytes(simple_pdf)
+    with parse_slot(limits=Limits(max_seconds=40)):
+        with pytest.raises(ParseBusy) as exc:
+            open_brief(simple_pdf)
+        proc = _cli(["parse", str(path)], {k: os.environ[k] for k in
+                                           ("BRIEFREEL_RUNTIME_DIR", "BRIEFREEL_PARSE_SLOTS", "BRIEFREEL_PARSE_WAIT")})
+        assert proc.wait(timeout=60) == 16
+        assert "busy" in proc.stderr.read().decode()
+    err = exc.value
+    assert isinstance(err, BriefreelError) and 1 <= err.retry_after_s <= 180
+    assert error_payload(err) == {"code": "busy", "message": err.message, "exit_code": 16, "status": 503}
+    assert open_brief(simple_pdf).text  # the slot is free again
