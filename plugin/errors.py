@@ -42,10 +42,10 @@ MESSAGES: dict[str, str] = {
     ),
     "no_model": "The LLM planner needs a model: choose one in the tool's Model setting, or use the Rules planner.",
     "service_not_configured": (
-        "The render service is not set up: add its URL (and API key) in the briefreel plugin's authorization "
-        "settings (Tools > briefreel)."
+        "The render service is not set up: give its URL (and API key, if it has keys) in this tool's "
+        "\"Render service URL\" and \"Render service API key\" settings."
     ),
-    "service_auth": "The render service refused the API key. Check the key in the briefreel plugin's authorization.",
+    "service_auth": "The render service refused the API key. Check this tool's \"Render service API key\" setting.",
     "internal": "Something went wrong inside the plugin.",
 }
 

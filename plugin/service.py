@@ -1,10 +1,13 @@
 """A small client for the briefreel render service (briefreel/service), as the plugin uses it.
 
-    svc = RenderService.from_credentials(credentials)     # render_service_url, render_service_api_key
-    svc.check()                                           # /health, then an authenticated GET: key accepted?
+    svc = RenderService.from_parameters(tool_parameters)  # the tool's render_service_url, render_service_api_key
     options = render_options(tool_parameters)             # the job contract's RenderOptions, checked here first
     job = svc.submit(shots=b"...", options=options)  or  svc.submit(brief=pdf_bytes, password=..., filename=...)
     job = svc.job(job["id"]); data = svc.file(job["id"], "animatic.mp4")
+
+The URL and key are parameters of each render tool (``form: form``; the key a ``secret-input``, which Dify stores
+encrypted and masks), not provider credentials: Dify makes a provider that declares any credential unusable, all of
+its tools included, until someone saves them.
 
 Every failure is a :class:`ToolUserError` with a clear line (the service's own ``error.message`` when it sent
 one); the API key and the PDF password never appear in one.
@@ -20,8 +23,10 @@ from briefreel.errors import InvalidOptions
 from briefreel.job import RenderOptions, option_specs
 from briefreel.plugin.errors import ToolUserError, user_message
 
+# Where the render service is: a setting of Render animatic and Animatic status (tool parameters, not credentials).
+SERVICE_PARAMETERS = ("render_service_url", "render_service_api_key")
 # Render animatic's parameters that are not render options; every other one is a RenderOptions field.
-TOOL_PARAMETERS = ("shots", "brief", "password", "wait_s", "max_file_mb")
+TOOL_PARAMETERS = ("shots", "brief", "password", "wait_s", "max_file_mb", *SERVICE_PARAMETERS)
 DEFAULT_RENDERER = "wan"  # the tool exists to reach the GPUs; Brief to storyboard draws panels itself
 
 TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0)
@@ -50,24 +55,19 @@ class RenderService:
         self.api_key = api_key or None
 
     @classmethod
-    def from_credentials(cls, credentials: dict | None) -> "RenderService":
-        credentials = credentials or {}
-        url = (credentials.get("render_service_url") or "").strip()
+    def from_parameters(cls, parameters: dict | None) -> "RenderService":
+        """The service a render tool's parameters name (``render_service_url``, ``render_service_api_key``)."""
+        parameters = parameters or {}
+        url = str(parameters.get("render_service_url") or "").strip()
         if not url:
             raise ToolUserError("service_not_configured")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ToolUserError("service_not_configured",
                                 f"The render service URL must start with http:// or https:// (got {url[:80]!r}).")
-        return cls(url, (credentials.get("render_service_api_key") or "").strip() or None)
+        return cls(url, str(parameters.get("render_service_api_key") or "").strip() or None)
 
     # -- calls --------------------------------------------------------------------------------------------------
-    def check(self) -> dict:
-        """The service answers and accepts the key (GET /health, then GET /v1/jobs?limit=1)."""
-        health = self._json("GET", "/health", auth=False)
-        self._json("GET", "/v1/jobs", params={"limit": 1})
-        return health
-
     def submit(self, *, shots: bytes | None = None, brief: bytes | None = None, password: str | None = None,
                filename: str = "brief.pdf", options: RenderOptions | None = None) -> dict:
         data = form_fields(options or RenderOptions(renderer=DEFAULT_RENDERER))

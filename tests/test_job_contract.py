@@ -31,7 +31,7 @@ SAMPLE = {
 }
 CLI_ONLY = {"-h", "--help", "--out", "--cache-dir", "-q", "--quiet"}  # where files go, how chatty: not job options
 SERVICE_ONLY = {"brief", "password", "shots", "planner", "priority"}
-PLUGIN_ONLY = {"shots", "brief", "password", "wait_s", "max_file_mb"}
+PLUGIN_ONLY = {"shots", "brief", "password", "wait_s", "max_file_mb", "render_service_url", "render_service_api_key"}
 FIELDS = set(RenderOptions.model_fields)
 
 BOARD = {"title": "Harbour", "language": "en", "shots": [

@@ -93,9 +93,8 @@ def test_provider_and_tools_follow_the_daemon_rules_in_both_languages():
     ident = provider["identity"]
     assert ident["name"] == "briefreel" and i18n_ok(ident["label"]) and i18n_ok(ident["description"])
     assert (ROOT / "plugin" / "_assets" / ident["icon"]).is_file()
-    creds = provider.get("credentials_for_provider") or {}
-    for cred in (creds.values() if isinstance(creds, dict) else creds):
-        assert cred["type"] in CREDENTIAL_TYPES and i18n_ok(cred["label"])
+    # no credentials: Dify holds back every tool of a provider that declares any until they are saved (issue 12)
+    assert "credentials_for_provider" not in provider and "oauth_schema" not in provider
     assert (ROOT / provider["extra"]["python"]["source"]).is_file()
     assert provider["tools"] == [f"plugin/tools/{t}.yaml" for t in TOOLS]
     for rel in provider["tools"]:

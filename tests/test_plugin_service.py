@@ -1,5 +1,6 @@
-"""Render animatic, Animatic status and the provider's credential check against the real render service
-(render/service: FastAPI under uvicorn on loopback, embedded queue, real panel renders), through the SDK's classes."""
+"""Render animatic and Animatic status against the real render service (briefreel/service: FastAPI under uvicorn on
+loopback, embedded queue, real panel renders), through the SDK's classes. The service's URL and key are the tools'
+own parameters (the provider declares no credentials: tests/test_plugin_credentials.py)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def service(tmp_path_factory):
     while not server.started:
         assert time.monotonic() < deadline, "the render service did not start"
         time.sleep(0.05)
+    # the render tools' own settings (tool parameters), merged into each call's parameters
     yield {"render_service_url": f"http://127.0.0.1:{port}", "render_service_api_key": KEY}
     server.should_exit = True
     thread.join(30)
@@ -51,22 +53,34 @@ def board(n: int = 2, duration: float = 0.5) -> dict:
                       for i in range(n)]}
 
 
-def test_provider_checks_the_service_and_the_key(service, tmp_path):
-    cases = [service, {}, {**service, "render_service_api_key": "nope"}, {"render_service_url": "http://127.0.0.1:9"},
-             {"render_service_api_key": KEY}, {"render_service_url": "render.internal:8000"}]
-    ok, empty, wrong, down, no_url, no_scheme = run_tool({"validate": cases}, tmp_path)[0]
-    assert ok == {"valid": True}
-    assert empty == {"valid": True}  # Brief to storyboard needs no credentials
-    assert wrong["valid"] is False and "refused the API key" in wrong["error"] and "nope" not in wrong["error"]
-    assert down["valid"] is False and "Could not reach" in down["error"]
-    assert no_url["valid"] is False and "without the render service URL" in no_url["error"]
-    assert no_scheme["valid"] is False and "http://" in no_scheme["error"]
+def test_the_tools_check_the_service_url_and_key(service, tmp_path):
+    shots = json.dumps(board())
+    cases = {"service_auth": {**service, "render_service_api_key": "nope"},
+             "service_unreachable": {"render_service_url": "http://127.0.0.1:9"},
+             "service_not_configured": {"render_service_url": "render.internal:8000"}}
+    for code, where in cases.items():
+        lines, raw = run_tool({"tool": "render_animatic", "parameters": {**where, "shots": shots}}, tmp_path / code)
+        v = variables(lines)
+        assert v["ok"] is False and v["error_code"] == code, (code, v)
+        assert "Traceback" not in raw
+        if code == "service_auth":
+            assert "refused the API key" in v["error"] and "nope" not in raw
+        elif code == "service_unreachable":
+            assert "Could not reach" in v["error"]
+        else:
+            assert "http://" in v["error"]
+    # a key without a URL: the URL is what is missing, and the key shows nowhere
+    lines, raw = run_tool({"tool": "animatic_status", "parameters": {"render_service_api_key": KEY, "job_id": "x"}},
+                          tmp_path / "no_url")
+    v = variables(lines)
+    assert v["error_code"] == "service_not_configured" and "Render service URL" in v["error"] and KEY not in raw
 
 
 def test_render_animatic_waits_and_returns_the_animatic_then_status_finds_it(service, tmp_path):
     # Dify's json output of Brief to storyboard is a list holding the board; the tool takes it as text
-    lines, raw = run_tool({"tool": "render_animatic", "credentials": service,
-                           "parameters": {"shots": json.dumps([board()]), "renderer": "panel", "wait_s": 240}},
+    lines, raw = run_tool({"tool": "render_animatic",
+                           "parameters": {**service, "shots": json.dumps([board()]), "renderer": "panel",
+                                          "wait_s": 240}},
                           tmp_path)
     v = variables(lines)
     assert v["ok"] is True and v["status"] == "done" and v["done"] is True and v["progress"] == 1.0, v
@@ -74,21 +88,22 @@ def test_render_animatic_waits_and_returns_the_animatic_then_status_finds_it(ser
     assert blob["meta"] == {"mime_type": "video/mp4", "filename": "animatic.mp4"}
     assert frames(Path(blob["path"])) == 24  # 2 x 0.5 s at 24 fps
     assert KEY not in raw
-    status, _ = run_tool({"tool": "animatic_status", "credentials": service,
-                          "parameters": {"job_id": v["job_id"]}}, tmp_path / "again")
+    status, _ = run_tool({"tool": "animatic_status", "parameters": {**service, "job_id": v["job_id"]}},
+                         tmp_path / "again")
     s = variables(status)
     assert s["status"] == "done" and s["job_id"] == v["job_id"]
     assert [m["meta"]["filename"] for m in status if m["type"] == "blob"] == ["animatic.mp4"]
 
 
 def test_a_job_outliving_the_wait_returns_its_id_for_animatic_status(service, tmp_path):
-    lines, _ = run_tool({"tool": "render_animatic", "credentials": service,
-                         "parameters": {"shots": json.dumps(board(3)), "renderer": "panel", "wait_s": 0}}, tmp_path)
+    lines, _ = run_tool({"tool": "render_animatic",
+                         "parameters": {**service, "shots": json.dumps(board(3)), "renderer": "panel", "wait_s": 0}},
+                        tmp_path)
     v = variables(lines)
     assert v["ok"] is True and v["done"] is False and v["status"] in ("queued", "running")
     assert v["job_id"] in texts(lines) and not [m for m in lines if m["type"] == "blob"]
-    later, _ = run_tool({"tool": "animatic_status", "credentials": service,
-                         "parameters": {"job_id": v["job_id"], "wait_s": 240}}, tmp_path / "later")
+    later, _ = run_tool({"tool": "animatic_status", "parameters": {**service, "job_id": v["job_id"], "wait_s": 240}},
+                        tmp_path / "later")
     s = variables(later)
     assert s["done"] is True and s["progress"] == 1.0
     (blob,) = [m for m in later if m["type"] == "blob"]
@@ -96,8 +111,8 @@ def test_a_job_outliving_the_wait_returns_its_id_for_animatic_status(service, tm
 
 
 def test_the_brief_itself_with_a_wrong_password(service, tmp_path):
-    lines, raw = run_tool({"tool": "render_animatic", "credentials": service, "files": {"brief": str(EXAMPLE)},
-                           "parameters": {"password": "bad-guess-77", "renderer": "panel"}}, tmp_path)
+    lines, raw = run_tool({"tool": "render_animatic", "files": {"brief": str(EXAMPLE)},
+                           "parameters": {**service, "password": "bad-guess-77", "renderer": "panel"}}, tmp_path)
     v = variables(lines)
     assert v["ok"] is False and v["error_code"] == "wrong_password" and "password" in v["error"]
     assert "bad-guess-77" not in raw and "Traceback" not in raw
@@ -106,18 +121,17 @@ def test_the_brief_itself_with_a_wrong_password(service, tmp_path):
 def test_clear_errors_for_setup_mistakes(service, tmp_path):
     lines, _ = run_tool({"tool": "render_animatic", "parameters": {"shots": json.dumps(board())}}, tmp_path)
     assert variables(lines)["error_code"] == "service_not_configured"
-    lines, _ = run_tool({"tool": "animatic_status", "credentials": service,
-                         "parameters": {"job_id": "no-such-job"}}, tmp_path)
+    lines, _ = run_tool({"tool": "animatic_status", "parameters": {**service, "job_id": "no-such-job"}}, tmp_path)
     v = variables(lines)
     assert v["ok"] is False and v["error_code"] == "job_not_found"
-    lines, _ = run_tool({"tool": "render_animatic", "credentials": service,
-                         "parameters": {"shots": "{not json"}}, tmp_path)
+    lines, _ = run_tool({"tool": "render_animatic", "parameters": {**service, "shots": "{not json"}}, tmp_path)
     assert variables(lines)["error_code"] == "invalid_shots"
 
 
 def test_a_wan_job_without_a_model_fails_with_the_services_reason(service, tmp_path):
-    lines, _ = run_tool({"tool": "render_animatic", "credentials": service,
-                         "parameters": {"shots": json.dumps(board(1)), "renderer": "wan", "wait_s": 120}}, tmp_path)
+    lines, _ = run_tool({"tool": "render_animatic",
+                         "parameters": {**service, "shots": json.dumps(board(1)), "renderer": "wan", "wait_s": 120}},
+                        tmp_path)
     v = variables(lines)
     assert v["ok"] is False and v["status"] == "failed" and v["job_id"]
     assert v["error_code"] == "renderer_unavailable" and "model" in v["error"]

@@ -1,24 +1,16 @@
-"""The briefreel tool provider: checks the render-service credentials when a user saves them."""
+"""The briefreel tool provider. It declares no credentials (see briefreel.yaml): Dify would otherwise refuse every
+tool, Brief to storyboard included, until the provider is authorised. The render service's URL and key are settings
+of Render animatic and Animatic status, checked when those tools run (plugin/service.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dify_plugin import ToolProvider
-from dify_plugin.errors.tool import ToolProviderCredentialValidationError
-
-from briefreel.plugin.errors import ToolUserError
-from briefreel.plugin.service import RenderService
 
 
 class BriefreelProvider(ToolProvider):
     def _validate_credentials(self, credentials: dict[str, Any]) -> None:
-        """Empty credentials are fine (Brief to storyboard needs none); a URL must answer and accept the key."""
-        if not (credentials.get("render_service_url") or "").strip():
-            if (credentials.get("render_service_api_key") or "").strip():
-                raise ToolProviderCredentialValidationError("An API key was given without the render service URL.")
-            return
-        try:
-            RenderService.from_credentials(credentials).check()
-        except ToolUserError as exc:
-            raise ToolProviderCredentialValidationError(exc.message) from None
+        """Nothing to check: the provider has no credentials, so Dify sends an empty dict (and any leftover keys
+        from an older version that had them are ignored)."""
+        return None

@@ -1,4 +1,5 @@
-"""Animatic status: a render job's progress, and the animatic once it is done."""
+"""Animatic status: a render job's progress, and the animatic once it is done. The render service's URL and key are
+this tool's own settings (``render_service_url``, ``render_service_api_key``), as in Render animatic."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ MIB = 1024 * 1024
 
 class AnimaticStatusTool(Tool):
     def _invoke(self, tool_parameters: dict) -> Generator[ToolInvokeMessage, None, None]:
-        secrets = [(self.runtime.credentials or {}).get("render_service_api_key")]
+        secrets = [tool_parameters.get("render_service_api_key")]
         try:
-            svc = RenderService.from_credentials(self.runtime.credentials)
+            svc = RenderService.from_parameters(tool_parameters)  # its own settings: the provider has no credentials
             job_id = str(tool_parameters.get("job_id") or "").strip()
             if not job_id:
                 raise ToolUserError("usage", "Give the job id (the job_id output of Render animatic).")

@@ -1,7 +1,8 @@
 """Render animatic: hand the storyboard (or the brief) to the render service and wait while there is time.
 
 Its render settings are the job contract's options (``briefreel.job.RenderOptions``), read by
-``plugin.service.render_options``; ``render_animatic.yaml`` declares one parameter per option."""
+``plugin.service.render_options``; ``render_animatic.yaml`` declares one parameter per option. Where the service is
+(``render_service_url``, ``render_service_api_key``) is a setting of this tool too, not a provider credential."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ MIB = 1024 * 1024
 class RenderAnimaticTool(Tool):
     def _invoke(self, tool_parameters: dict) -> Generator[ToolInvokeMessage, None, None]:
         password = tool_parameters.get("password") or None
-        secrets = [password, (self.runtime.credentials or {}).get("render_service_api_key")]
+        secrets = [password, tool_parameters.get("render_service_api_key")]
         try:
-            svc = RenderService.from_credentials(self.runtime.credentials)
+            svc = RenderService.from_parameters(tool_parameters)  # its own settings: the provider has no credentials
             options = render_options(tool_parameters)
             shots = shots_json(tool_parameters.get("shots"))
             if shots is not None:
