@@ -8,14 +8,16 @@ is plain Python (no gevent), can be stopped at the time budget, and takes its me
 included, never in argv or the environment; stdout carries one JSON event per line:
 
     {"event": "progress", "stage": "render", "shot": "S03", "state": "done", "done": 3, "total": 8}
+                                                   # state: briefreel.job.shot_state (rendering/done/reused/failed)
     {"event": "result", ...}                       # last line on success
     {"event": "error", "code": "wrong_password", "message": "...", "exit_code": 11}
 
 Jobs:
     {"op": "storyboard", "pdf": PATH, "password": STR|null, "planner": "rules"|"none", "shots_out": PATH,
      "return_brief": BOOL}
-        parse the brief; with "rules" plan it and write shots.json; the brief's dict comes back with "none" or
-        "return_brief" (the LLM planner, in the parent, improves the rules draft)
+        read the brief (briefreel.job.read_brief); with "rules" plan it (briefreel.job.storyboard_brief) and write
+        shots.json; the brief's dict comes back with "none" or "return_brief" (the LLM planner, in the parent,
+        improves the rules draft)
     {"op": "render", "shots": PATH, "out_dir": DIR, "renderer": "panel"|"wan", "options": {}}
         render_board() into out_dir, with per-shot progress
 """
@@ -31,28 +33,33 @@ from briefreel.errors import UsageError
 
 
 def storyboard_job(job: dict) -> dict:
-    from briefreel.parsers import open_brief
+    """Intake and planning as every surface does them (``briefreel.job``): ``read_brief`` for "none",
+    ``storyboard_brief`` with the rules otherwise."""
+    from briefreel.job import read_brief, storyboard_brief
 
     emit("progress", stage="parse")
     pdf = Path(job["pdf"])
-    brief = open_brief(pdf.read_bytes(), password=job.get("password") or None)
-    if not brief.filename:
-        brief.filename = job.get("filename") or pdf.name
-    info = {"pages": brief.page_count, "chars": len(brief.text), "encrypted": bool(brief.encryption)}
+    password = job.get("password") or None
+    filename = job.get("filename") or pdf.name
     if job.get("planner", "rules") == "none":
-        return {"brief_info": info, "brief": brief.to_dict()}
-    from briefreel.storyboard import plan
-
-    emit("progress", stage="plan", **info)
-    board = plan(brief, planner="rules")
-    board.save(job["shots_out"])
+        brief = read_brief(pdf.read_bytes(), password, filename=filename)
+        return {"brief_info": _brief_info(brief), "brief": brief.to_dict()}
+    planned = storyboard_brief(pdf.read_bytes(), password, planner="rules", filename=filename)
+    info = _brief_info(planned.brief)
+    emit("progress", stage="planned", shots=len(planned.board.shots), **info)
+    planned.board.save(job["shots_out"])
     result = {"brief_info": info, "shots": job["shots_out"]}
     if job.get("return_brief"):  # the LLM planner (in the parent) starts from this rules draft
-        result["brief"] = brief.to_dict()
+        result["brief"] = planned.brief.to_dict()
     return result
 
 
+def _brief_info(brief) -> dict:
+    return {"pages": brief.page_count, "chars": len(brief.text), "encrypted": bool(brief.encryption)}
+
+
 def render_job(job: dict) -> dict:
+    from briefreel.job import shot_state
     from briefreel.render.pipeline import ShotEvent, render_board
     from briefreel.storyboard.schema import Storyboard
 
@@ -60,11 +67,9 @@ def render_job(job: dict) -> dict:
     out_dir = Path(job["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(board.shots)
-    states = {"started": "rendering", "rendered": "done", "reused": "done", "failed": "failed"}
 
-    def on_shot(e: ShotEvent) -> None:
-        emit("progress", stage="render", shot=e.shot_id, state=states.get(e.status, e.status), done=e.done,
-             total=total)
+    def on_shot(e: ShotEvent) -> None:  # the job contract's per-shot states, as the render service reports them
+        emit("progress", stage="render", shot=e.shot_id, state=shot_state(e.status), done=e.done, total=total)
 
     emit("progress", stage="render", done=0, total=total)
     # panel shots render in parallel worker processes; their progress comes back here through on_shot

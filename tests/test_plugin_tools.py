@@ -302,3 +302,35 @@ def test_chinese_brief_with_a_chinese_password_shot_list_only(tmp_path):
     assert not [m for m in lines if m["type"] == "blob"]
     assert f"{v['shot_count']} 个镜头" in texts(lines)
     assert password not in raw
+
+
+def test_the_worker_plans_and_reports_shots_as_the_job_contract_does(tmp_path):
+    """plugin.worker reads and plans through briefreel.job.storyboard_brief and reports each shot with
+    briefreel.job.shot_state (the render service's per-shot states)."""
+    import time
+
+    from briefreel.job import SHOT_STATES, storyboard_brief
+    from briefreel.plugin.child import run_job
+    from briefreel.storyboard.schema import Storyboard
+
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(EXAMPLE.read_bytes())
+    job = {"op": "storyboard", "pdf": str(pdf), "password": PASSWORD, "filename": "Harbour brief.pdf",
+           "planner": "rules", "shots_out": str(tmp_path / "shots.json"), "return_brief": True}
+    events = list(run_job(job, deadline=time.monotonic() + 120))
+    result = events[-1]
+    assert result["event"] == "result", events
+    assert [e["stage"] for e in events if e["event"] == "progress"] == ["parse", "planned"]
+    board = Storyboard.load(result["shots"])
+    expected = storyboard_brief(EXAMPLE.read_bytes(), PASSWORD, planner="rules", filename="Harbour brief.pdf")
+    assert board.model_dump(exclude={"source"}) == expected.board.model_dump(exclude={"source"})
+    assert result["brief"]["filename"] == "Harbour brief.pdf" and result["brief_info"]["encrypted"] is True
+
+    tiny = Storyboard.model_validate({"title": "Tiny", "shots": [
+        {"id": "S01", "size": "MS", "duration_s": 0.5, "description": "a harbour at dawn"}]})
+    tiny.save(tmp_path / "tiny.json")
+    job = {"op": "render", "shots": str(tmp_path / "tiny.json"), "out_dir": str(tmp_path / "out"), "renderer": "panel"}
+    events = list(run_job(job, deadline=time.monotonic() + 120))
+    assert events[-1]["event"] == "result", events
+    states = [e["state"] for e in events if e.get("shot") == "S01"]
+    assert states and set(states) <= set(SHOT_STATES.values()) and states[-1] == "done"
