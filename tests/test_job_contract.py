@@ -43,7 +43,9 @@ def client(tmp_path):
     from briefreel.service.app import create_app
     from briefreel.service.settings import Settings
 
-    with TestClient(create_app(Settings(api_keys=(KEY,), data_dir=tmp_path / "data", workers=0))) as c:
+    # the sample's model is one the operator lists (a service refuses every other name: BRIEFREEL_MODELS)
+    settings = Settings(api_keys=(KEY,), data_dir=tmp_path / "data", workers=0, models=(SAMPLE["model"],))
+    with TestClient(create_app(settings)) as c:
         yield c
 
 
@@ -107,7 +109,7 @@ def test_cli_service_and_plugin_accept_the_same_render_options(client):
     assert cli_options(args).to_dict() == SAMPLE
 
     # the service: the same set in its form (OpenAPI), and a job submitted with all of them keeps them
-    spec = client.get("/openapi.json").json()
+    spec = client.get("/openapi.json", headers=AUTH).json()
     form = spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert set(form["properties"]) - SERVICE_ONLY == FIELDS
     assert form["properties"]["memory"]["enum"] == list(spec_for("memory").choices)

@@ -61,7 +61,8 @@ def make_client(tmp_path):
 def test_health_needs_no_key_and_everything_else_does(make_client):
     c = make_client()
     assert c.get("/health").json()["status"] == "ok"
-    spec = c.get("/openapi.json").json()
+    assert c.get("/openapi.json").status_code == 401  # the schema too (BRIEFREEL_DOCS=key)
+    spec = c.get("/openapi.json", headers=AUTH).json()
     form = spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert {"brief", "password", "shots", "renderer", "priority"} <= set(form["properties"])
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": f"Basic {KEY}"}):

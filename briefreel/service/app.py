@@ -1,4 +1,4 @@
-"""The HTTP API (FastAPI). OpenAPI at /openapi.json, interactive docs at /docs.
+"""The HTTP API (FastAPI). OpenAPI at /openapi.json (with the API key; ``BRIEFREEL_DOCS``: key, open, off).
 
     POST   /v1/jobs                    multipart: brief (PDF) + password, or shots (shots.json); options -> 202 {id}
     GET    /v1/jobs                    your jobs, newest first
@@ -9,15 +9,18 @@
     GET    /v1/jobs/{id}/links/{name}  a download link that works without the API key and expires
     GET    /v1/files/{token}           what such a link points at (local storage; S3 links are presigned URLs)
     GET    /health                     no key needed
+    GET    /openapi.json               the schema, with the key (BRIEFREEL_DOCS=key, the default); /docs and
+                                       /redoc only with BRIEFREEL_DOCS=open (then all three need no key)
 
 Every other route needs ``Authorization: Bearer <key>`` (``deps.require_key``). Errors are
-``{"error": {"code": ..., "message": ...}}`` (``errors``). The render options are the job contract's
+``{"error": {"code": ..., "message": ...}}`` (``errors``), also for failures no handler expected (``CatchAll``).
+Access-log lines never carry a query string (``QuerylessAccessLog``). The render options are the job contract's
 (``briefreel.job.RenderOptions``), checked before a job exists. The password of an encrypted brief is used once,
 while the request is answered, to decrypt and storyboard the brief; it is never stored, logged or returned. The
 upload itself is kept as it came (still encrypted).
 
 This module assembles the app: the service's state, the body limit, the error handlers, the routers
-(``routes/``) and the lifespan that starts and stops the background workers.
+(``routes/``) and the lifespan that starts and stops the background workers and the retention sweeper.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ import logging
 import os
 import time
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
 
-from briefreel.service.deps import ServiceState
-from briefreel.service.errors import install_error_handlers
+from briefreel.service.deps import ServiceState, require_key
+from briefreel.service.errors import CatchAll, install_error_handlers
 from briefreel.service.limits import BodyLimit
 from briefreel.service.routes import ROUTERS
 from briefreel.service.settings import Settings
@@ -40,20 +44,50 @@ log = logging.getLogger("briefreel.service")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     service = ServiceState.from_settings(settings or Settings.from_env())
+    docs = service.settings.docs
     app = FastAPI(
         title="briefreel render service",
         version="0.1.0",
         description="Password-protected PDF brief in; shots.json, storyboard and animatic out.",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if docs == "open" else None,
+        docs_url="/docs" if docs == "open" else None,
+        redoc_url="/redoc" if docs == "open" else None,
     )
     app.state.service = service
     app.state.ctx = service.ctx
     app.state.settings = service.settings
-    app.add_middleware(BodyLimit, max_bytes=int(service.settings.max_upload_mb * 1_000_000))
+    app.add_middleware(BodyLimit, max_bytes=int(service.settings.max_upload_mb * 1_000_000),
+                       timeout=service.settings.body_timeout)
+    app.add_middleware(CatchAll)  # outermost of ours: whatever escapes is still a JSON answer
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    if docs == "key":
+        @app.get("/openapi.json", include_in_schema=False)
+        def openapi_with_key(_kid: str = Depends(require_key)):
+            return JSONResponse(app.openapi())
+    install_access_log_filter()
     return app
+
+
+class QuerylessAccessLog(logging.Filter):
+    """uvicorn's access log, without query strings: ``GET /v1/jobs?password=... 401`` is logged as
+    ``GET /v1/jobs 401`` (a client may put anything there, a password included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        elif isinstance(record.msg, str) and "?" in record.msg and not args:
+            record.msg = " ".join(w.split("?", 1)[0] if w.startswith("/") else w for w in record.msg.split(" "))
+        return True
+
+
+def install_access_log_filter() -> None:
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QuerylessAccessLog) for f in logger.filters):
+        logger.addFilter(QuerylessAccessLog())
 
 
 @contextlib.asynccontextmanager
@@ -80,6 +114,16 @@ def start_embedded(service: ServiceState) -> None:
     if service.settings.workers > 0:
         service.background["workers"] = EmbeddedWorkers(service.ctx, service.settings.workers)
         service.background["workers"].start()
+    start_sweeper(service)
+
+
+def start_sweeper(service: ServiceState) -> None:
+    """The retention sweeper (``retention.py``), when a retention limit is set."""
+    from briefreel.service.retention import Sweeper
+
+    if service.settings.retention_days > 0 or service.settings.retention_gb > 0:
+        service.background["sweeper"] = Sweeper(service.ctx)
+        service.background["sweeper"].start()
 
 
 def start_redis_mode(service: ServiceState) -> None:
@@ -98,6 +142,7 @@ def start_redis_mode(service: ServiceState) -> None:
             break
     service.background["reaper"] = Reaper(ctx, publish=service.publish)
     service.background["reaper"].start()
+    start_sweeper(service)
 
 
 def stop_background(service: ServiceState) -> None:
@@ -106,5 +151,7 @@ def stop_background(service: ServiceState) -> None:
         background["workers"].stop()
     if "reaper" in background:
         background["reaper"].stop()
+    if "sweeper" in background:
+        background["sweeper"].stop()
     if "lock" in background:
         os.close(background.pop("lock"))

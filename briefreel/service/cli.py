@@ -57,7 +57,15 @@ def local_api_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def no_hub_downloads() -> None:
+    """The service renders only with the operator's models (BRIEFREEL_MODELS), and never downloads one: a hub id
+    listed there is read from the local Hugging Face cache (``huggingface-cli download`` it first). Set
+    HF_HUB_OFFLINE=0 yourself to let listed hub ids download."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
 def cmd_serve(args) -> int:
+    no_hub_downloads()
     import uvicorn
 
     from briefreel.service.app import create_app
@@ -84,11 +92,15 @@ def cmd_serve(args) -> int:
         return 2
     print(f"briefreel: serving on http://{args.host}:{args.port}  ({'embedded' if settings.embedded else 'redis'} "
           f"mode, data in {settings.data_dir})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    from briefreel.service.limits import guarded_h11
+
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                http=guarded_h11(settings.header_timeout), timeout_keep_alive=5)
     return 0
 
 
 def cmd_worker(args) -> int:
+    no_hub_downloads()
     _logging(args.log_level)
     if args.gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)  # before anything imports torch

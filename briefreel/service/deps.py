@@ -4,7 +4,10 @@
     def list_jobs(key: str = Depends(require_key), service: ServiceState = Depends(get_service)): ...
 
 ``require_key`` identifies the caller by key id (401 without a valid ``Authorization: Bearer <key>``) and spends
-one request from its bucket (429 when empty); ``require_submit_key`` also spends one job submission.
+one request from its bucket (429 when empty); ``require_submit_key`` also spends one job submission. Failed
+authentications are counted per client address (``BRIEFREEL_AUTH_FAIL_LIMIT`` a minute): past that, every request
+from the address is answered 429 with ``Retry-After`` until its bucket refills, a right key included (so guessing
+keys gets nowhere). Behind a reverse proxy, run uvicorn with ``--proxy-headers`` so the address is the client's.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class ServiceState:
     keys: KeyRing
     requests_limit: RateLimiter
     submit_limit: RateLimiter
+    auth_failures: RateLimiter
     secret: bytes
     background: dict = field(default_factory=dict)
 
@@ -41,12 +45,18 @@ class ServiceState:
         return cls(settings=settings, ctx=Context.from_settings(settings),
                    keys=KeyRing(settings.api_keys, allow_anonymous=settings.insecure_no_auth),
                    requests_limit=RateLimiter(settings.rate_limit), submit_limit=RateLimiter(settings.submit_limit),
-                   secret=settings.signing_secret())
+                   auth_failures=RateLimiter(settings.auth_fail_limit), secret=settings.signing_secret())
 
-    def authorize(self, authorization: str | None, submit: bool = False) -> str:
-        """The caller's key id; 401 for a missing or wrong key, 429 when a bucket is empty."""
+    def authorize(self, authorization: str | None, submit: bool = False, client: str = "?") -> str:
+        """The caller's key id; 401 for a missing or wrong key, 429 when a bucket is empty or ``client`` (its
+        address) failed to authenticate too often."""
+        wait = self.auth_failures.wait(client)
+        if wait > 0:
+            raise ApiError(429, "rate_limited", "too many failed authentications from this address; retry in "
+                           f"{wait:.0f} s", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
         kid = self.keys.identify(authorization)
         if kid is None:
+            self.auth_failures.take(client)
             raise ApiError(401, "unauthorized", "missing or invalid API key: send 'Authorization: Bearer <key>'",
                            headers={"WWW-Authenticate": "Bearer"})
         for limiter in (self.requests_limit, self.submit_limit) if submit else (self.requests_limit,):
@@ -81,10 +91,15 @@ def get_service(request: Request) -> ServiceState:
     return request.app.state.service
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 def require_key(request: Request) -> str:
-    return get_service(request).authorize(request.headers.get("authorization"))
+    return get_service(request).authorize(request.headers.get("authorization"), client=client_address(request))
 
 
 def require_submit_key(request: Request) -> str:
-    return get_service(request).authorize(request.headers.get("authorization"), submit=True)
+    return get_service(request).authorize(request.headers.get("authorization"), submit=True,
+                                          client=client_address(request))
 

@@ -203,6 +203,27 @@ class RedisJobStore:
             return None
         return self.get(job_id)
 
+    def delete(self, job_id: str) -> bool:
+        """Forget a job (a submission taken back, or the retention sweeper)."""
+        owner = self.r.hget(self._k(job_id), "owner")
+        pipe = self.r.pipeline()
+        pipe.delete(self._k(job_id))
+        pipe.zrem(f"{self.prefix}jobs", job_id)
+        if owner:
+            pipe.zrem(f"{self.prefix}owner:{owner}", job_id)
+        pipe.srem(self._running, job_id)
+        return bool(pipe.execute()[0])
+
+    def finished_jobs(self, before: float | None = None, limit: int = 1000) -> list[dict]:
+        """Finished jobs (done, failed, cancelled), oldest finish first; only those finished before ``before``."""
+        out = []
+        for job_id in self.r.zrange(f"{self.prefix}jobs", 0, -1):  # by creation: a finish order needs a sort
+            job = self.get(job_id)
+            if job and job["status"] in FINAL and job["finished"] and (before is None or job["finished"] < before):
+                out.append(job)
+        out.sort(key=lambda j: j["finished"])
+        return out[:limit]
+
     # -- the workers' side --------------------------------------------------------------------------------------
     def claim_next(self, worker: str, lease_s: float) -> dict | None:
         raise NotImplementedError("the embedded queue keeps its jobs in SQLite; the Redis store is for Celery mode")

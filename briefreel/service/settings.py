@@ -18,8 +18,20 @@
 | BRIEFREEL_RETRY_BACKOFF | 5 | first retry delay in seconds (doubles each time, at most 10 min) |
 | BRIEFREEL_LEASE_S | 30 | a running job whose worker sent no heartbeat for this long is given to another worker |
 | BRIEFREEL_VISIBILITY_TIMEOUT | 21600 | Redis visibility timeout (s): longer than the longest render |
-| BRIEFREEL_MODELS | (any) | Wan models a client may ask for (folders or hub ids, comma-separated) |
+| BRIEFREEL_MODELS | (none: `model` refused) | the Wan models a client may name: NAME=PATH, comma-separated (a bare PATH is its own name); the first is the default of renderer=wan |
 | BRIEFREEL_SECRET | (random, kept in DATA_DIR/secret) | key that signs download links |
+| BRIEFREEL_MAX_SHOTS | 300 | shots per job (413 job_too_large above it) |
+| BRIEFREEL_MAX_SHOT_S | 120 | seconds per shot (413 job_too_large above it) |
+| BRIEFREEL_MAX_TOTAL_S | 900 | seconds per job, all shots together (413 job_too_large above it) |
+| BRIEFREEL_MAX_PRIORITY | 9 | highest priority a key may ask for (422 above it) |
+| BRIEFREEL_KEY_PRIORITY | (none) | per-key ceilings: KEYID=N, comma-separated (KEYID: the k_... id the log shows) |
+| BRIEFREEL_RETENTION_DAYS | 30 | finished jobs (done, failed, cancelled) and their files are deleted this long after they finish; 0 keeps them |
+| BRIEFREEL_RETENTION_GB | 0 | also delete the oldest finished jobs while their files take more than this (0: no size cap) |
+| BRIEFREEL_SWEEP_S | 600 | how often the retention sweeper runs |
+| BRIEFREEL_DOCS | key | /openapi.json: "key" (needs the API key; no /docs, /redoc), "open" (all three without a key), "off" |
+| BRIEFREEL_AUTH_FAIL_LIMIT | 20 | failed authentications per minute per client address (429 above it, for every request from it) |
+| BRIEFREEL_HEADER_TIMEOUT | 10 | seconds a client has to send a request's headers (the connection is closed after) |
+| BRIEFREEL_BODY_TIMEOUT | 120 | seconds a client has to send a request's body (408 after) |
 """
 
 from __future__ import annotations
@@ -36,6 +48,32 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 def _keys(raw: str | None) -> tuple[str, ...]:
     return tuple(k.strip() for k in (raw or "").split(",") if k.strip())
+
+
+def parse_models(entries) -> dict[str, str]:
+    """``BRIEFREEL_MODELS`` as ``{name: path}``: ``NAME=PATH`` entries (a comma-separated string or a list; a
+    bare ``PATH`` is its own name; a mapping is taken as it is)."""
+    if isinstance(entries, dict):
+        return {str(k): str(v) for k, v in entries.items()}
+    if isinstance(entries, str):
+        entries = _keys(entries)
+    out: dict[str, str] = {}
+    for entry in entries or ():
+        name, sep, path = str(entry).partition("=")
+        name, path = name.strip(), path.strip()
+        out[name] = path if sep else name
+    return out
+
+
+def parse_ceilings(raw) -> dict[str, int]:
+    """``BRIEFREEL_KEY_PRIORITY`` (``KEYID=N,...``) as ``{key id: ceiling}``."""
+    if isinstance(raw, dict):
+        return {str(k): int(v) for k, v in raw.items()}
+    out = {}
+    for entry in _keys(raw) if isinstance(raw, (str, type(None))) else raw:
+        kid, _, n = entry.partition("=")
+        out[kid.strip()] = max(0, min(9, int(n)))
+    return out
 
 
 @dataclass
@@ -59,15 +97,37 @@ class Settings:
     lease_s: float = 30.0
     visibility_timeout: int = 6 * 3600
     secret: str | None = None
-    models: tuple[str, ...] = ()  # allowed values of the 'model' option; empty: any
+    models: dict[str, str] = field(default_factory=dict)  # name -> folder or hub id; empty: 'model' refused
     queue_name: str = "briefreel"
     poll_interval: float = 0.5  # embedded workers: how often an idle worker looks for a job
+    # job size, checked at the door
+    max_shots: int = 300
+    max_shot_s: float = 120.0
+    max_total_s: float = 900.0
+    # priorities: the highest a key may ask for (per key id, else max_priority)
+    max_priority: int = 9
+    key_priority: dict[str, int] = field(default_factory=dict)
+    # retention of finished jobs and their files
+    retention_days: float = 30.0
+    retention_gb: float = 0.0
+    sweep_s: float = 600.0
+    # the HTTP side
+    docs: str = "key"  # key | open | off
+    auth_fail_limit: int = 20  # failed authentications / minute / client address
+    header_timeout: float = 10.0
+    body_timeout: float = 120.0
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).expanduser()
         self.api_keys = tuple(self.api_keys)
         self.safety_words = tuple(self.safety_words)
-        self.models = tuple(self.models)
+        self.models = parse_models(self.models)
+        self.key_priority = parse_ceilings(self.key_priority)
+        if self.docs not in ("key", "open", "off"):
+            raise ValueError("BRIEFREEL_DOCS must be key, open or off")
+
+    def priority_ceiling(self, kid: str) -> int:
+        return self.key_priority.get(kid, self.max_priority)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -90,11 +150,23 @@ class Settings:
             lease_s=float(_env("BRIEFREEL_LEASE_S", "30")),
             visibility_timeout=int(_env("BRIEFREEL_VISIBILITY_TIMEOUT", str(6 * 3600))),
             secret=_env("BRIEFREEL_SECRET"),
-            models=_keys(_env("BRIEFREEL_MODELS")),
+            models=parse_models(_env("BRIEFREEL_MODELS")),
+            max_shots=int(_env("BRIEFREEL_MAX_SHOTS", "300")),
+            max_shot_s=float(_env("BRIEFREEL_MAX_SHOT_S", "120")),
+            max_total_s=float(_env("BRIEFREEL_MAX_TOTAL_S", "900")),
+            max_priority=int(_env("BRIEFREEL_MAX_PRIORITY", "9")),
+            key_priority=parse_ceilings(_env("BRIEFREEL_KEY_PRIORITY")),
+            retention_days=float(_env("BRIEFREEL_RETENTION_DAYS", "30")),
+            retention_gb=float(_env("BRIEFREEL_RETENTION_GB", "0")),
+            sweep_s=float(_env("BRIEFREEL_SWEEP_S", "600")),
+            docs=_env("BRIEFREEL_DOCS", "key").lower(),
+            auth_fail_limit=int(_env("BRIEFREEL_AUTH_FAIL_LIMIT", "20")),
+            header_timeout=float(_env("BRIEFREEL_HEADER_TIMEOUT", "10")),
+            body_timeout=float(_env("BRIEFREEL_BODY_TIMEOUT", "120")),
         )
         for key, value in overrides.items():
             setattr(s, key, value)
-        s.data_dir = Path(s.data_dir)
+        s.__post_init__()
         return s
 
     @property

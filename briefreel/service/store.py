@@ -139,6 +139,22 @@ class JobStore:
                 db.execute("UPDATE jobs SET cancel_requested=1, updated=? WHERE id=?", (now, job_id))
         return self.get(job_id)
 
+    def delete(self, job_id: str) -> bool:
+        """Forget a job (a submission taken back, or the retention sweeper)."""
+        with self._tx() as db:
+            return db.execute("DELETE FROM jobs WHERE id=?", (job_id,)).rowcount == 1
+
+    def finished_jobs(self, before: float | None = None, limit: int = 1000) -> list[dict]:
+        """Finished jobs (done, failed, cancelled), oldest finish first; only those finished before ``before``."""
+        sql = "SELECT * FROM jobs WHERE status IN ('done', 'failed', 'cancelled') AND finished IS NOT NULL"
+        args: list[Any] = []
+        if before is not None:
+            sql += " AND finished < ?"
+            args.append(before)
+        sql += " ORDER BY finished LIMIT ?"
+        args.append(limit)
+        return [self._row(r) for r in self._db().execute(sql, args).fetchall()]
+
     # -- the workers' side --------------------------------------------------------------------------------------
     def claim_next(self, worker: str, lease_s: float) -> dict | None:
         """Embedded queue: take the most urgent queued job that is due (priority, then age)."""

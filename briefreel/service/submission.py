@@ -1,12 +1,17 @@
 """What ``POST /v1/jobs`` does with a submission before a job exists: read the form, check the options against
-the job contract, storyboard the brief (or load the shots.json), apply the safety filter.
+the job contract, storyboard the brief (or load the shots.json), check the job's size, apply the safety filter.
 
-Nothing is stored until every check has passed: an invalid option (``guidance=nan``), a wrong password or an
-unsafe prompt is answered with a 422 and leaves no job row and no file behind.
+Nothing is stored until every check has passed: an invalid option (``guidance=nan``), a wrong password, a job over
+the size bounds or an unsafe prompt is answered with a 4xx and leaves no job row and no file behind.
+
+``model`` names one of the operator's models (``BRIEFREEL_MODELS``, name -> folder or hub id); any other value,
+or any value when none are listed, is refused with one message, whatever exists on the server's disk. The job
+stores the name; the worker resolves it (``resolve_model``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from briefreel.errors import InvalidOptions
 from briefreel.job import RenderOptions, check_planner, option_specs, storyboard_brief
+from briefreel.render.errors import RendererUnavailable
 from briefreel.service.errors import ApiError
 from briefreel.service.settings import Settings
 from briefreel.storyboard import PLANNERS
@@ -58,21 +64,70 @@ def form_text(form: FormData, key: str) -> str | None:
     return value.strip()
 
 
-def read_options(form: FormData, settings: Settings) -> tuple[RenderOptions, str, int]:
+_PRIORITY = re.compile(r"[0-9]", re.ASCII)
+
+
+def read_options(form: FormData, settings: Settings, kid: str = "anonymous") -> tuple[RenderOptions, str, int]:
     """The render options, planner and priority of a submission; :class:`InvalidOptions` for any bad one."""
     options = RenderOptions.build({spec.name: form_text(form, spec.name) for spec in option_specs()})
-    if settings.models and options.model and options.model not in settings.models:
-        raise InvalidOptions("this service renders only with the models: " + ", ".join(settings.models))
+    if options.model is not None:
+        check_model(options.model, settings)
     planner = check_planner(form_text(form, "planner") or "rules")
     priority = form_text(form, "priority") or "5"
-    if not priority.isdigit() or not 0 <= int(priority) <= 9:
+    if not _PRIORITY.fullmatch(priority):  # ASCII digits only: "²".isdigit() is True and int("²") fails
         raise InvalidOptions("priority must be an integer from 0 to 9 (9 is the most urgent)")
+    ceiling = settings.priority_ceiling(kid)
+    if int(priority) > ceiling:
+        raise InvalidOptions(f"priority: at most {ceiling} for this API key")
     return options, planner, int(priority)
 
 
-async def read_submission(form: FormData, settings: Settings) -> Submission:
-    """Check the options first (cheap), then storyboard the brief or load the shots file."""
-    options, planner, priority = read_options(form, settings)
+MODEL_REFUSED = "model: not one of the models this service renders with (ask its operator for their names)"
+
+
+def check_model(name: str, settings: Settings) -> None:
+    """``name`` must be one of the operator's model names. One message for every refusal: it says nothing about
+    what exists on the server."""
+    if name not in settings.models:
+        raise InvalidOptions(MODEL_REFUSED)
+
+
+def resolve_model(options: dict, settings: Settings) -> dict:
+    """A stored job's options with ``model`` (a name) replaced by the operator's folder or hub id; a wan job with no
+    model gets the first listed one. :class:`RendererUnavailable` when this worker does not list the name."""
+    if options.get("renderer") != "wan":
+        return options
+    name = options.get("model")
+    if name is None:
+        if not settings.models:
+            return options  # the renderer says it needs a model
+        name = next(iter(settings.models))
+    if name not in settings.models:
+        raise RendererUnavailable(f"model {name!r} is not listed on this worker (BRIEFREEL_MODELS)")
+    return {**options, "model": settings.models[name]}
+
+
+def check_size(board, settings: Settings) -> None:
+    """The job-size bounds (shots, seconds per shot, seconds in all): 413 ``job_too_large`` naming the bound."""
+    shots = board.shots
+    problem = None
+    if len(shots) > settings.max_shots:
+        problem = f"{len(shots)} shots; this service takes at most {settings.max_shots} per job"
+    else:
+        longest = max(shots, key=lambda s: s.duration_s, default=None)
+        total = sum(s.duration_s for s in shots)
+        if longest is not None and longest.duration_s > settings.max_shot_s:
+            problem = (f"shot {longest.id} lasts {longest.duration_s:g} s; this service takes at most "
+                       f"{settings.max_shot_s:g} s per shot")
+        elif total > settings.max_total_s:
+            problem = f"the shots last {total:g} s in all; this service takes at most {settings.max_total_s:g} s per job"
+    if problem:
+        raise ApiError(413, "job_too_large", problem)
+
+
+async def read_submission(form: FormData, settings: Settings, kid: str = "anonymous") -> Submission:
+    """Check the options first (cheap), then storyboard the brief or load the shots file, then its size."""
+    options, planner, priority = read_options(form, settings, kid)
     brief_file, shots_file = form.get("brief"), form.get("shots")
     if isinstance(brief_file, UploadFile) == isinstance(shots_file, UploadFile):
         raise ApiError(422, "invalid_request", "send exactly one of the files 'brief' (PDF) or 'shots'")
@@ -82,8 +137,10 @@ async def read_submission(form: FormData, settings: Settings) -> Submission:
         filename = clean_filename(brief_file.filename or "brief.pdf")
         planned = await run_in_threadpool(storyboard_brief, pdf, form_text(form, "password"), planner=planner,
                                           filename=filename)  # the password is used here, once, and not kept
+        check_size(planned.board, settings)
         return Submission(planned.board, {**stored, "source": filename}, priority, {"brief.pdf": pdf})
-    board = load_board(await shots_file.read())
+    board = await run_in_threadpool(load_board, await shots_file.read())
+    check_size(board, settings)
     return Submission(board, {**stored, "source": clean_filename(shots_file.filename or "shots.json")}, priority)
 
 
@@ -101,6 +158,8 @@ def load_board(raw: bytes):
 
     try:
         return Storyboard.from_json(raw.decode("utf-8-sig"))
+    except RecursionError:  # json.loads on thousands of nested brackets
+        raise InvalidShots("not a valid shots.json: nested too deeply") from None
     except UnicodeDecodeError:
         raise InvalidShots("shots.json must be UTF-8 text") from None
     except ValidationError as exc:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from briefreel.service.deps import ServiceState, get_service, require_key, require_submit_key
-from briefreel.service.errors import ApiError
+from briefreel.service.errors import ApiError, DiskFull, is_disk_full
 from briefreel.service.submission import Submission, read_submission, submit_openapi
 from briefreel.service.views import job_view
 
@@ -30,7 +30,7 @@ async def submit_job(request: Request, kid: str = Depends(require_submit_key),
                        "send multipart/form-data with a 'brief' PDF (and 'password') or a 'shots' file")
     form = await request.form(max_files=2, max_fields=50)
     try:
-        submission = await read_submission(form, service.settings)
+        submission = await read_submission(form, service.settings, kid)
     finally:
         await form.close()
     _check_safety(service, submission.board)
@@ -47,25 +47,47 @@ def _check_safety(service: ServiceState, board) -> None:
 
 
 def _queue(service: ServiceState, kid: str, submission: Submission) -> dict:
-    """Store the inputs, commit the job row, then publish it (a job nobody could queue is failed at once)."""
+    """Store the inputs, commit the job row, then publish it. Whatever fails on the way (a full disk, the broker
+    down) takes back what was written: a request that does not get its 202 leaves no row and no file."""
     ctx, board = service.ctx, submission.board
     job_id = uuid.uuid4().hex
     inputs = {**submission.inputs, "shots.json": (board.to_json() + "\n").encode("utf-8")}
-    for name, data in inputs.items():
-        ctx.storage.put_bytes(f"jobs/{job_id}/{name}", data)
-    job = ctx.store.create(job_id, kid, title=board.title, options=submission.options,
-                           shot_ids=[s.id for s in board.shots], priority=submission.priority, files=sorted(inputs))
+    committed = False
     try:
-        service.publish(job_id, submission.priority)
-    except Exception as exc:  # the broker is down: say so rather than leave a job nobody will run
-        log.error("could not queue job %s: %s", job_id, exc)
-        message = "the job queue (broker) is unreachable; submit again later"
-        ctx.store.claim(job_id, "api", 1)
-        ctx.store.finish(job_id, "api", "failed", error_code="broker_unavailable", error_message=message)
-        raise ApiError(503, "broker_unavailable", "the job queue (broker) is unreachable; try again later")
+        for name, data in inputs.items():
+            ctx.storage.put_bytes(f"jobs/{job_id}/{name}", data)
+        job = ctx.store.create(job_id, kid, title=board.title, options=submission.options,
+                               shot_ids=[s.id for s in board.shots], priority=submission.priority,
+                               files=sorted(inputs))
+        committed = True
+        try:
+            service.publish(job_id, submission.priority)
+        except Exception as exc:  # the broker is down: say so rather than leave a job nobody will run
+            log.error("could not queue job %s: %s", job_id, exc)
+            raise ApiError(503, "broker_unavailable", "the job queue (broker) is unreachable; try again later",
+                           headers={"Retry-After": "30"}) from None
+    except BaseException as exc:
+        _take_back(service, job_id, committed)
+        if isinstance(exc, Exception) and not isinstance(exc, ApiError) and is_disk_full(exc):
+            log.error("job submission refused: disk full")
+            raise DiskFull() from None
+        raise
     log.info("job %s queued by %s: %d shots, renderer %s", job_id, kid, len(board.shots),
              submission.options["renderer"])
     return job
+
+
+def _take_back(service: ServiceState, job_id: str, committed: bool) -> None:
+    ctx = service.ctx
+    try:
+        if committed:
+            ctx.store.delete(job_id)
+    except Exception:  # noqa: BLE001
+        log.exception("job %s: could not delete its row after a failed submission", job_id)
+    try:
+        ctx.storage.delete(f"jobs/{job_id}")
+    except Exception:  # noqa: BLE001
+        log.exception("job %s: could not delete its files after a failed submission", job_id)
 
 
 @router.get("")
