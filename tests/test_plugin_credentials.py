@@ -21,8 +21,9 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from briefreel.plugin.local_run import serve_files
 from briefreel.plugin.package import build
-from tests.test_plugin_tools import EXAMPLE, PASSWORD, _Files, run_tool, texts, variables
+from tests.test_plugin_tools import EXAMPLE, PASSWORD, run_tool, texts, variables
 
 RENDER_TOOLS = ("render_animatic", "animatic_status")
 
@@ -62,17 +63,15 @@ print(json.dumps(report))
 def test_provider_needs_no_credentials_and_every_tool_runs_without_them(tmp_path):
     stage = tmp_path / "stage"
     build(tmp_path / "dist", stage=stage)
-    files = _Files(EXAMPLE.read_bytes())
-    brief = {"dify_model_identity": "__dify__file__", "url": files.url, "mime_type": "application/pdf",
-             "filename": EXAMPLE.name, "extension": ".pdf", "size": EXAMPLE.stat().st_size, "type": "document"}
-    runs = {"brief_to_storyboard": {"brief": brief, "password": PASSWORD, "planner": "rules", "renderer": "none"},
+    served, files = serve_files({"brief": str(EXAMPLE)})  # a signed-looking loopback URL, as Dify hands files over
+    runs = {"brief_to_storyboard": {**served, "password": PASSWORD, "planner": "rules", "renderer": "none"},
             "render_animatic": {"shots": json.dumps({"shots": []})},
             "animatic_status": {"job_id": "job-1"}}
     try:
         proc = subprocess.run([sys.executable, "-c", SCRIPT], input=json.dumps({"runs": runs}), cwd=stage,
                               capture_output=True, text=True, timeout=300)
     finally:
-        files.close()
+        files.shutdown()
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
 
