@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from typing import Any, Callable
 from briefreel.render.base import Clip, RenderSettings, Renderer, frame_spans, stable_hash
 from briefreel.render.errors import RenderCancelled, RenderError, RendererUnavailable
 from briefreel.render.seeds import shot_seed
-from briefreel.storyboard.schema import Shot, Storyboard
+from briefreel.storyboard.schema import Shot, Storyboard, clip_stem
 
 PIPELINE_VERSION = "1"
 
@@ -130,8 +129,7 @@ class ShotEvent:
 
 
 def _safe_name(shot_id: str) -> str:
-    name = re.sub(r"[^\w.\-]+", "_", shot_id, flags=re.UNICODE).strip("._")
-    return name or "shot"
+    return clip_stem(shot_id)  # the schema's one rule: ids that would share a clip file are refused there
 
 
 def _final_params(settings: RenderSettings, shot: Shot, board: Storyboard) -> dict[str, Any]:
@@ -157,9 +155,15 @@ _started = None  # in a worker process: the queue that tells the parent which sh
 _stop_event = None  # in a worker process: set by the parent when should_stop() said stop
 
 
-def _worker_init(started, stop_event=None) -> None:
+def _worker_init(started, stop_event=None, parent_pid: int | None = None) -> None:
     global _started, _stop_event
     _started, _stop_event = started, stop_event
+    if parent_pid:
+        from briefreel.child import die_with_parent
+
+        # A worker's real parent is the fork server, which leaves when the rendering process does: the kernel's
+        # parent-death signal for that, and a watchdog on the rendering process itself (kill -9 included).
+        die_with_parent(parent_pid, pdeathsig=True)
 
 
 def _render_in_worker(name: str, options: dict, shot_json: str, board_json: str, settings: tuple, frames: int,
@@ -374,7 +378,7 @@ class BoardRender:
         waiting = list(reversed(longest_first))  # the next shot to start is waiting[-1]
         running: dict[Any, ShotJob] = {}
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(started, stop_event)) as pool:
+                                 initargs=(started, stop_event, os.getpid())) as pool:
 
             def submit_more() -> None:
                 # One shot per worker at a time, so a stop drops every shot that has not started.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Literal
@@ -93,6 +94,12 @@ DialogueKind = Literal["dialogue", "vo", "super", ""]
 BibleKind = Literal["character", "product", "place", "prop"]
 
 
+def clip_stem(shot_id: str) -> str:
+    """The file name (without ``.mp4``) a shot's clip gets in ``clips/`` and the exports: the one sanitising rule.
+    Ids whose stems collide (``A/1`` and ``A_1``, or ``S1a`` and ``S1A`` on a case-insensitive disk) are refused."""
+    return re.sub(r"[^\w.\-]+", "_", shot_id, flags=re.UNICODE).strip("._") or "shot"
+
+
 class _Model(BaseModel):
     # Unknown keys are kept: a later version's shots.json still loads, and hand-added notes survive a round trip.
     model_config = ConfigDict(extra="allow", use_enum_values=False, validate_assignment=True)
@@ -169,6 +176,12 @@ class Storyboard(_Model):
             if shot.id in seen:
                 raise ValueError(f"duplicate shot id {shot.id!r}")
             seen.add(shot.id)
+        stems: dict[str, str] = {}
+        for shot in self.shots:
+            other = stems.setdefault(clip_stem(shot.id).casefold(), shot.id)
+            if other != shot.id:
+                raise ValueError(f"shot ids {other!r} and {shot.id!r} both become clips/{clip_stem(shot.id)}.mp4; "
+                                 "rename one")
         known = {b.id for b in self.bible}
         for shot in self.shots:
             missing = [c for c in shot.characters if c not in known]

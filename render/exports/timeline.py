@@ -28,7 +28,7 @@ import opentimelineio as otio
 from briefreel.render.base import FRAME_SIZES
 from briefreel.render.exports.common import Timed, atomic_path, timed_shots, title
 from briefreel.render.exports.thumbs import ClipInfo
-from briefreel.storyboard.schema import Shot, Storyboard
+from briefreel.storyboard.schema import Shot, Storyboard, clip_stem
 
 MARKER_COLORS = {"vo": otio.schema.MarkerColor.BLUE, "super": otio.schema.MarkerColor.YELLOW}
 
@@ -41,8 +41,7 @@ def media_path(shot: Shot, out_dir: Path, clips: dict[str, Path] | None) -> Path
     """Where the shot's clip is (or will be, once rendered): ``clips/<id>.mp4`` unless the renderer said otherwise."""
     if clips and shot.id in clips:
         return Path(clips[shot.id])
-    name = re.sub(r"[^\w.\-]+", "_", shot.id, flags=re.UNICODE).strip("._") or "shot"  # as render.pipeline names it
-    return Path(out_dir) / "clips" / f"{name}.mp4"
+    return Path(out_dir) / "clips" / f"{clip_stem(shot.id)}.mp4"  # the schema's rule, as render.pipeline names it
 
 
 def _relative_url(path: Path, out_dir: Path) -> str:
