@@ -19,6 +19,11 @@ password travels there only, never in argv or the environment (the child's envir
 :func:`briefreel.errors.error_payload` and scrubbed of the secrets. Anything else the child prints, from Python or C,
 goes to stderr.
 
+Parent death. The child dies with the parent, even when the parent is killed with SIGKILL: a watchdog thread
+waits on a pidfd of the parent and then kills the child's process group (itself and every grandchild). A child
+that does not lead its group also asks the kernel for SIGKILL on its parent's death (``PR_SET_PDEATHSIG``) when the
+main thread spawned it. :func:`die_with_parent` is public: the render pool's workers use it too.
+
 Limits. ``memory_bytes`` (RLIMIT_AS) and ``cpu_seconds`` (RLIMIT_CPU) are set by the child before the handler runs;
 ``timeout`` is a wall-clock deadline after which the child's whole process group is killed. When the child ends
 without a final event the runner raises a :class:`ChildError`: :class:`ChildTimeout` (deadline),
@@ -112,7 +117,11 @@ def stream(module: str, request: dict, *, payload: bytes = b"", secrets: Iterabl
     The last event is the final one; a child that ends without one raises a :class:`ChildError`."""
     secrets = [s for s in secrets if isinstance(s, str) and s]
     limits = {"memory_bytes": memory_bytes, "cpu_seconds": cpu_seconds}
-    data = json.dumps({"request": request, "secrets": secrets, "limits": limits}).encode() + b"\n" + payload
+    # The child dies with this process (see die_with_parent); PR_SET_PDEATHSIG follows the spawning *thread*, so it
+    # is asked for only when the main thread spawns (its end is the process's end).
+    parent = {"pid": os.getpid(), "pdeathsig": threading.current_thread() is threading.main_thread()}
+    data = json.dumps({"request": request, "secrets": secrets, "limits": limits, "parent": parent}).encode() \
+        + b"\n" + payload
     deadline = None if timeout is None else time.monotonic() + timeout
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -302,6 +311,10 @@ def serve(handler: Callable[[dict, bytes], dict]) -> int:
     stdin = sys.stdin.buffer
     envelope = json.loads(stdin.readline() or b"{}")
     secrets = envelope.get("secrets") or []
+    parent = envelope.get("parent") or {}
+    if parent.get("pid"):  # leading a group (as stream() starts it): the watchdog kills the grandchildren too, which
+        leader = os.getpgrp() == os.getpid()  # the kernel's parent-death SIGKILL would leave behind
+        die_with_parent(int(parent["pid"]), group=leader, pdeathsig=bool(parent.get("pdeathsig")) and not leader)
     try:
         _set_limits(envelope.get("limits") or {})
         result = handler(envelope.get("request") or {}, stdin.read())
@@ -316,6 +329,77 @@ def serve(handler: Callable[[dict, bytes], dict]) -> int:
         return 1
     emit("result", **(result or {}))
     return 0
+
+
+def die_with_parent(parent_pid: int, *, group: bool = False, pdeathsig: bool = False) -> None:
+    """End this process as soon as process ``parent_pid`` is gone, even by SIGKILL: a watchdog thread waits on a
+    pidfd of the parent and then kills this process's children and this process (its whole process group when
+    ``group`` and it leads one). ``pdeathsig`` also asks the kernel for SIGKILL when the *real* parent (``getppid``)
+    dies (``PR_SET_PDEATHSIG``, Linux; the kernel follows the thread that spawned this process, so ask for it only
+    when that thread lives as long as its process). A parent already gone ends this process at once."""
+    ppid = os.getppid()
+    if pdeathsig:
+        _pdeathsig()
+    try:
+        pidfd = os.pidfd_open(parent_pid)
+    except ProcessLookupError:
+        _die(group)
+        return
+    except (AttributeError, OSError):  # no pidfd (not Linux >= 5.3): poll instead
+        pidfd = None
+    if pdeathsig and os.getppid() != ppid:
+        _die(group)  # the real parent died before PR_SET_PDEATHSIG took effect
+
+    def watch() -> None:
+        import select
+
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(parent_pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        _die(group)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _pdeathsig() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: the watchdog thread alone
+        pass
+
+
+def _die(group: bool) -> None:
+    """SIGKILL this process's children (its group, when it leads one), then itself."""
+    if group and os.getpgrp() == os.getpid():
+        os.killpg(0, signal.SIGKILL)
+    for pid in _children():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _children() -> list[int]:
+    pids = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as f:
+                pids += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return pids
 
 
 def _set_limits(limits: dict) -> None:

@@ -29,6 +29,7 @@ import uvicorn
 from briefreel.service.app import create_app
 from briefreel.service.settings import Settings
 from briefreel.service.store import JobStore
+from tests.support.leftovers import no_leftover_processes  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "e2e-key"
@@ -211,6 +212,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise AssertionError("server did not come up")
 
 
+@pytest.mark.usefixtures("no_leftover_processes")  # kill -9 leaves no render-pool process behind
 def test_kill_9_of_the_embedded_server_loses_nothing(tmp_path):
     data, log = tmp_path / "data", tmp_path / "serve.log"
     port = free_port()

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from briefreel.service.store import JobStore  # noqa: E402
+from tests.support.leftovers import no_leftover_processes  # noqa: F401,E402 - a fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling test module
 from test_service_e2e import BRIEFREEL, KEY, _wait_healthy, board, free_port, submit, wait_for  # noqa: E402
@@ -50,6 +51,7 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             p.kill()
 
 
+@pytest.mark.usefixtures("no_leftover_processes")  # kill -9 leaves no render-pool process behind
 @pytest.mark.parametrize("store_kind", ["sqlite", "redis"])
 def test_kill_9_of_a_worker_mid_job_loses_nothing(tmp_path, redis_url, store_kind):
     """With the job store in SQLite (one machine) and in Redis (several machines)."""
