@@ -4,9 +4,16 @@
 
 The job's inputs were written at submission (``jobs/<id>/shots.json``, and ``jobs/<id>/brief.pdf``: the upload as
 it came, still encrypted); the password was used then and is not here. Progress is reported per shot and a
-cancel request is seen before each shot, through render_board's ``on_shot`` and ``should_stop`` (so panel shots
-still render in parallel worker processes); a heartbeat thread keeps the job's lease while it runs. Shots already
-in the cache (from an earlier, interrupted or cancelled attempt) are reused, not rendered again.
+cancel request is seen between frames (panel) and denoising steps (Wan), through render_board's ``on_shot`` and
+``should_stop`` (so panel shots still render in parallel worker processes); a heartbeat thread keeps the job's
+lease while it runs. Shots already in the cache (from an earlier, interrupted or cancelled attempt) are reused,
+not rendered again. The shot cache is per API key (``DATA_DIR/cache/<key id>``): a key never learns, from a
+reused shot, that another key rendered the same board.
+
+Transient failures are tried again after a backoff, up to ``BRIEFREEL_MAX_RETRIES`` times: a full disk (ENOSPC
+anywhere in the error's chain, ffmpeg's "No space left on device" included), a render-pool process that died
+(``BrokenProcessPool``: the OOM killer), a lost connection, a GPU out of memory. The job's ``attempts`` counts
+them and its message says which attempt failed and why.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from pathlib import Path
 from briefreel.errors import error_payload
 from briefreel.job import RenderOptions, shot_state
 from briefreel.render.errors import RenderCancelled, RenderError
+from briefreel.service.errors import is_disk_full
 from briefreel.service.safety import SafetyFilter
 from briefreel.service.settings import Settings
 from briefreel.service.storage import Storage
@@ -67,17 +75,63 @@ class Context:
         )
 
 
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+LOW_DISK_BYTES = 4 * 1024 * 1024
+
+
+def low_disk(paths) -> bool:
+    """Any of ``paths`` (or the folder above it, when it does not exist yet) on a filesystem with under 4 MiB
+    free: what a render that failed there most likely ran into (ffmpeg's last words do not always say so)."""
+    for path in paths:
+        path = Path(path)
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        try:
+            st = os.statvfs(path)
+        except OSError:
+            continue
+        if st.f_bavail * st.f_frsize < LOW_DISK_BYTES:
+            return True
+    return False
+
+
+def transient_reason(exc: BaseException, paths=()) -> str | None:
+    """Why ``exc`` is worth another attempt ("disk full", "render process died", ...), or None. ``paths``: where
+    the job writes; a render error while one of them is (nearly) full counts as a full disk."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, (JobCancelled, RenderCancelled, StoryboardError)):
+        return None
+    if is_disk_full(exc) or (isinstance(exc, (RenderError, OSError)) and low_disk(paths)):
+        return "disk full"
+    for e in _chain(exc):
+        if isinstance(e, BrokenProcessPool):
+            return "a render process died"
+        if isinstance(e, Transient):
+            return "transient failure"
+        if type(e).__name__ in ("OutOfMemoryError", "AcceleratorError"):  # torch.cuda.OutOfMemoryError
+            return "GPU out of memory"
+    if isinstance(exc, RenderError):
+        return None
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return "lost connection"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    # A flaky disk or network filesystem, not a missing file or a permission error.
+    if isinstance(exc, OSError) and exc.errno in (5, 11, 110, 112, 116):  # EIO EAGAIN ETIMEDOUT EHOSTDOWN ESTALE
+        return "I/O error"
+    return None
+
+
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, Transient):
-        return True
-    if isinstance(exc, (RenderError, StoryboardError, JobCancelled)):  # RenderCancelled is a RenderError
-        return False
-    if type(exc).__name__ in ("OutOfMemoryError", "AcceleratorError"):  # torch.cuda.OutOfMemoryError
-        return True
-    if isinstance(exc, (ConnectionError, TimeoutError, MemoryError)):
-        return True
-    # A full disk or a flaky network filesystem, not a missing file or a permission error.
-    return isinstance(exc, OSError) and exc.errno in (28, 5, 11, 110, 112, 116)  # ENOSPC EIO EAGAIN ETIMEDOUT ...
+    return transient_reason(exc) is not None
 
 
 def backoff(settings: Settings, attempt: int) -> float:
@@ -156,19 +210,32 @@ def _failed(ctx: Context, job: dict, worker: str, exc: Exception) -> str:
     is not shown to the client (it could hold anything): its type is, and the log has the traceback."""
     payload = error_payload(exc)
     code, message = payload["code"], payload["message"]
-    if code == "internal":
-        code = "transient" if is_transient(exc) else "internal"
+    reason = transient_reason(exc, _write_paths(ctx, job["id"]))
+    if reason == "disk full":
+        code, message = "disk_full", "the server's disk is full"
+    elif reason == "a render process died":
+        code, message = "render_process_died", "a render process died (killed, or out of memory)"
+    elif code == "internal":
+        code = "transient" if reason else "internal"
         message = f"{message.split(' (')[0]} ({type(exc).__name__})"
-    if is_transient(exc) and job["attempts"] <= ctx.settings.max_retries:
-        delay = backoff(ctx.settings, job["attempts"])
+    attempts = job["attempts"]
+    if reason and attempts <= ctx.settings.max_retries:
+        delay = backoff(ctx.settings, attempts)
         ctx.store.retry_later(job["id"], worker, delay, code,
-                              f"attempt {job['attempts']} failed ({message}); retrying in {delay:g} s")
-        log.warning("job %s: transient failure, retry in %g s: %s", job["id"], delay, exc)
+                              f"attempt {attempts} failed ({message}); retrying in {delay:g} s")
+        log.warning("job %s: attempt %d failed (%s), retry in %g s: %s", job["id"], attempts, reason, delay, exc)
         return "retry"
-    if code in ("internal", "transient"):
-        log.error("job %s failed", job["id"], exc_info=exc)
+    if reason:
+        message = f"{message}; failed {attempts} attempts"
+    if code in ("internal", "transient") or reason:
+        log.error("job %s failed after %d attempt(s)", job["id"], attempts, exc_info=exc)
     ctx.store.finish(job["id"], worker, "failed", error_code=code, error_message=message)
     return "failed"
+
+
+def _write_paths(ctx: Context, job_id: str) -> list[Path]:
+    local = ctx.storage.local_path(f"jobs/{job_id}")
+    return [ctx.settings.cache_dir, ctx.settings.work_dir, *([local] if local is not None else [])]
 
 
 # -- rendering ----------------------------------------------------------------------------------------------------
@@ -177,8 +244,10 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
     """Render the board into the job's folder and return the output file names."""
     from briefreel.render.pipeline import ShotEvent, render_board
 
+    from briefreel.service.submission import resolve_model
+
     job_id = job["id"]
-    options = RenderOptions.from_job(job["options"])
+    options = RenderOptions.from_job(resolve_model(job["options"], ctx.settings))
     storage = ctx.storage
     local = storage.local_path(f"jobs/{job_id}")
     out_dir = local if local is not None else ctx.settings.work_dir / job_id
@@ -198,7 +267,7 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
         renderer=options.renderer,
         renderer_options=options.renderer_kwargs(),
         use_cache=options.use_cache,
-        cache_dir=ctx.settings.cache_dir,
+        cache_dir=ctx.settings.cache_dir / job["owner"],  # per key: no learning what another key rendered
         progress=False,
         on_shot=on_shot,
         should_stop=should_stop,
