@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from briefreel.storyboard.draft import parse_spoken, spoken_line
 from briefreel.storyboard.enumerations import line_marker, scene_marker
 from briefreel.storyboard.meta import heading_key, split_sections
+from briefreel.storyboard.vocabulary import CELL, parse_camera, parse_direction
 
 ROLES = ("front", "synopsis", "specs", "voiceover", "sound", "cast", "context", "ledger", "shots")
 
@@ -47,7 +48,8 @@ _KEY_ROLE = {"story": "shots", "context": "context", "vo": "voiceover", "music":
 _MONEY = re.compile(r"(?:[$€£¥￥]\s?\d|\d[\d,]*\.\d{2}\b|\d\s?(?:usd|eur|gbp|rmb|cny|元)\b|\b(?:usd|eur|gbp|rmb|cny)\s?\d)",
                     re.I)
 _LEDGER_WORDS = re.compile(r"\b(?:invoice|receipt|subtotal|sub-total|total due|amount due|balance due|total|vat|tax|"
-                           r"qty|quantity|unit price|iban|swift|account no|payment terms|due date|bill to|remit)\b|"
+                           r"qty|quantity|unit price|iban|swift|bic|account no|account number|sort code|routing number|payment terms|"
+                           r"payment due|due within|due date|bill to|remit|hrs @|hours @)\b|"
                            r"发票|金额|合计|总计|税额|税率|单价|数量|开户行|账号|付款|应付", re.I)
 _VERSION = re.compile(r"^(?:v(?:ersion)?\s*\d+(?:\.\d+)*|draft\s*\d*|rev(?:ision)?\.?\s*\d+|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
                       r"\d{1,2}\s+\w+\s+\d{4}|第?\d+版|v\d+)$", re.I)
@@ -161,6 +163,9 @@ def _title_role(title: str, inherited: str) -> str:
     return ""
 
 
+_SHOT_MARKERS = ("span", "clock", "keyword")  # markers that open a shot on their own, wherever they stand
+
+
 def segment(brief) -> list[Block]:
     """The brief's blocks in order, each with its role."""
     blocks: list[Block] = []
@@ -178,12 +183,20 @@ def segment(brief) -> list[Block]:
         lines = section.lines
         for k, line in enumerate(lines):
             following = next((x for x in lines[k + 1:] if x.strip()), "") if k + 1 < len(lines) and lines[k + 1].strip() else ""
-            title = loose_heading(line, following) if role not in ("voiceover", "cast") else None
+            title = loose_heading(line, following) if role != "voiceover" else None
+            if title and role == "cast" and _title_role(title, "") not in ("shots", "synopsis", "specs"):
+                title = None  # "Anna (30s)" alone in a cast list is a name, not a heading
             if title and heading_key(line) is None:
                 sub = _title_role(title, role)
                 current = Block(sub or "?", title, [], section.page, section.key)
                 blocks.append(current)
                 continue
+            marker = line_marker(line) if current.role not in ("shots", "voiceover", "?", "") else None
+            if marker is not None and marker.kind in _SHOT_MARKERS:
+                # "0''–3'' CU, overhead: …", "镜头1（第0-3秒）：…" under a cast or specs field with no blank line or
+                # heading between: the shot material has begun.
+                current = Block("shots", "", [], section.page, section.key)
+                blocks.append(current)
             if section.key == "" and (front_matter_line(line) or first_text and _title_like(line)):
                 blocks.append(Block("front", "", [line], section.page, section.key))
                 first_text = first_text and True
@@ -225,10 +238,22 @@ def shot_material(blocks: list[Block]) -> list[Block]:
 
 
 def has_visual_content(blocks: list[Block]) -> bool:
-    """Is there anything in the brief that could be a picture: shot material with words that are not prices?"""
-    for b in shot_material(blocks):
+    """Could anything in the brief be a picture? Deliberately generous: a real brief must never be refused. Only a
+    text where no line outside the front matter names a camera size, angle or move or opens a shot ("Shot 1",
+    "0–3s", "00:05"), and no block but specs and ledgers has a line of a few words that is not a price, a label or a
+    spec value, reads as having no visual content (an invoice, a price list, a page of front matter)."""
+    for b in blocks:
+        if b.role == "front":
+            continue
         for line in b.lines:
             s = line.strip()
-            if s and not ledger_line(s) and len(re.findall(r"[A-Za-z]{2,}|[\u3400-\u9fff]", s)) >= 3:
+            if not s or ledger_line(s) or front_matter_line(s) or spec_value(s):
+                continue
+            marker = line_marker(s)
+            if marker is not None and marker.kind in _SHOT_MARKERS:
+                return True
+            if parse_direction(s).found or parse_camera(s, mode=CELL).found:
+                return True
+            if b.role not in ("specs", "ledger") and len(re.findall(r"[A-Za-z]{2,}|[\u3400-\u9fff]", s)) >= 3:
                 return True
     return False

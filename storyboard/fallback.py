@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from briefreel.storyboard.blocks import front_matter_line, ledger_line, spec_value
+from briefreel.storyboard.blocks import Block, front_matter_line, ledger_line, spec_value
 from briefreel.storyboard.draft import Draft
 from briefreel.storyboard.meta import Meta, heading_key
 from briefreel.storyboard.vocabulary import parse_direction
@@ -67,4 +67,18 @@ def sentence_reading(drafts: list[Draft], lang: str) -> list[Draft]:
             out.append(Draft(description=part, scene=d.scene, heading=d.heading, size=cam.size, angle=cam.angle,
                              movement=cam.movement, speed=cam.speed, note=cam.note, lines=d.lines if k == 0 else [],
                              sfx=d.sfx if k == 0 else "", page=d.page, role="" if k else d.role))
+    return out
+
+
+def last_resort_blocks(blocks: list[Block]) -> list[Block]:
+    """When no reading finds shots: the blocks that may still hold a picture, as untitled shot material (a
+    one-line brief under a "Client:" field is still a brief). Front matter, specs, ledgers and the VO script never;
+    background, synopsis and cast only where a line names the camera ("Close-up of a radish.")."""
+    out = []
+    for b in blocks:
+        if b.role in ("front", "specs", "ledger", "voiceover") or not b.text:
+            continue
+        if b.role in ("context", "synopsis", "cast") and not any(parse_direction(x).found for x in b.lines if x.strip()):
+            continue
+        out.append(Block("shots", "", b.lines, b.page, ""))
     return out

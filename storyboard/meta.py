@@ -299,6 +299,17 @@ _END_CARD = ["end card", "endcard", "end-card", "end frame", "end slate", "end p
              "logo定帧", "品牌定帧", "结尾定帧", "收尾画面", "结束画面", "尾帧", "品牌落版"]
 
 
+_POINT = r"(\d{1,2}:\d{2}|\d+(?:\.\d+)?)\s*(?:s|sec|秒|''|\"|″)?"
+_SPAN_BEFORE = re.compile(r"第?" + _POINT + r"\s*(?:-|–|—|~|～|至|到)\s*" + _POINT + r"\s*[\]】)）]?\s*[:：|｜\-–—]?\s*$")
+
+
+def _span_point(token: str) -> float:
+    if ":" in token:
+        m, s = token.split(":")
+        return int(m) * 60 + float(s)
+    return float(token)
+
+
 def read_end_card(text: str) -> tuple[float | None, str]:
     """(seconds, wording) of a mandated end card, e.g. "3-second end card with logo", "落版3秒"."""
     low = text.lower()
@@ -311,7 +322,13 @@ def read_end_card(text: str) -> tuple[float | None, str]:
         line = text[line_start:line_end if line_end >= 0 else len(text)]
         rel = i - line_start
         seconds = None
+        span = _SPAN_BEFORE.search(line[max(0, rel - 24):rel])
+        if span:  # "8''–10'' End card: …": a span on the film's clock, the card lasts its length
+            a, b = (_span_point(x) for x in span.groups())
+            seconds = round(b - a, 3) if b > a else None
         for lo, hi in ((max(0, rel - 16), rel), (rel + len(word), rel + len(word) + 22)):
+            if seconds is not None:
+                break
             found = find_seconds(line[lo:hi])
             if found:
                 seconds = found[0]

@@ -196,10 +196,10 @@ def _merge_camera_only(beats: list, lang: str) -> list:
     """A beat that is only a camera direction ("接着甩镜头", "Whip pan.") is how the next beat begins: a transition."""
     out: list = []
     carry = ""
-    for text, lines, cue, page, scene in beats:
+    for k, (text, lines, cue, page, scene) in enumerate(beats):
         body = _clean(text, lang == "zh")
-        if len(body) <= 24 and camera_coverage(body) >= 0.6 and not lines:
-            carry = body
+        if len(body) <= 24 and camera_coverage(body) >= 0.6 and not lines and (out or k + 1 < len(beats)):
+            carry = body  # (a brief of that one beat keeps it: "Close-up of a radish.")
             continue
         out.append((text, lines, cue, page, scene, carry))
         carry = ""

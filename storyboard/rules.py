@@ -15,7 +15,7 @@ from briefreel.storyboard.draft import Draft, SpokenLine
 from briefreel.storyboard.enumerated import read_enumerated
 from briefreel.storyboard.durations import MIN_SHOT_S, natural_seconds, spread
 from briefreel.storyboard.errors import StoryboardError
-from briefreel.storyboard.fallback import collapse_reason, sentence_reading
+from briefreel.storyboard.fallback import collapse_reason, last_resort_blocks, sentence_reading
 from briefreel.storyboard.meta import Meta, read_meta
 from briefreel.storyboard.prompts import build_bible, build_prompt, negative_prompt
 from briefreel.storyboard.prose import read_prose
@@ -58,6 +58,14 @@ def read_shots(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
             if warnings is not None and not any(reason in w for w in warnings):
                 warnings.append(f"{name} reading set aside: {reason}")
             first = first or (name, found)
+    if first is None and has_visual_content(blocks):
+        # Nothing read as shots, yet something is a picture ("Client: Orto / Close-up of a radish."): every block but
+        # front matter, specs, ledgers and the VO script is read as story. A real brief is never refused.
+        drafts = read_prose(brief, meta, last_resort_blocks(blocks))
+        if drafts:
+            if warnings is not None:
+                warnings.append("no shot material found: the brief's other text read as story")
+            return "prose", drafts
     return first or ("prose", [])
 
 
