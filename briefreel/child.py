@@ -402,6 +402,21 @@ def _children() -> list[int]:
     return pids
 
 
+def current_umask() -> int:
+    """This process's umask, read without changing it (``os.umask`` would change it for a moment, in every
+    thread)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: the racy way
+    os.umask(mask)
+    return mask
+
+
 def _set_limits(limits: dict) -> None:
     import resource
 

@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from briefreel.child import current_umask
 from briefreel.render.base import Clip, RenderSettings, Renderer, frame_spans, stable_hash
 from briefreel.render.errors import RenderCancelled, RenderError, RendererUnavailable
 from briefreel.render.seeds import shot_seed
@@ -155,9 +156,11 @@ _started = None  # in a worker process: the queue that tells the parent which sh
 _stop_event = None  # in a worker process: set by the parent when should_stop() said stop
 
 
-def _worker_init(started, stop_event=None, parent_pid: int | None = None) -> None:
+def _worker_init(started, stop_event=None, parent_pid: int | None = None, umask: int | None = None) -> None:
     global _started, _stop_event
     _started, _stop_event = started, stop_event
+    if umask is not None:  # the fork server may be older than the renderer's umask (a service's private one)
+        os.umask(umask)
     if parent_pid:
         from briefreel.child import die_with_parent
 
@@ -378,7 +381,7 @@ class BoardRender:
         waiting = list(reversed(longest_first))  # the next shot to start is waiting[-1]
         running: dict[Any, ShotJob] = {}
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(started, stop_event, os.getpid())) as pool:
+                                 initargs=(started, stop_event, os.getpid(), current_umask())) as pool:
 
             def submit_more() -> None:
                 # One shot per worker at a time, so a stop drops every shot that has not started.

@@ -32,7 +32,7 @@ from briefreel.render.errors import RenderCancelled, RenderError
 from briefreel.service.errors import is_disk_full
 from briefreel.service.safety import SafetyFilter
 from briefreel.service.settings import Settings
-from briefreel.service.storage import Storage
+from briefreel.service.storage import Storage, private_umask
 from briefreel.service.store import JobStore
 from briefreel.storyboard.errors import StoryboardError
 from briefreel.storyboard.schema import Storyboard
@@ -246,6 +246,7 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
 
     from briefreel.service.submission import resolve_model
 
+    private_umask()  # the job's folder, clips, exports and cache entries: 0600 files, 0700 folders
     job_id = job["id"]
     options = RenderOptions.from_job(resolve_model(job["options"], ctx.settings))
     storage = ctx.storage

@@ -24,6 +24,29 @@ from pathlib import Path
 
 import fsspec
 
+# Job files hold decrypted storyboards: only the service's own user may read them (files 0600, folders 0700).
+PRIVATE_UMASK = 0o077
+FILE_MODE, DIR_MODE = 0o600, 0o700
+
+
+def private_umask() -> None:
+    """Make every file this process creates from now on private (the worker/render path calls it; process-wide)."""
+    os.umask(PRIVATE_UMASK)
+
+
+def _private_dirs(path: Path) -> None:
+    """``mkdir -p`` with every folder it makes 0700 (``Path.mkdir(mode=)`` gives the mode to the last one only)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(folder, DIR_MODE)  # whatever the umask
+
 
 class BadKey(ValueError):
     """A file name that would leave the job's folder (``..``, an absolute path, a backslash, a NUL)."""
@@ -51,7 +74,8 @@ class Storage:
         self.root = self.root.rstrip("/")
         self.local = protocol in ("file", "local")
         if self.local:
-            Path(self.root).mkdir(parents=True, exist_ok=True)
+            _private_dirs(Path(self.root))
+            os.chmod(self.root, DIR_MODE)  # also a folder an older version made 0755: nothing below is reachable
 
     def path(self, key: str) -> str:
         return posixpath.join(self.root, key)
@@ -65,6 +89,7 @@ class Storage:
         tmp = self.path(key) + ".part"
         with self.fs.open(tmp, "wb") as f:
             f.write(data)
+        self._private(tmp)
         self._commit(tmp, key)
 
     def put_file(self, local: Path, key: str) -> None:
@@ -73,6 +98,7 @@ class Storage:
         self._makedirs(key)
         tmp = self.path(key) + ".part"
         self.fs.put_file(str(local), tmp)
+        self._private(tmp)
         self._commit(tmp, key)
 
     def get_bytes(self, key: str) -> bytes:
@@ -80,9 +106,10 @@ class Storage:
             return f.read()
 
     def get_file(self, key: str, local: Path) -> None:
-        local.parent.mkdir(parents=True, exist_ok=True)
+        _private_dirs(local.parent)
         tmp = local.with_name(local.name + ".part")
         self.fs.get_file(self.path(key), str(tmp))
+        os.chmod(tmp, FILE_MODE)
         tmp.replace(local)
 
     def exists(self, key: str) -> bool:
@@ -126,8 +153,14 @@ class Storage:
 
     def _makedirs(self, key: str) -> None:
         parent = posixpath.dirname(self.path(key))
-        if parent:
+        if parent and self.local:
+            _private_dirs(Path(parent))  # a job's folder and every folder above it: 0700
+        elif parent:
             self.fs.makedirs(parent, exist_ok=True)
+
+    def _private(self, tmp: str) -> None:
+        if self.local:
+            os.chmod(tmp, FILE_MODE)
 
     def _commit(self, tmp: str, key: str) -> None:
         # Readers never see half a file: write under a temporary name, then move it into place.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from briefreel.child import current_umask
 from briefreel.render.base import ANIMATIC_FPS, frame_spans
 from briefreel.render.errors import RenderError
 from briefreel.storyboard.schema import Shot, Storyboard
@@ -154,7 +155,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.chmod(tmp_path, 0o644)
+        os.chmod(tmp_path, 0o666 & ~current_umask())  # as a plain open() would make it (mkstemp makes 0600)
         tmp_path.replace(path)
     finally:
         if tmp_path.exists():
