@@ -24,7 +24,7 @@ CUES_EN = ["smash cut to", "match cut to", "cut back to", "we cut to", "cut to",
            "opening on", "we start on", "now", "suddenly", "at last", "in the end", "lastly", "we see", "we return to",
            "return to", "the film ends", "it ends", "inside", "outside", "back inside", "back outside", "elsewhere",
            "across town", "end card", "endcard", "end frame", "end slate", "closing card", "final shot", "last shot",
-           "first shot", "opening shot", "the next morning", "that night", "hours later"]
+           "first shot", "opening shot", "the next morning", "that night", "hours later", "cuts to", "and then"]
 CUES_ZH = ["画面转到", "画面切到", "画面切换到", "画面转向", "画面一转", "镜头转到", "镜头切到", "镜头一转", "镜头转向", "紧接着", "接着",
            "切到", "切至", "切回", "回到", "最后", "随后", "然后", "之后", "下一个镜头", "转场", "与此同时", "同时", "结尾", "片尾",
            "此时", "这时", "突然", "开场", "片头", "最终", "紧随其后", "屋内", "室内", "屋外", "室外", "门外", "另一边", "落版",
@@ -58,6 +58,60 @@ def story_sections(meta: Meta, blocks: list[Block] | None = None) -> list[Sectio
     return [s for s in meta.sections if s.key in ("", "vo") and s.text and s.key != "vo"]
 
 
+_ABOUT_EN = re.compile(r"\b(?:this|the|our) (?:film|spot|ad|commercial|piece|video|campaign)\b|\bshould (?:feel|be|look|"
+                       r"sound)\b|\bfeels? like\b|\bthe tone\b|\bwe want\b|^[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)? is an? "
+                       r"(?:[\w-]+ ){0,3}(?:who|that)\b", re.I)
+_ABOUT_ZH = re.compile(r"本片|这支(?:片|广告|视频|短片)|整支片|整体(?:调性|风格|基调|感觉)|希望(?:观众|这支|本片)|基调|调性|风格上|"
+                       r"^[\u4e00-\u9fff·]{2,4}是一(?:个|位|名)")
+
+
+def _about_the_film(sentence: str, zh: bool) -> bool:
+    """A sentence about the film or a character, not a picture: "This film is the evening she…", "It should feel
+    like exhaling", "Nadia is a consultant who…", "本片的基调是温暖", "林岚是一名向导"."""
+    return bool((_ABOUT_ZH if zh else _ABOUT_EN).search(sentence.strip()))
+
+
+_SPEECH_EN = re.compile(r"(?P<who>(?:\b[\w.'’-]+\s+){0,3}?)(?P<verb>says|said|asks|asked|whispers|whispered|replies|replied|"
+                        r"answers|smiles|grins|laughs|calls out|calls|shouts|adds|tells (?:her|him|them|us))\s*[:,]\s*"
+                        r"(?P<q>“[^”]{2,200}”|\"[^\"]{2,200}\")[.]?")
+_SPEECH_ZH = re.compile(r"(?P<who>[^，。；！？\s]{0,8}?)(?P<verb>说|问|喊|笑道|答道|回答|低声说|轻声说|喊道|说道)\s*[：:]\s*"
+                        r"(?P<q>“[^”]{1,120}”|「[^」]{1,120}」)")
+_NARRATOR = ("vo", "v.o.", "voice-over", "voiceover", "voice over", "narrator", "旁白", "画外音")
+
+
+def reported_speech(text: str, zh: bool) -> tuple[str, list[SpokenLine]]:
+    """Quoted speech after a speaking verb inside a beat ("A conductor smiles: “Sleep well.”", "as the VO says: “…”",
+    "她笑着说：“到了！”") → the line (VO where the narrator speaks, else dialogue) and the beat without the quote."""
+    lines: list[SpokenLine] = []
+
+    def take(m: re.Match) -> str:
+        who = m.group("who").lower()
+        kind = "vo" if any(n in who for n in _NARRATOR) else "dialogue"
+        lines.append(SpokenLine(m.group("q")[1:-1].strip(), kind, "VO" if kind == "vo" else ""))
+        return m.group("who") + m.group("verb")
+
+    text = (_SPEECH_ZH if zh else _SPEECH_EN).sub(take, text)
+    return re.sub(r"\s+([.,;。，])", r"\1", text).strip(), lines
+
+
+_CAMERA_VERB = re.compile(r"^(?:follows|tracks|pans|tilts|pushes|pulls|cranes|dollies|trucks|arcs|circles|orbits|"
+                          r"drifts|whips|zooms|rises|booms)\b", re.I)
+
+
+def _title_only(line: str) -> bool:
+    """ "Notes", "Production notes": a short line with no sentence in it."""
+    s = line.strip()
+    return 0 < len(s.split()) <= 3 and len(s) <= 30 and not re.search(r"[.!?,;:。！？，；：\"“”]", s) and s[:1].isupper()
+
+
+# "A conductor checks her ticket…": a sentence whose subject is someone or something new, doing something.
+_NEW_SUBJECT_EN = re.compile(r"^(?:A|An)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+\s+(?!is\b|was\b|has\b)[a-z]+(?<!s)s\b")
+
+
+def _new_subject(sentence: str, zh: bool) -> bool:
+    return not zh and bool(_NEW_SUBJECT_EN.match(sentence.strip()))
+
+
 def _starts_with_cue(sentence: str, zh: bool) -> str | None:
     s = sentence.lstrip(" \"“'‘(（—–-")
     low = s.lower()
@@ -79,7 +133,7 @@ def _starts_with_camera(sentence: str, zh: bool) -> bool:
 
 
 def _starts_with_size(sentence: str) -> bool:
-    head = sentence.strip()[:24]
+    head = re.sub(r"^(?:in|on)\s+(?=(?:a|an)\s)", "", sentence.strip(), flags=re.I)[:24]  # "In a close-up, she…"
     if not head:
         return False
     size = parse_size(head, "prose")
@@ -92,8 +146,38 @@ def _starts_with_size(sentence: str) -> bool:
                                            "远景", "大远景", "中近景", "空镜"))
 
 
+# ", and then follows her", "; then, in a close-up", ", cuts to a wide of…": a clause that moves to the next picture.
+_MID_EN = re.compile(r"(?:[,;]|\s[—–-])\s+(?=(?:and\s+)?(?:then|cuts?\s+to|we\s+cut\s+to)\b)", re.I)
+# A clause led by a framing of its own ("…, a wide as the bus pulls away", "…; a close-up of her hands"). A clause that
+# only says how the same picture is shot ("…, the drone tracking the car", "…; the camera is handheld") is not one.
+_CAMERA_CLAUSE_EN = re.compile(r"(?:[,;]|\s[—–-])\s+(?=(?:and\s+)?(?:a|an)\s+(?:wide|close-up|closeup|medium shot|"
+                               r"medium close-up|extreme close-up|extreme wide|insert|top shot|overhead shot)\b)", re.I)
+
+
 def _split_mid(sentence: str, zh: bool) -> list[str]:
-    """Split a sentence at mid-sentence cues (", then", "，接着"); the cue word stays with the second part."""
+    """Split a sentence at mid-sentence cues (", then", "，接着"); the cue word stays with the second part. In
+    English a clause led by a framing of its own ("…, a wide as the bus pulls away") is a picture of its own when
+    the part before it is one already and framed otherwise."""
+    if not zh:
+        out = []
+        for part in _MID_EN.split(sentence):
+            pieces = _CAMERA_CLAUSE_EN.split(part)
+            merged = [pieces[0]]
+            for piece in pieces[1:]:
+                before, after = parse_direction(merged[-1]).size, parse_direction(piece).size
+                if len(merged[-1].split()) >= 4 and before != after:
+                    merged.append(piece)
+                else:
+                    merged[-1] = merged[-1] + ", " + piece
+            out.extend(p.strip() for p in merged)
+        parts = [p[:-1] if p.endswith((",", ";")) else p for p in out if p]
+        if len(parts) > 1:
+            parts = [p if p.endswith((".", "!", "?", "…", "\"", "”")) else p + "." for p in parts[:-1]] + parts[-1:]
+        return [q for p in parts for q in _split_fixed(p, zh)]
+    return _split_fixed(sentence, zh)
+
+
+def _split_fixed(sentence: str, zh: bool) -> list[str]:
     parts = [sentence]
     for cue in (MID_CUES_ZH if zh else MID_CUES_EN):
         nxt = []
@@ -217,8 +301,14 @@ def read_prose(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
     scene = 1
     pending: list[SpokenLine] = []
     for section in story_sections(meta, blocks):
-        for lines, kind in _paragraphs(section):
+        paragraphs = _paragraphs(section)
+        for at, (lines, kind) in enumerate(paragraphs):
             first = lines[0].strip()
+            if at == len(paragraphs) - 1 and len(lines) == 1 and _title_only(first):
+                continue  # "Notes" closing the story: the heading of the section after it
+            if kind is not True and not any(parse_direction(x, meta.language).found for x in lines) and all(
+                    _about_the_film(x, zh) for x in _sentences(join_wrapped("\n".join(lines)), zh)):
+                continue  # "Nadia is a consultant who lives in airports. It should feel like exhaling." — not a picture
             if kind == "scene":
                 m = SCENE_LINE.match(first)
                 n = scene_number(m)
@@ -235,7 +325,8 @@ def read_prose(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
             new_block = True
             for sentence in _sentences(paragraph, zh):
                 cue = _starts_with_cue(sentence, zh)
-                if new_block or cue or _starts_with_size(sentence) or _starts_with_camera(sentence, zh):
+                if new_block or cue or _starts_with_size(sentence) or _starts_with_camera(sentence, zh) or \
+                        _new_subject(sentence, zh):
                     beats.append((sentence, [], cue, section.page))
                     scenes.append(scene)
                     new_block = False
@@ -247,6 +338,8 @@ def read_prose(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
     drafts: list[Draft] = []
     for i, (text, lines, cue, page, scene, lead_in) in enumerate(beats):
         description, tagged, sfx = split_tags(text)
+        description, reported = reported_speech(description, zh)
+        tagged = tagged + reported
         description = _clean(description, zh)
         if not description:
             if drafts:
@@ -255,6 +348,9 @@ def read_prose(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
                 pending.extend(tagged + lines)
             continue
         cam = parse_direction(description, meta.language)
+        if not zh and cam.movement is None and _CAMERA_VERB.match(description):
+            # "…, and then follows her down the escalators": the clause's subject is the camera of the sentence
+            cam = parse_direction("The camera " + description[0].lower() + description[1:], meta.language)
         draft = Draft(description=description, size=cam.size, angle=cam.angle, movement=cam.movement,
                       speed=cam.speed, note=cam.note, lines=tagged + lines, sfx=sfx, page=page, scene=scene)
         if lead_in:

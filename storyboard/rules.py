@@ -77,7 +77,8 @@ WIDE_WORDS = ("city", "skyline", "landscape", "mountain", "mountains", "ocean", 
 # Places and vehicles on the move are framed wide by default.
 PLACE_WORDS = WIDE_WORDS + ("road", "highway", "motorway", "lake", "river", "beach", "field", "fields", "bay",
                             "lighthouse", "harbour", "harbor", "bridge", "square", "stadium", "canyon", "cliff", "cliffs",
-                            "公路", "湖边", "湖面", "河滩", "河边", "海滩", "田野", "广场", "桥", "球场", "峡谷", "悬崖", "山路")
+                            "platform", "station", "airport", "pier", "jetty", "dock", "quay", "marina", "公路", "湖边", "湖面", "河滩", "河边", "海滩", "田野", "广场", "桥", "球场",
+                            "峡谷", "悬崖", "山路", "站台", "车站", "机场")
 STANDING_WORDS = ("stand", "stands", "standing", "full length", "head to toe", "climbs", "jumps", "leaps", "rappels",
                   "dances", "cartwheels", "站在", "站着", "靠在", "全身", "跳起", "跃起", "攀爬", "跳舞")
 GROUP_WORDS = ("family", "everyone", "the group", "the team", "whole family", "一家人", "一家三口", "全家", "大家", "众人",
@@ -140,6 +141,8 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.CU  # the face or a hand is what the shot is about
             elif _has(text, STANDING_WORDS) or _has(text, GROUP_WORDS):
                 d.size = ShotSize.FS
+            elif d.movement == Movement.follow and _has_person(text, names):
+                d.size = ShotSize.MS  # a camera that follows someone keeps them medium, wherever they go
             elif _has(text, PLACE_WORDS) and (not _has_person(text, names) or _opens_scene(drafts, i)):
                 d.size = ShotSize.LS  # a new place is shown wide; someone busy in a place we know is a medium
             elif not _has_person(text, names):
@@ -191,6 +194,9 @@ def _starts(drafts: list[Draft]) -> list[float] | None:
     return out
 
 
+_LEFT_OVER = re.compile(r"\s+(?:for|over|in)\s+the\s+(?:final|last|closing|first)\s*[.。]?$", re.I)  # "…logo for the final ."
+
+
 def place_lines(drafts: list[Draft], meta: Meta, fmt: str, cues: list[Cue] | None = None) -> None:
     """Voice-over lines from the brief's VO section go onto the shots: by the scene, shot or time marks of the
     section where it has them (``storyboard.voiceover``), else in order, one each (none to two shots); a mandated
@@ -207,7 +213,7 @@ def place_lines(drafts: list[Draft], meta: Meta, fmt: str, cues: list[Cue] | Non
             if d.duration is None:
                 rest, seconds = take_duration(d.description)
                 if seconds:
-                    d.description, d.duration = rest, seconds
+                    d.description, d.duration = _LEFT_OVER.sub(".", rest).strip(), seconds
                 elif meta.end_card_s:
                     d.duration = meta.end_card_s
             card = meta.end_card_text or meta.tagline
@@ -216,7 +222,7 @@ def place_lines(drafts: list[Draft], meta: Meta, fmt: str, cues: list[Cue] | Non
         elif fmt == "prose" and d.duration is None:
             rest, seconds = take_duration(d.description)
             if seconds and rest:
-                d.description, d.duration = rest, seconds
+                d.description, d.duration = _LEFT_OVER.sub(".", rest).strip(), seconds
     already = {ln.text for d in drafts for ln in d.lines}
     spoken = [c for c in cues or [] if not c.sfx]
     if spoken and all(c.scene is not None or c.shot is not None or c.start is not None for c in spoken):

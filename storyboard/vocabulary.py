@@ -55,6 +55,8 @@ SIZE_TERMS: list[tuple[str, ShotSize | None, str]] = [
     ("a wide.", ShotSize.LS, PROSE), ("a wide from", ShotSize.LS, PROSE), ("a wide where", ShotSize.LS, PROSE), ("wide establishing", ShotSize.EWS, PROSE),
     ("over-the-shoulder", ShotSize.OTS, PROSE), ("over the shoulder", ShotSize.OTS, PROSE),
     ("point of view", ShotSize.POV, PROSE), ("point-of-view", ShotSize.POV, PROSE), ("pov shot", ShotSize.POV, PROSE),
+    ("what she sees", ShotSize.POV, PROSE), ("what he sees", ShotSize.POV, PROSE), ("what they see", ShotSize.POV, PROSE),
+    ("through her eyes", ShotSize.POV, PROSE), ("through his eyes", ShotSize.POV, PROSE),
     ("insert shot", ShotSize.INSERT, PROSE), ("cutaway", ShotSize.INSERT, PROSE), ("pack shot", ShotSize.CU, PROSE),
     ("packshot", ShotSize.CU, PROSE), ("detail shot", ShotSize.INSERT, PROSE),
     ("end card", ShotSize.INSERT, CELL), ("endcard", ShotSize.INSERT, CELL), ("end frame", ShotSize.INSERT, CELL),

@@ -230,3 +230,56 @@ def test_end_frame_wrapped_across_lines_stays_the_last_shot():
     assert board.target_duration_s == 20
     assert board.shots[-1].size == ShotSize.INSERT and "pack and logo" in board.shots[-1].description
     assert not board.shots[-2].description.endswith("End")
+
+
+# -- one sentence, several pictures (issue 11) -------------------------------------------------------------------------
+
+MULTISHOT = """Harbour Ferries — "Crossing" — :30
+Length: 30 seconds
+
+Treatment
+Tom is a night-shift nurse who hasn't seen daylight in a week. This film is the morning he gets it back. It should
+feel like a long breath out.
+
+It opens on a close-up of Tom's hand stamping his time card, cuts to a wide of the hospital doors as he walks out into
+the drizzle, and then follows him down the hill to the pier.
+
+On the pier the ferry idles, white and blue in the fog. A deckhand waves him aboard and grins: "Last seat's yours."
+
+Out on the water, in a medium shot, he leans on the rail; then, in a close-up, we push in slowly as he closes his eyes.
+
+We end on the Harbour Ferries logo for the final three seconds.
+
+Notes
+Casting: Tom, 30s.
+"""
+
+
+def test_a_sentence_with_three_pictures_is_three_shots_and_notes_about_the_film_are_none():
+    board = plan(Brief.from_text(MULTISHOT))
+    descriptions = [s.description for s in board.shots]
+    assert len(board.shots) == 8, descriptions
+    assert not any("night-shift nurse" in d or d == "Notes" for d in descriptions)
+    assert [s.size.value for s in board.shots[:4]] == ["CU", "LS", "MS", "LS"]
+    assert board.shots[2].movement == Movement.follow
+    assert board.shots[4].dialogue == "Last seat's yours." and "Last seat" not in board.shots[4].description
+    assert [s.size.value for s in board.shots[5:7]] == ["MS", "CU"] and board.shots[6].movement == Movement.push_in
+    assert board.shots[-1].size.value == "INSERT"
+    assert board.shots[-1].duration_s == 3 and board.shots[-1].description == "The Harbour Ferries logo."
+
+
+def test_a_clause_that_only_says_how_the_same_picture_is_shot_stays_in_it():
+    text = ("Story\nWe open on an aerial shot of the valley road at dawn, the drone tracking a red van through the "
+            "bends. Then we're close on the driver's hands, the camera handheld and restless.\n")
+    board = plan(Brief.from_text(text))
+    assert len(board.shots) == 2
+    assert board.shots[0].movement == Movement.aerial
+
+
+def test_reported_speech_and_a_narrator_inside_a_beat():
+    from briefreel.storyboard.prose import reported_speech
+    text, lines = reported_speech("In a close-up she laughs as the VO says: “Wake up somewhere else.”", False)
+    assert text == "In a close-up she laughs as the VO says" and lines[0].kind == "vo"
+    text, lines = reported_speech("老人笑着说：“慢慢吃。”", True)
+    assert lines[0].text == "慢慢吃。" and lines[0].kind == "dialogue" and "慢慢吃" not in text
+    assert reported_speech("The super “Go anyway.” fades in.", False)[1] == []
