@@ -27,6 +27,8 @@ from briefreel.render.base import Clip, RenderSettings
 from briefreel.render.errors import RenderCancelled
 from briefreel.render.labels import value
 from briefreel.render.panel_draw import frame_marks, move_marks
+from briefreel.render.panel_layout import place_and_light
+from briefreel.render.pictograms import product_kind
 from briefreel.render.seeds import shot_seed
 from briefreel.render.stage import Stage
 from briefreel.storyboard.schema import Shot, Storyboard
@@ -37,12 +39,16 @@ __all__ = ["PanelRenderer", "draw_panel", "Stage", "DRAWING_MODULES"]
 DRAWING_MODULES = ("briefreel.render.panel", "briefreel.render.stage", "briefreel.render.panel_draw",
                    "briefreel.render.panel_layout", "briefreel.render.camera", "briefreel.render.overlay",
                    "briefreel.render.labels", "briefreel.render.fonts", "briefreel.render.seeds",
+                   "briefreel.render.pictograms",
                    "briefreel.storyboard.cast", "briefreel.text")
 
 
-def draw_panel(shot: Shot, board: Storyboard, width: int, height: int) -> Image.Image:
-    """The storyboard panel for ``shot``: the drawn frame, the move in red, labels and the caption (RGB)."""
-    stage = Stage(shot, board, width, height, captions=True, desc_lines=4)
+def draw_panel(shot: Shot, board: Storyboard, width: int, height: int, *, clean: bool = False) -> Image.Image:
+    """The storyboard panel for ``shot``: the drawn frame, the move in red, labels and the caption (RGB).
+
+    ``clean``: the picture and the move only, no label chip and no caption (the sheet and the page print their
+    own text beside it; burned-in labels belong to the animatic)."""
+    stage = Stage(shot, board, width, height, captions=not clean, desc_lines=0 if clean else 4, labels=not clean)
     img = stage.picture(0.0).convert("RGBA")
     marks = Image.new("RGBA", img.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(marks)
@@ -98,6 +104,9 @@ class PanelRenderer:
             # names matter too: a character or product named in the description changes the subject drawn
             "bible_names": sorted(f"{e.kind}:{e.name}" for e in board.bible if e.kind in ("character", "product")),
             "scene_heading": heading,
+            # place and light carry over from the shots before it in the scene: they are part of the picture
+            "place_light": place_and_light(board, index),
+            "product_kind": product_kind(board),
             "side": index % 2,  # the subject alternates thirds shot to shot
             "seed": self.seed_for(shot),
             "size": [settings.width, settings.height],
@@ -120,4 +129,4 @@ class PanelRenderer:
                 writer.write_bytes(data)
         return Clip(path=Path(out_path), frames=frames, fps=settings.fps, width=settings.width,
                     height=settings.height, seed=stage.seed, conformed=True,
-                    info={"movement": value(shot.movement)})
+                    info={"movement": value(shot.movement), "drew": stage.layout.record()})

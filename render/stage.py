@@ -46,7 +46,7 @@ class Stage:
     MAX_SHARPNESS = 1.5  # canvas pixels per output pixel, at most
 
     def __init__(self, shot: Shot, board: Storyboard, w: int, h: int, *, seed: int | None = None,
-                 index: int | None = None, captions: bool = True, desc_lines: int = 2):
+                 index: int | None = None, captions: bool = True, desc_lines: int = 2, labels: bool = True):
         self.w, self.h = w, h
         self.seed = shot_seed(shot) if seed is None else seed
         if index is None:
@@ -54,7 +54,7 @@ class Stage:
         self.layout = layout(shot, board, w, h, index)
         self.path = camera_path(shot, w, h, self.layout.focus, self.seed, shot.duration_s)
         self._build_canvas(shot, board)
-        self.overlay = overlay(shot, board, w, h, desc_lines=desc_lines, caption=captions)
+        self.overlay = overlay(shot, board, w, h, desc_lines=desc_lines, caption=captions, labels=labels)
         self._yuv = None
         self._sprite_view = None
 
