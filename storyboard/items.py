@@ -103,6 +103,12 @@ def _camera_part(field: str, least: float = 0.6) -> tuple[str, str] | None:
     return None
 
 
+def _untimed(text: str) -> str:
+    """ "CU, 2s" → "CU": a head's words without the duration in it."""
+    found = find_seconds(text)
+    return (text[:found[1][0]] + text[found[1][1]:]).strip(" ,，;；") if found else text
+
+
 def _leading_camera(field: str) -> tuple[str, str] | None:
     """ "TILT UP to the sign" → ("TILT UP", "to the sign"): a field that opens with camera words and goes on."""
     words = field.split()
@@ -182,7 +188,7 @@ def read_item(text: str, lang: str = "en") -> Draft:
             seconds = _duration_field(f)
             continue
         spoken = _spoken(f) if ":" in f or "：" in f or f[:1] in "(（" else []
-        if spoken and (spoken[0].kind == "sfx" or _camera_part(spoken[0].speaker or "") is None):
+        if spoken and (spoken[0].kind == "sfx" or _camera_part(_untimed(spoken[0].speaker or "")) is None):
             for ln in spoken:
                 if ln.kind == "sfx":
                     sfx = (sfx + " " + ln.text).strip()
@@ -196,6 +202,10 @@ def read_item(text: str, lang: str = "en") -> Draft:
         if not description:
             # "CU: her hands on the wheel", "MCU 近景 缓慢推进 slow push：…": camera words before a colon.
             head, sep, tail = f.partition(":") if ":" in f else f.partition("：")
+            timed = find_seconds(head) if sep and tail.strip() and seconds is None else None
+            if timed and _camera_part(_untimed(head)):
+                # "End frame, 3 sec: library crest…", "CU, 2s: …": the duration goes, the camera words stay
+                seconds, head = timed[0], _untimed(head)
             if sep and tail.strip() and _camera_part(head):
                 cam_fields.append(_camera_part(head)[0])
                 f = tail.strip()

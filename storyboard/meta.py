@@ -93,8 +93,13 @@ class Section:
         return "\n".join(self.lines).strip()
 
 
+_HASH_ITEM = re.compile(r"^\s*#\s*\d{1,3}[A-Za-z]?\s")
+
+
 def heading_key(line: str) -> tuple[str, str, str] | None:
     """(key, heading, inline value) when ``line`` is a section heading or a "Label: value" line, else None."""
+    if _HASH_ITEM.match(line):
+        return None  # "#6 MUSIC: piano resolves. MS: …": an item of a list, not a heading
     raw = _LEAD.sub("", line.strip(), count=1).strip()
     if not raw:
         return None

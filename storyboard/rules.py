@@ -152,7 +152,7 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
         if d.movement is None:
             if d.role == "endcard":
                 d.movement = Movement.static
-            elif d.role not in ("product", "dialogue", "establishing") and _has(text, FOLLOW_WORDS) and d.size in (
+            elif fmt != "shotlist" and d.role not in ("product", "dialogue", "establishing") and _has(text, FOLLOW_WORDS) and d.size in (
                     ShotSize.FS, ShotSize.MS, ShotSize.MLS, ShotSize.LS):
                 d.movement = Movement.follow
             else:

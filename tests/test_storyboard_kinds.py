@@ -1,0 +1,60 @@
+"""Kinds of brief structure issue 11 names, each in a made-up brief: '#N' items under a cast field, sound cues and
+parentheticals inside items, durations inside a camera head, numbered hook lines, a VO script keyed by scene, an AV
+two-column script, 一、二、 numbering with the length only in the title."""
+
+from __future__ import annotations
+
+from briefreel.parsers.brief import Brief
+from briefreel.storyboard import plan
+from briefreel.storyboard.items import read_item
+from briefreel.storyboard.meta import heading_key, read_meta
+
+
+def board_of(text: str):
+    return plan(Brief.from_text(text))
+
+
+HASH_ITEMS = """Millbrook Pool — "First Length"
+A short film for our socials about adult swim lessons. It should run half a minute, square (1:1).
+
+Contact: Ravi Shah, Marketing
+Cast: Joan (swimmer, 60s, red cap); Theo (coach, 30s)
+Running order
+
+#1 Wide: the empty pool at dawn, lane ropes still. MUSIC: soft synth pad.
+
+#2 Joan lowers herself down the ladder, gripping the rail.
+
+#3 Close-up: Theo taps the lane rope and nods.
+THEO (gently): "One length. That's all."
+
+#4 MUSIC: pad swells. MS: Joan touches the far wall and laughs.
+VO (warmly): "Never too late to learn."
+
+#5 End frame, 3 sec: Millbrook crest and "Adult lessons — Mondays."
+"""
+
+
+def test_hash_items_under_a_cast_field_are_shots_with_their_cues_and_lines():
+    board = board_of(HASH_ITEMS)
+    assert board.target_duration_s == 30 and board.aspect_ratio == "1:1"
+    assert len(board.shots) == 5
+    assert [s.size.value for s in board.shots] == ["LS", "MS", "CU", "MS", "INSERT"]
+    assert "synth" in board.shots[0].sfx and "MUSIC" not in board.shots[0].description
+    assert board.shots[2].dialogue == "One length. That's all." and "gently" not in board.shots[2].dialogue
+    assert board.shots[3].dialogue == "Never too late to learn." and "pad swells" in board.shots[3].sfx
+    assert board.shots[-1].duration_s == 3
+    assert sum(s.duration_s for s in board.shots) == 30
+
+
+def test_a_hash_item_is_never_a_heading():
+    assert heading_key("#4 MUSIC: pad swells. MS: Joan touches the wall.") is None
+    assert heading_key("Music: soft synth") is not None
+
+
+def test_a_duration_inside_a_camera_head():
+    d = read_item("End frame, 3 sec: the crest and the line")
+    assert (d.size.value, d.duration, d.description) == ("INSERT", 3, "the crest and the line")
+    d = read_item("CU, 2s: her hands on the wheel")
+    assert (d.size.value, d.duration, d.description) == ("CU", 2, "her hands on the wheel")
+    assert read_meta(Brief.from_text("Pool — it should run half a minute.\nA swimmer.")).target_duration_s == 30
