@@ -250,6 +250,26 @@ def _light(heading: str, description: str, lang: str) -> str:
     return "柔和的自然光" if lang == "zh" else "soft natural light"
 
 
+# Notes about sound in a tone line ("no voice-over hype", 音乐轻快) say nothing a video model can draw.
+_AUDIO_NOTE = re.compile(
+    r"\b(?:voice[- ]?over|vo|narrat\w*|music|soundtrack|score|sound\w*|audio|sfx|jingle|song|dialogue|"
+    r"announcer|voice|hype)\b|旁白|配音|音乐|配乐|音效|声音|解说|歌|台词|人声", re.IGNORECASE)
+
+
+def visual_tone(tone: str) -> str:
+    """The tone line without its notes about sound: "warm, quiet, hopeful; natural light, no voice-over hype" →
+    "warm, quiet, hopeful; natural light"."""
+    if not tone:
+        return ""
+    parts = re.split(r"([,;，；、])", tone)
+    kept: list[str] = []
+    for i in range(0, len(parts), 2):
+        piece, sep = parts[i], (parts[i + 1] if i + 1 < len(parts) else "")
+        if piece.strip() and not _AUDIO_NOTE.search(piece):
+            kept.append(piece + sep)
+    return "".join(kept).strip().rstrip(",;，；、").strip()
+
+
 def build_prompt(shot: Shot, board: Storyboard, heading: str | None = None) -> str:
     """The T2V prompt of one shot, from its fields and the board's bible, style and aspect ratio. ``heading`` (the
     shot's scene heading) is looked up in ``board.scenes`` when not given."""
@@ -280,8 +300,9 @@ def build_prompt(shot: Shot, board: Storyboard, heading: str | None = None) -> s
         if note.startswith(("also ", "另有")):
             parts.append(note.replace("also ", "also ", 1))
     style = board.style or DEFAULT_STYLE[1 if zh else 0]
-    if board.tone and board.tone not in style:
-        style = f"{style}{'，' if zh else ', '}{board.tone}"
+    tone = visual_tone(board.tone)
+    if tone and tone not in style:
+        style = f"{style}{'，' if zh else ', '}{tone}"
     parts.append(style)
     aspect = ASPECT_WORDS.get(board.aspect_ratio, ("", ""))[1 if zh else 0]
     if aspect:

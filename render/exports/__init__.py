@@ -38,16 +38,17 @@ EXPORT_FILES = (
 )
 
 
-def make_stills(board: Storyboard, clips: dict[str, Path]):
-    """Every shot's still for the sheet and the page (from its clip, else the drawn panel), in threads: (stills by
-    shot id with the move drawn on, each clip's info for shots that have one, the same stills without move marks)."""
+def make_stills(board: Storyboard, clips: dict[str, Path], drawn: bool = False):
+    """Every shot's still for the sheet and the page (from its clip, else the drawn panel; the clean drawn panel
+    when ``drawn``: the clips are the panel renderer's, with labels burned in), in threads: (stills by shot id
+    with the move drawn on, each clip's info for shots that have one, the same stills without move marks)."""
     from briefreel.render.exports.sheet import STILL_WIDTH
     from briefreel.render.exports.thumbs import still
 
     width = STILL_WIDTH[board.aspect_ratio]
 
     def one(shot):
-        return shot.id, still(shot, board, clips.get(shot.id), width)
+        return shot.id, still(shot, board, clips.get(shot.id), width, drawn=drawn)
 
     workers = max(1, min(4, os.cpu_count() or 1, len(board.shots)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -56,6 +57,16 @@ def make_stills(board: Storyboard, clips: dict[str, Path]):
     infos = {k: v[1] for k, v in results.items() if v[1] is not None}
     plain = {k: v[2] for k, v in results.items()}
     return stills, infos, plain
+
+
+def _panel_clips(out_dir: Path) -> bool:
+    """Were the clips in ``out_dir`` drawn by the panel renderer (its render.json says so)?"""
+    import json
+
+    try:
+        return json.loads((Path(out_dir) / "render.json").read_text(encoding="utf-8")).get("renderer") == "panel"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _warm_font(board: Storyboard) -> None:
@@ -122,7 +133,7 @@ def write_exports(
         font_job.submit(_warm_font, board)
         font_job.shutdown(wait=False)
         try:
-            stills, infos, plain = make_stills(board, clips)
+            stills, infos, plain = make_stills(board, clips, drawn=_panel_clips(out_dir))
         except Exception as exc:  # noqa: BLE001 - reported below with the exports that need stills
             stills, infos, plain = None, {}, {}
             failures.append(f"stills for storyboard.pdf/storyboard.html ({type(exc).__name__}: {exc})")

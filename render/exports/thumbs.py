@@ -91,7 +91,7 @@ def panel(shot: Shot, board: Storyboard, width: int, height: int) -> tuple[Image
         from briefreel.render.panel import draw_panel
     except ImportError:  # the panel renderer is not in this tree: a plain card keeps the exports working
         return _plain_card(shot, width, height), False
-    return draw_panel(shot, board, width, height).convert("RGB"), True
+    return draw_panel(shot, board, width, height, clean=True).convert("RGB"), True
 
 
 def _plain_card(shot: Shot, width: int, height: int) -> Image.Image:
@@ -105,15 +105,22 @@ def _plain_card(shot: Shot, width: int, height: int) -> Image.Image:
     return img
 
 
-def still(shot: Shot, board: Storyboard, clip: Path | None, width: int
+def still(shot: Shot, board: Storyboard, clip: Path | None, width: int, *, drawn: bool = False
           ) -> tuple[Image.Image, ClipInfo | None, Image.Image]:
     """The still for ``shot`` at ``width`` pixels (aspect of the board) with its move drawn on, the clip's info,
-    and the same picture without the move marks."""
+    and the same picture without the move marks.
+
+    The sheet and the page take clean pictures: the panel renderer's clips carry the animatic's label chip and
+    caption burned in, so with ``drawn`` (the clips came from the panel renderer) the still is the clean drawn
+    panel and the clip is only probed for its info."""
     fw, fh = FRAME_SIZES[board.aspect_ratio]
     height = int(round(width * fh / fw))
     img, info = None, None
     if clip is not None and Path(clip).is_file():
-        img, info = grab_frame(Path(clip), shot.duration_s / 2, width)
+        if drawn:
+            info = probe(Path(clip))
+        else:
+            img, info = grab_frame(Path(clip), shot.duration_s / 2, width)
     marked = False
     if img is None:
         img, marked = panel(shot, board, fw, fh)
