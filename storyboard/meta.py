@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from briefreel.storyboard.voiceover import read_cues
 from briefreel.storyboard.draft import SpokenLine, is_heading, spoken_line, strip_quotes
 from briefreel.storyboard.durations import find_seconds, parse_seconds
 
@@ -131,6 +132,10 @@ def heading_key(line: str) -> tuple[str, str, str] | None:
                         break
                 if key:
                     break
+    if key is None and re.search(r"\s*[/／&+]\s*", name) and len(name) <= 24:
+        # "旁白 / 台词", "VO / Dialogue": a heading naming two things of one kind
+        keys = {_WORD_TO_KEY.get(part.strip().lower()) for part in re.split(r"\s*[/／&+]\s*", name) if part.strip()}
+        key = keys.pop() if len(keys) == 1 else None
     if key is None or name.lower() in NOT_HEADINGS:
         return None
     return key, name, value
@@ -408,10 +413,8 @@ def read_meta(brief) -> Meta:
         elif s.key == "place":
             meta.places.extend(_entities(s, 4))
         elif s.key == "vo":
-            for item in _items(s):
-                line = spoken_line(item) or SpokenLine(strip_quotes(item), "vo", "VO")
-                if line.text:
-                    meta.vo_lines.append(line)
+            # Scene, shot and time marks ("【场景四】", "Shot 3:", "0:05") and parentheticals are not spoken.
+            meta.vo_lines.extend(c.line for c in read_cues(s.lines) if not c.sfx and c.line.text)
     meta.end_card_s, meta.end_card_text = read_end_card("\n".join(meta.mandatories) or text)
     if meta.end_card_s is None:
         meta.end_card_s, meta.end_card_text = read_end_card(text)

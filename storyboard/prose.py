@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from briefreel.storyboard.blocks import Block, is_synopsis, titled_as_shots
+from briefreel.storyboard.enumerations import scene_marker
 from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, split_tags, spoken_line
 from briefreel.storyboard.meta import Meta, Section, heading_key, read_meta
 from briefreel.storyboard.shotlist import SCENE_LINE, scene_number
@@ -48,6 +49,10 @@ def story_sections(meta: Meta, blocks: list[Block] | None = None) -> list[Sectio
     """The sections that tell the story, by heading (a synopsis or rationale is not the story); else the shot
     material of untitled text and of blocks titled as scenes ("Key scenes:"), without front matter or invoice
     lines (``storyboard.blocks``)."""
+    if blocks is not None:  # the story's blocks: a VO script or notes under their own heading inside it are not
+        story = [b for b in blocks if b.key == "story" and b.role == "shots" and b.text and not is_synopsis(b.title)]
+        if story:
+            return story
     story = [s for s in meta.sections if s.key == "story" and s.text and not is_synopsis(s.title)]
     if story:
         return story
@@ -96,6 +101,20 @@ def reported_speech(text: str, zh: bool) -> tuple[str, list[SpokenLine]]:
 
 _CAMERA_VERB = re.compile(r"^(?:follows|tracks|pans|tilts|pushes|pulls|cranes|dollies|trucks|arcs|circles|orbits|"
                           r"drifts|whips|zooms|rises|booms)\b", re.I)
+
+
+_SCENE_LEAD = re.compile(r"^\s*[【\[(（]?\s*(?:(?:scene|sc\.?)\s*\d{1,3}|场景\s*[一二三四五六七八九十\d]{1,3}|"
+                         r"第\s*[一二三四五六七八九十\d]{1,3}\s*场)\s*[】\])）]?\s*[:：.\-–—]?\s*", re.I)
+
+
+def _place_only(text: str, zh: bool) -> bool:
+    """ "稻田·清晨。", "Kitchen, night.": a scene's place and time, no picture of its own."""
+    s = text.strip(" .。!！")
+    if not s or parse_direction(s, "zh" if zh else "en").found:
+        return not s
+    if zh:
+        return len(re.sub(r"[^\u3400-\u9fff]", "", s)) <= 8 and "，" not in s
+    return len(s.split()) <= 4
 
 
 def _title_only(line: str) -> bool:
@@ -324,6 +343,12 @@ def read_prose(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
             paragraph = join_wrapped("\n".join(lines))
             new_block = True
             for sentence in _sentences(paragraph, zh):
+                n = scene_marker(sentence)
+                if n:  # "【场景三】灶屋。", "[Scene 2] Kitchen, night.": the scene's heading, not a picture
+                    scene, sentence = n, _SCENE_LEAD.sub("", sentence, count=1).strip()
+                    new_block = True
+                    if _place_only(sentence, zh):
+                        continue
                 cue = _starts_with_cue(sentence, zh)
                 if new_block or cue or _starts_with_size(sentence) or _starts_with_camera(sentence, zh) or \
                         _new_subject(sentence, zh):

@@ -399,6 +399,14 @@ def _camera_nearby(low: str, start: int) -> bool:
     return any(w in window for w in CAMERA_SUBJECTS)
 
 
+def _object_fronted(low: str, start: int) -> bool:
+    """ "把碗推到…", "将箱子拉向…": a person moves a thing (把/将 before the verb in its clause), no camera nearby."""
+    window = low[max(0, start - 20):start]
+    for p in ".。;；!?！？,，":
+        window = window[window.rfind(p) + 1:]
+    return ("把" in window or "将" in window) and not _camera_nearby(low, start)
+
+
 class _Matcher:
     """Longest-first term finder over one table. Latin terms need word boundaries; CJK terms do not."""
 
@@ -426,6 +434,8 @@ class _Matcher:
                 ok = not any(taken[start:end])
                 if ok and where == CAM and mode != CELL:
                     ok = _camera_nearby(low, start)
+                elif ok and mode != CELL and not latin and isinstance(value, Movement) and _object_fronted(low, start):
+                    ok = False  # "父亲把饭推到他面前": someone pushes a thing; the camera does not move
                 if ok and latin:
                     ok = (start == 0 or not _word_char(low[start - 1])) and (end >= len(low) or not _word_char(low[end]))
                 if ok:

@@ -58,3 +58,49 @@ def test_a_duration_inside_a_camera_head():
     d = read_item("CU, 2s: her hands on the wheel")
     assert (d.size.value, d.duration, d.description) == ("CU", 2, "her hands on the wheel")
     assert read_meta(Brief.from_text("Pool — it should run half a minute.\nA swimmer.")).target_duration_s == 30
+
+
+VO_BY_SCENE = """山泉豆腐《一块豆腐》20秒 创意方案
+客户：山泉食品
+片长：20秒
+
+故事梗概
+
+冬天的早晨，奶奶在老屋里点豆腐，孙子放学回家，一碗热豆花等着他。
+
+创意阐述
+
+我们不讲工艺参数，讲一碗豆花里的等待。全片节奏缓慢，以自然光为主。
+
+分镜描述
+
+【场景一】老屋·清晨。大远景，航拍雪后的村子，炊烟升起。
+
+【场景二】灶台。特写，奶奶的手把卤水点进豆浆里。接着近景，奶奶盯着锅里慢慢凝起的豆花。
+
+【场景三】门口。中景，孙子推门进来，奶奶把一碗豆花推到他面前。
+
+【场景四】标版（3秒）：山泉LOGO，字幕“山泉豆腐，慢慢来”。
+
+旁白 / 台词
+
+【场景一】旁白：天冷了，豆腐也该点了。
+
+【场景三】孙子（小声）：奶奶，好香。
+
+【场景四】旁白：山泉豆腐，慢慢来。
+"""
+
+
+def test_a_vo_script_keyed_by_scene_is_aligned_and_synopsis_and_rationale_are_not_shots():
+    board = board_of(VO_BY_SCENE)
+    texts = [s.description for s in board.shots]
+    assert len(board.shots) == 5, texts
+    assert not any("冬天的早晨" in t or "工艺参数" in t or "场景" in t or "旁白" in t for t in texts)
+    assert [s.size.value for s in board.shots] == ["EWS", "CU", "MCU", "MS", "INSERT"]
+    assert board.shots[0].dialogue == "天冷了，豆腐也该点了。"
+    assert board.shots[3].dialogue == "奶奶，好香。" and "小声" not in board.shots[3].dialogue
+    assert board.shots[3].movement.value == "static"  # 奶奶把豆花推到他面前: she pushes, the camera does not
+    assert board.shots[-1].duration_s == 3 and "山泉豆腐，慢慢来" in board.shots[-1].dialogue
+    assert [s.scene for s in board.shots] == [1, 2, 2, 3, 4]
+    assert "problems" not in board.source
