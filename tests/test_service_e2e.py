@@ -152,7 +152,8 @@ def test_cancel_stops_a_running_job_between_shots(server):
 
 
 def test_a_failed_job_says_why(server):
-    job = submit(server, board(1), renderer="wan", model="/nonexistent/wan-model")
+    server.settings.models["missing"] = "/nonexistent/wan-model"  # listed by the operator, absent on disk
+    job = submit(server, board(1), renderer="wan", model="missing")
     failed = wait_for(server, job["id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] in ("renderer_unavailable", "render_error")
@@ -280,10 +281,11 @@ def test_a_wan_job_through_the_service(server, tmp_path):
     pytest.importorskip("diffusers")
     model = tmp_path / "tiny-wan"
     subprocess.run(BRIEFREEL + ["make-tiny-wan", str(model)], check=True, capture_output=True)
-    job = submit(server, board(1, duration=0.5, title="Wan"), renderer="wan", model=str(model), device="cpu")
+    server.settings.models["tiny-wan"] = str(model)  # the operator lists it; clients name it
+    job = submit(server, board(1, duration=0.5, title="Wan"), renderer="wan", model="tiny-wan", device="cpu")
     done = wait_for(server, job["id"], timeout=600)
     assert done["status"] == "done", done
-    assert done["options"]["renderer"] == "wan" and done["options"]["model"] == str(model)
+    assert done["options"]["renderer"] == "wan" and done["options"]["model"] == "tiny-wan"
     render = server.get(f"/v1/jobs/{job['id']}/files/render.json", headers=AUTH).json()
     assert render["renderer"] == "wan" and render["shots"][0]["status"] == "rendered"
     out = tmp_path / "wan.mp4"

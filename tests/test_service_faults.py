@@ -179,3 +179,29 @@ def test_the_shot_cache_is_per_key(app_client):
     other = submit(c, b, headers=AUTH2).json()  # another key learns nothing from a cache hit
     done = wait_for(c, other["id"], final, headers=AUTH2)
     assert done["status"] == "done" and done["progress"]["shots"][0]["state"] == "done"
+
+
+def test_a_wan_shot_stops_between_denoising_steps(tmp_path):
+    """The Wan renderer asks should_stop after every denoising step (a tiny random pipeline, 40 steps, on the CPU)."""
+    pytest.importorskip("diffusers")
+    import sys
+
+    from briefreel.render.errors import RenderCancelled
+    from briefreel.render.pipeline import render_board
+    from briefreel.storyboard.schema import Storyboard
+
+    model = tmp_path / "tiny-wan"
+    subprocess.run([str(Path(sys.executable).with_name("briefreel")), "make-tiny-wan", str(model)], check=True,
+                   capture_output=True)
+    asked: list[float] = []
+
+    def should_stop() -> bool:  # asked once before the shot, then after each step: stop after the second step
+        asked.append(time.monotonic())
+        return len(asked) > 2
+
+    with pytest.raises(RenderCancelled):
+        render_board(Storyboard.model_validate(board(1, 0.5)), tmp_path / "out", renderer="wan",
+                     renderer_options={"model": str(model), "steps": 40, "device": "cpu"},
+                     cache_dir=tmp_path / "cache", progress=False, exports=False, should_stop=should_stop)
+    assert len(asked) == 3  # the shot, step 1, step 2: the other 38 steps never ran
+    assert not (tmp_path / "out" / "animatic.mp4").exists()
