@@ -19,9 +19,19 @@ def parse_bytes(data: bytes, password: str | bytes | None, limits: Limits) -> Br
     from briefreel.parsers.decrypt import decrypt
     from briefreel.parsers.extract import clean_text, extract_pages
 
+    from briefreel.parsers.errors import DamagedPDF, NoTextLayer
+
     doc = decrypt(data, password, limits)
     data = None
-    pages = extract_pages(doc.data, engine="pdfplumber" if doc.unembedded_cid_fonts else "auto")
+    try:
+        pages = extract_pages(doc.data, engine="pdfplumber" if doc.unembedded_cid_fonts else "auto")
+    except NoTextLayer:
+        # A file qpdf had to rebuild (a truncated download, a cut copy) that then shows no text is damaged, not
+        # scanned: "no text layer" would send the user to OCR.
+        if any("damaged" in w or "startxref" in w or "reconstruct" in w for w in doc.warnings):
+            raise DamagedPDF("the file is damaged (truncated or cut short): its pages hold no readable text; "
+                             "send the complete file") from None
+        raise
     metadata = {k: clean_text(v) for k, v in doc.metadata.items()}
     return Brief(pages=pages, metadata=metadata, encryption=doc.encryption,
                  warnings=[clean_text(w) for w in doc.warnings])
