@@ -65,9 +65,16 @@ def _retry_after(exc: BaseException) -> dict:
         return {"Retry-After": "5"}
 
 
+# What a message says where the service's client acts differently from a command-line user, by code.
+SERVICE_MESSAGES = {
+    "password_required": "this PDF is password-protected: send its password in the `password` form field",
+}
+
+
 def error_response(exc: BaseException) -> JSONResponse:
     payload = error_payload(exc)
-    body = {"code": payload["code"], "message": payload["message"], **getattr(exc, "extra", {})}
+    message = SERVICE_MESSAGES.get(payload["code"], payload["message"])
+    body = {"code": payload["code"], "message": message, **getattr(exc, "extra", {})}
     headers = {**_retry_after(exc), **(getattr(exc, "headers", None) or {})}
     if "Retry-After" in headers:
         body["retry_after_s"] = int(headers["Retry-After"])
