@@ -205,3 +205,37 @@ def test_a_wan_shot_stops_between_denoising_steps(tmp_path):
                      cache_dir=tmp_path / "cache", progress=False, exports=False, should_stop=should_stop)
     assert len(asked) == 3  # the shot, step 1, step 2: the other 38 steps never ran
     assert not (tmp_path / "out" / "animatic.mp4").exists()
+
+
+@pytest.mark.skipif(__import__("shutil").which("redis-server") is None, reason="redis-server missing")
+def test_the_sweeper_with_the_redis_job_store(tmp_path):
+    """Retention in a farm (BRIEFREEL_STORE=redis://...): the same rule, finished jobs past the age only."""
+    from briefreel.service.redis_store import RedisJobStore
+    from briefreel.service.retention import sweep
+    from briefreel.service.runner import Context
+    from briefreel.service.storage import Storage
+
+    root = Path(__file__).resolve().parents[1]
+    rdir = tmp_path / "redis"
+    url = subprocess.run(["bash", str(root / ".ci" / "redis.sh"), "start", str(rdir)], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    try:
+        settings = Settings(api_keys=(KEY,), data_dir=tmp_path / "data", retention_days=7)
+        ctx = Context(settings=settings, store=RedisJobStore(url), storage=Storage(str(tmp_path / "files")),
+                      safety=None)
+        now = time.time()
+        ids = {}
+        for name in ("old_done", "new_done", "old_running"):
+            job_id = ids[name] = uuid.uuid4().hex
+            ctx.storage.put_bytes(f"jobs/{job_id}/shots.json", b"{}")
+            ctx.store.create(job_id, "k_owner", title=name, options={}, shot_ids=["S01"])
+            ctx.store.claim(job_id, "w", 60)
+            if name.endswith("done"):
+                ctx.store.finish(job_id, "w", "done", files=["shots.json"])
+                age = 30 if name.startswith("old") else 1
+                ctx.store.r.hset(f"briefreel:job:{job_id}", "finished", now - age * 86400)  # aged
+        assert sweep(ctx).deleted == [ids["old_done"]]
+        assert ctx.store.get(ids["old_done"]) is None and not ctx.storage.exists(f"jobs/{ids['old_done']}/shots.json")
+        assert [j["id"] for j in ctx.store.list("k_owner")] == [ids["old_running"], ids["new_done"]]
+    finally:
+        subprocess.run(["bash", str(root / ".ci" / "redis.sh"), "stop", str(rdir)], check=False)
