@@ -3,7 +3,7 @@
     POST   /v1/jobs                    multipart: brief (PDF) + password, or shots (shots.json); options -> 202 {id}
     GET    /v1/jobs                    your jobs, newest first
     GET    /v1/jobs/{id}               status (queued|running|done|failed|cancelled), progress per shot, error
-    DELETE /v1/jobs/{id}               cancel (a running job stops before its next shot)
+    DELETE /v1/jobs/{id}               cancel (a running job stops at its next frame, or Wan denoising step)
     GET    /v1/jobs/{id}/files         output files
     GET    /v1/jobs/{id}/files/{name}  download one (animatic.mp4, shots.json, render.json, storyboard.pdf, ...)
     GET    /v1/jobs/{id}/links/{name}  a download link that works without the API key and expires

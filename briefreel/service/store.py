@@ -123,7 +123,7 @@ class JobStore:
         return {s: 0 for s in STATUSES} | {r[0]: r[1] for r in rows}
 
     def request_cancel(self, job_id: str) -> dict | None:
-        """A queued job is cancelled at once; a running one is flagged and stops before its next shot."""
+        """A queued job is cancelled at once; a running one is flagged and stops at its next frame or step."""
         now = time.time()
         with self._tx() as db:
             row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
