@@ -113,7 +113,7 @@ class Status:
 STATUS = Status(enabled=False)
 
 
-class _Heartbeat:
+class Heartbeat:
     """While a brief is read (a child process parses it; 1,500 pages take seconds), say so: after ``after_s``,
     the file and the time so far."""
 
@@ -195,7 +195,7 @@ def _password_from_args(args: argparse.Namespace) -> str | None:
     return os.environ.get("BRIEFREEL_PASSWORD")
 
 
-def _prompt_for(brief: str, heartbeat: "_Heartbeat | None" = None):
+def _prompt_for(brief: str, heartbeat: "Heartbeat | None" = None):
     """On a terminal, a prompt for the password of a PDF that needs one; elsewhere nothing to ask."""
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         return None
@@ -212,7 +212,7 @@ def _prompt_for(brief: str, heartbeat: "_Heartbeat | None" = None):
 def cmd_parse(args: argparse.Namespace) -> int:
     path = _input_file(args.brief)
     password = _password_from_args(args)
-    with _Heartbeat(path.name, STATUS) as beat:
+    with Heartbeat(path.name, STATUS) as beat:
         brief = read_brief(path, password, ask_password=_prompt_for(args.brief, beat))
     if args.json:
         json.dump(brief.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
@@ -227,7 +227,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def _storyboard(args: argparse.Namespace):
     path = _input_file(args.brief)
     password = _password_from_args(args)
-    with _Heartbeat(path.name, STATUS) as beat:
+    with Heartbeat(path.name, STATUS) as beat:
         planned = storyboard_brief(path, password, planner=args.planner, ask_password=_prompt_for(args.brief, beat))
     for note in planned.notes:
         print(f"briefreel: {note}", file=sys.stderr)

@@ -224,18 +224,18 @@ def test_parse_progress_for_a_long_read():
     import io
     import time
 
-    from briefreel.cli import Status, _Heartbeat
+    from briefreel.cli import Status, Heartbeat
 
     log = io.StringIO()
     status = Status(stream=log, every_s=0.05)
-    with _Heartbeat("long.pdf", status, after_s=0.05):
+    with Heartbeat("long.pdf", status, after_s=0.05):
         time.sleep(0.4)
     text = log.getvalue()
     assert "briefreel: reading long.pdf:" in text and "briefreel: read long.pdf in" in text and "\r" not in text
     tty = io.StringIO()
     tty.isatty = lambda: True
     status = Status(stream=tty)
-    with _Heartbeat("long.pdf", status, after_s=0.05):
+    with Heartbeat("long.pdf", status, after_s=0.05):
         time.sleep(0.2)
     assert "\rreading long.pdf" in tty.getvalue().replace("\x1b[K", "") and tty.getvalue().endswith("\n")
 

@@ -151,7 +151,7 @@ def test_sheet_and_page_take_clean_panels(tmp_path, monkeypatch):
     for region in (chip, cap):
         assert np.abs(got[region] - labelled[region]).mean() > 8
         assert np.abs(got[region] - clean[region]).mean() < 1.5
-    assert exports._panel_clips(tmp_path)
+    assert exports.panel_clips(tmp_path)
 
 
 def test_audio_notes_stay_out_of_video_prompts(boards):

@@ -59,7 +59,7 @@ def make_stills(board: Storyboard, clips: dict[str, Path], drawn: bool = False):
     return stills, infos, plain
 
 
-def _panel_clips(out_dir: Path) -> bool:
+def panel_clips(out_dir: Path) -> bool:
     """Were the clips in ``out_dir`` drawn by the panel renderer (its render.json says so)?"""
     import json
 
@@ -133,7 +133,7 @@ def write_exports(
         font_job.submit(_warm_font, board)
         font_job.shutdown(wait=False)
         try:
-            stills, infos, plain = make_stills(board, clips, drawn=_panel_clips(out_dir))
+            stills, infos, plain = make_stills(board, clips, drawn=panel_clips(out_dir))
         except Exception as exc:  # noqa: BLE001 - reported below with the exports that need stills
             stills, infos, plain = None, {}, {}
             failures.append(f"stills for storyboard.pdf/storyboard.html ({type(exc).__name__}: {exc})")
