@@ -206,7 +206,7 @@ def spoken_line(line: str) -> SpokenLine | None:
 # -- descriptions with spoken lines inside them, and scene headings -------------------------------------------------
 
 _TAG_INSIDE = re.compile(
-    r"(?:^|(?<=[\s.。;；|｜!?！？，,、]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
+    r"(?:^|(?<=[\s.。;；|｜!?！？，,、)）]))(?P<tag>VO|V\.O\.|Voice-?over|SUPER|Super|OST|On-screen text|Dialogue|SFX|Sound|"
     r"旁白|画外音|配音|字幕|台词|对白|音效)\s*[:：]", re.I)
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|『[^』]*』')
 # A character's line inside a description: an upper-case (or short Chinese) name, a colon, then a quote.
@@ -251,6 +251,29 @@ def split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
         parsed = parse_spoken(body, kind)
         lines.extend(parsed)
     return description, lines, sfx
+
+
+_SPEECH_EN = re.compile(r"(?P<who>(?:\b[\w.'’-]+\s+){0,3}?)(?P<verb>says|said|asks|asked|whispers|whispered|replies|replied|"
+                        r"answers|smiles|grins|laughs|calls out|calls|shouts|adds|tells (?:her|him|them|us))\s*[:,]\s*"
+                        r"(?P<q>“[^”]{2,200}”|\"[^\"]{2,200}\")[.]?")
+_SPEECH_ZH = re.compile(r"(?P<who>[^，。；！？\s]{0,8}?)(?P<verb>说|问|喊|笑道|答道|回答|低声说|轻声说|喊道|说道)\s*[：:]\s*"
+                        r"(?P<q>“[^”]{1,120}”|「[^」]{1,120}」)")
+_NARRATOR = ("vo", "v.o.", "voice-over", "voiceover", "voice over", "narrator", "旁白", "画外音")
+
+
+def reported_speech(text: str, zh: bool) -> tuple[str, list[SpokenLine]]:
+    """Quoted speech after a speaking verb inside a beat ("A conductor smiles: “Sleep well.”", "as the VO says: “…”",
+    "她笑着说：“到了！”") → the line (VO where the narrator speaks, else dialogue) and the beat without the quote."""
+    lines: list[SpokenLine] = []
+
+    def take(m: re.Match) -> str:
+        who = m.group("who").lower()
+        kind = "vo" if any(n in who for n in _NARRATOR) else "dialogue"
+        lines.append(SpokenLine(m.group("q")[1:-1].strip(), kind, "VO" if kind == "vo" else ""))
+        return m.group("who") + m.group("verb")
+
+    text = (_SPEECH_ZH if zh else _SPEECH_EN).sub(take, text)
+    return re.sub(r"\s+([.,;。，])", r"\1", text).strip(), lines
 
 
 _HEADING = re.compile(

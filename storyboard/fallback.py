@@ -15,6 +15,7 @@ import re
 
 from briefreel.storyboard.blocks import Block, front_matter_line, ledger_line, spec_value
 from briefreel.storyboard.draft import Draft
+from briefreel.storyboard.durations import find_seconds
 from briefreel.storyboard.meta import Meta, heading_key
 from briefreel.storyboard.vocabulary import parse_direction
 
@@ -36,7 +37,14 @@ def metadata_line(text: str, meta: Meta) -> bool:
     if ledger_line(s) and len(re.findall(r"[A-Za-z]{3,}|[\u3400-\u9fff]", s)) <= 4:
         return True  # "Total due: $240.00"; a price on an end card ("Now selling from $1.2M") is a picture
     found = heading_key(s)
-    return found is not None and found[0] in _META_KEYS and bool(found[2])
+    if found is None or found[0] not in _META_KEYS or not found[2]:
+        return False
+    value = found[2]
+    if found[0] == "aspect":  # "画幅：9:16" is metadata; "手机屏幕：订单页面……" is a picture of a screen
+        return bool(re.search(r"\d\s*[:：x×]\s*\d|竖|横|vertical|horizontal|landscape|portrait|square|方", value, re.I))
+    if found[0] == "length":
+        return find_seconds(value) is not None and len(value) <= 40
+    return True
 
 
 def collapse_reason(drafts: list[Draft], meta: Meta) -> str | None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 
-from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, split_tags, spoken_line, strip_quotes
+from briefreel.storyboard.cast import mentions_person
+from briefreel.storyboard.draft import (Draft, SpokenLine, join_wrapped, parse_spoken, reported_speech, split_tags,
+                                        spoken_line, strip_quotes)
 from briefreel.storyboard.durations import find_seconds, parse_seconds
 from briefreel.storyboard.vocabulary import CELL, camera_coverage, parse_camera, parse_direction
 
@@ -160,7 +162,31 @@ def _spoken(field: str) -> list[SpokenLine]:
     tagged = spoken_line(field)
     if tagged:
         return [tagged]
-    return [ln for ln in parse_spoken(field, "") if ln.kind and (ln.speaker or ln.kind == "sfx")]
+    return [ln for ln in parse_spoken(field, "") if ln.kind and (ln.speaker or ln.kind == "sfx") and
+            not _thing_label(ln.speaker or "")]
+
+
+def _thing_label(label: str) -> bool:
+    """ "手机屏幕：订单页面……", "产品特写：…": a Chinese label of three characters or more with no person in it names
+    what is shown, not who speaks (names and 男友, 陈师傅, 小女孩 do speak)."""
+    cjk = [ch for ch in label if "\u3400" <= ch <= "\u9fff"]
+    return len(cjk) >= 3 and len(cjk) == len(label.strip()) and not mentions_person(label)
+
+
+def take_camera_notes(text: str) -> tuple[str, list[str]]:
+    """ "…一扇窗还亮着。（远景，固定）" → the text without the parenthesis, and its camera words ["远景", "固定"]; a
+    parenthesis that is not all camera words ("(hands)", "(quietly)") stays."""
+    found: list[str] = []
+
+    def take(m: re.Match) -> str:
+        parts = [p.strip() for p in re.split(r"[,，、;；/]", m.group(1)) if p.strip()]
+        if parts and all(_camera_part(p, 0.6) is not None for p in parts):
+            found.extend(parts)
+            return " "
+        return m.group()
+
+    out = _PAREN.sub(take, text)
+    return (re.sub(r"\s{2,}", " ", out).strip() if found else text), found
 
 
 def read_item(text: str, lang: str = "en") -> Draft:
@@ -177,10 +203,12 @@ def read_item(text: str, lang: str = "en") -> Draft:
         text = text + " | " + " | ".join(own_lines)
     text, seconds = take_seconds(text.strip())
     text, sfx = take_sound(text)
-    cam_fields: list[str] = []
+    text, paren_camera = take_camera_notes(text)
+    text, reported = reported_speech(text, lang == "zh" or bool(re.search(r"[\u3400-\u9fff]", text)))
+    cam_fields: list[str] = list(paren_camera)
     notes: list[str] = []
     description: list[str] = []
-    lines: list[SpokenLine] = []
+    lines: list[SpokenLine] = list(reported)
     fields = [f for f in _FIELD_SPLIT.split(text) if f and f.strip()]
     for k, field in enumerate(fields):
         f = field.strip()

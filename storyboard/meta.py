@@ -104,6 +104,7 @@ def heading_key(line: str) -> tuple[str, str, str] | None:
     raw = _LEAD.sub("", line.strip(), count=1).strip()
     if not raw:
         return None
+    numbered = raw != line.strip() and not line.strip().startswith("#")
     name, value = raw, ""
     found = [i for i in (raw.find(":"), raw.find("：")) if i > 0]
     i = min(found) if found else -1
@@ -115,8 +116,9 @@ def heading_key(line: str) -> tuple[str, str, str] | None:
     name = name.strip().rstrip(":：.").strip().strip(_BRACKETS).strip()
     key = _WORD_TO_KEY.get(name.lower())
     if key is None and _cjk_count(name):
-        # "项目背景说明", "【创意脚本】": a known word plus a little, no sentence punctuation.
-        if not any(p in name for p in "，。！？、"):
+        # "项目背景说明", "【创意脚本】": a known word plus a little, no sentence punctuation. Not in a numbered line
+        # with a value ("三、手机屏幕：订单页面……" is an item of a list, its label a picture's).
+        if not any(p in name for p in "，。！？、") and not (numbered and value):
             for w, k in _CJK_WORDS:
                 if w in name and len(name) <= len(w) + 4:
                     key = k

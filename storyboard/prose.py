@@ -13,7 +13,8 @@ import re
 
 from briefreel.storyboard.blocks import Block, is_synopsis, titled_as_shots
 from briefreel.storyboard.enumerations import scene_marker
-from briefreel.storyboard.draft import Draft, SpokenLine, join_wrapped, parse_spoken, split_tags, spoken_line
+from briefreel.storyboard.draft import (Draft, SpokenLine, join_wrapped, parse_spoken, reported_speech, split_tags,
+                                        spoken_line)
 from briefreel.storyboard.meta import Meta, Section, heading_key, read_meta
 from briefreel.storyboard.shotlist import SCENE_LINE, scene_number
 from briefreel.storyboard.schema import Movement
@@ -74,29 +75,6 @@ def _about_the_film(sentence: str, zh: bool) -> bool:
     """A sentence about the film or a character, not a picture: "This film is the evening she…", "It should feel
     like exhaling", "Nadia is a consultant who…", "本片的基调是温暖", "林岚是一名向导"."""
     return bool((_ABOUT_ZH if zh else _ABOUT_EN).search(sentence.strip()))
-
-
-_SPEECH_EN = re.compile(r"(?P<who>(?:\b[\w.'’-]+\s+){0,3}?)(?P<verb>says|said|asks|asked|whispers|whispered|replies|replied|"
-                        r"answers|smiles|grins|laughs|calls out|calls|shouts|adds|tells (?:her|him|them|us))\s*[:,]\s*"
-                        r"(?P<q>“[^”]{2,200}”|\"[^\"]{2,200}\")[.]?")
-_SPEECH_ZH = re.compile(r"(?P<who>[^，。；！？\s]{0,8}?)(?P<verb>说|问|喊|笑道|答道|回答|低声说|轻声说|喊道|说道)\s*[：:]\s*"
-                        r"(?P<q>“[^”]{1,120}”|「[^」]{1,120}」)")
-_NARRATOR = ("vo", "v.o.", "voice-over", "voiceover", "voice over", "narrator", "旁白", "画外音")
-
-
-def reported_speech(text: str, zh: bool) -> tuple[str, list[SpokenLine]]:
-    """Quoted speech after a speaking verb inside a beat ("A conductor smiles: “Sleep well.”", "as the VO says: “…”",
-    "她笑着说：“到了！”") → the line (VO where the narrator speaks, else dialogue) and the beat without the quote."""
-    lines: list[SpokenLine] = []
-
-    def take(m: re.Match) -> str:
-        who = m.group("who").lower()
-        kind = "vo" if any(n in who for n in _NARRATOR) else "dialogue"
-        lines.append(SpokenLine(m.group("q")[1:-1].strip(), kind, "VO" if kind == "vo" else ""))
-        return m.group("who") + m.group("verb")
-
-    text = (_SPEECH_ZH if zh else _SPEECH_EN).sub(take, text)
-    return re.sub(r"\s+([.,;。，])", r"\1", text).strip(), lines
 
 
 _CAMERA_VERB = re.compile(r"^(?:follows|tracks|pans|tilts|pushes|pulls|cranes|dollies|trucks|arcs|circles|orbits|"

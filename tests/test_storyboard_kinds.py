@@ -104,3 +104,38 @@ def test_a_vo_script_keyed_by_scene_is_aligned_and_synopsis_and_rationale_are_no
     assert board.shots[-1].duration_s == 3 and "山泉豆腐，慢慢来" in board.shots[-1].dialogue
     assert [s.scene for s in board.shots] == [1, 2, 2, 3, 4]
     assert "problems" not in board.source
+
+
+YIER = """暖冬热饮《一杯姜茶》15秒版 分镜说明
+客户：暖冬饮品
+画幅：16:9
+
+分镜
+
+一、雪夜的公交站，只有一个人在等车。（远景，固定）
+
+二、手机屏幕：暖冬小程序“热饮外送”页面，手指点下“下单”。（特写）
+
+三、店员把纸杯递过去，轻声说：“小心烫。”（近景）
+
+四、她捧着杯子，呼出一口白气。（中景，镜头缓慢拉远）旁白：“冬天，有人惦记。”
+
+五、标版：暖冬LOGO。
+"""
+
+
+def test_zh_ordinal_items_with_camera_notes_in_parentheses_and_the_length_in_the_title():
+    board = board_of(YIER)
+    assert board.target_duration_s == 15 and len(board.shots) == 5
+    assert [(s.size.value, s.movement.value) for s in board.shots] == [
+        ("LS", "static"), ("CU", "static"), ("MCU", "static"), ("MS", "pull_out"), ("INSERT", "static")]
+    assert "远景" not in board.shots[0].description and board.shots[1].description.startswith("手机屏幕")
+    assert board.shots[1].dialogue == ""  # "手机屏幕：" names what is shown; it does not speak
+    assert board.shots[2].dialogue == "小心烫。" and board.shots[3].dialogue == "冬天，有人惦记。"
+    assert board.source["format"] == "shotlist" and "warnings" not in board.source
+
+
+def test_a_thing_label_is_not_a_speaker_but_a_person_is():
+    assert read_item("手机屏幕：订单页面亮起").lines == []
+    assert read_item("中景 | 男友（小声）：叔叔，真香。").lines[0].text == "叔叔，真香。"
+    assert heading_key("三、手机屏幕：订单页面") is None and heading_key("画幅：9:16")[0] == "aspect"

@@ -277,7 +277,7 @@ def test_a_clause_that_only_says_how_the_same_picture_is_shot_stays_in_it():
 
 
 def test_reported_speech_and_a_narrator_inside_a_beat():
-    from briefreel.storyboard.prose import reported_speech
+    from briefreel.storyboard.draft import reported_speech
     text, lines = reported_speech("In a close-up she laughs as the VO says: “Wake up somewhere else.”", False)
     assert text == "In a close-up she laughs as the VO says" and lines[0].kind == "vo"
     text, lines = reported_speech("老人笑着说：“慢慢吃。”", True)
