@@ -373,8 +373,7 @@ def _add_password(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="read the PDF password from FILE (first line). Or set BRIEFREEL_PASSWORD; on a terminal you are asked.",
     )
-    # Never a way in: caught to say why, and what to do instead (the value is never shown).
-    p.add_argument("--password", dest="bare_password", nargs="?", const="", default=None, help=argparse.SUPPRESS)
+
 
 
 def _add_planner(p: argparse.ArgumentParser) -> None:
@@ -439,9 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     global STATUS
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "bare_password", None) is not None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    if any(a == "--password" or a.startswith("--password=") for a in options):
+        # Never a way in: refused before parsing, saying why and what to do instead (the value is never shown).
         parser.exit(2, f"briefreel: error: {BARE_PASSWORD}\n")
+    args = parser.parse_args(argv)
     STATUS = Status(enabled=not getattr(args, "quiet", False))
     try:
         return int(args.func(args) or 0)
