@@ -254,7 +254,7 @@ def split_tags(text: str) -> tuple[str, list[SpokenLine], str]:
 
 
 _SPEECH_EN = re.compile(r"(?P<who>(?:\b[\w.'’-]+\s+){0,3}?)(?P<verb>says|said|asks|asked|whispers|whispered|replies|replied|"
-                        r"answers|smiles|grins|laughs|calls out|calls|shouts|adds|tells (?:her|him|them|us))\s*[:,]\s*"
+                        r"answers|smiles|grins|laughs|calls out|calls|shouts|adds|tells (?:her|him|them|us)|[Tt]o camera)\s*[:,]\s*"
                         r"(?P<q>“[^”]{2,200}”|\"[^\"]{2,200}\")[.]?")
 _SPEECH_ZH = re.compile(r"(?P<who>[^，。；！？\s]{0,8}?)(?P<verb>说|问|喊|笑道|答道|回答|低声说|轻声说|喊道|说道)\s*[：:]\s*"
                         r"(?P<q>“[^”]{1,120}”|「[^」]{1,120}」)")

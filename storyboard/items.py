@@ -148,7 +148,7 @@ def _peel_camera(field: str, cam_fields: list[str]) -> str:
     taken = []
     for m in _CHUNK.finditer(field):
         chunk = m.group(1).strip()
-        if not chunk or m.end() >= len(field) or _camera_part(chunk, 0.6) is None:
+        if not chunk or m.end() >= len(field) or (_camera_part(chunk, 0.6) is None and not _short_size(chunk)):
             break
         taken.append(chunk)
         pos = m.end()
@@ -162,8 +162,42 @@ def _spoken(field: str) -> list[SpokenLine]:
     tagged = spoken_line(field)
     if tagged:
         return [tagged]
-    return [ln for ln in parse_spoken(field, "") if ln.kind and (ln.speaker or ln.kind == "sfx") and
-            not _thing_label(ln.speaker or "")]
+    said = [ln for ln in parse_spoken(field, "") if ln.kind and (ln.speaker or ln.kind == "sfx")]
+    if any(ln.kind == "dialogue" and (_thing_label(ln.speaker) or _not_a_speaker(ln.speaker, ln.text)) for ln in said):
+        return []  # the field is a labelled picture ("Wide of the windowsill: …", "手机屏幕：…"), not speech
+    return said
+
+
+_INNER_QUOTE = re.compile(r"\S\s*[:：]\s*[\"“「]")
+
+
+def _not_a_speaker(label: str, said: str) -> bool:
+    """ "Wide of the windowsill: a row of…", "Locked-off time-lapse: …", "HOOK: Selfie-style MCU, Maya to camera:
+    “…”": a label that frames or names a beat, not someone speaking — it holds camera words or words that are not a
+    name, or what follows opens with camera words or quotes someone else."""
+    label = label.strip()
+    if not label or not label.isascii() or label.lower() in ("vo", "v.o.", "v/o", "super", "sfx", "music"):
+        return False
+    if parse_camera(label, mode=CELL).found:
+        return True
+    words = label.split()
+    if len(words) >= 2 and any(w[:1].islower() for w in words):
+        return True
+    head = re.split(r"[,，.。:：]", said.strip(), maxsplit=1)[0]
+    return bool(_INNER_QUOTE.search(said)) or (bool(head) and _camera_part(head, 0.6) is not None) or \
+        _short_size(head)
+
+
+def _short_size(chunk: str) -> bool:
+    """ "Selfie-style MCU", "Tight CU": two words at most, one of them a shot size."""
+    return 0 < len(chunk.split()) <= 2 and parse_camera(chunk, mode=CELL).size is not None
+
+
+_BEAT_LABEL = re.compile(r"^(?P<label>[A-Z][A-Z0-9&'\-]{1,12}(?: [A-Z0-9&'\-]{1,12})?)\s*[:：]\s*(?=\S)")
+_QUOTE_END = re.compile(r"^(?P<before>.+?\S)\s*[:：]\s*(?P<q>“[^”]{2,200}”|\"[^\"]{2,200}\")\s*[.。]?\s*$")
+_NAMED_SUBJECT = re.compile(r"^(?:[A-Z][\w'’-]+\s+){1,2}[a-z]+s\b")  # "Maya holds…", "Mr Ferris waves…"
+_SHOWN_WORDS = ("super", "caption", "card", "title", "text", "logo", "sign", "screen", "reads", "tagline", "slogan",
+                "字幕", "标版", "落版", "屏幕", "文字")
 
 
 def _thing_label(label: str) -> bool:
@@ -207,6 +241,11 @@ def read_item(text: str, lang: str = "en") -> Draft:
     text, reported = reported_speech(text, lang == "zh" or bool(re.search(r"[\u3400-\u9fff]", text)))
     cam_fields: list[str] = list(paren_camera)
     notes: list[str] = []
+    beat = _BEAT_LABEL.match(text)
+    if beat and not parse_camera(beat.group("label"), mode=CELL).found and \
+            _not_a_speaker(beat.group("label") + " x", text[beat.end():]):
+        notes.append(beat.group("label"))  # "HOOK:", "CTA:": the beat's name in the script, not a speaker
+        text = text[beat.end():]
     description: list[str] = []
     lines: list[SpokenLine] = list(reported)
     fields = [f for f in _FIELD_SPLIT.split(text) if f and f.strip()]
@@ -250,6 +289,10 @@ def read_item(text: str, lang: str = "en") -> Draft:
             f = _peel_camera(f, cam_fields)
         description.append(f)
     body = " — ".join(description) if len(description) > 1 else (description[0] if description else "")
+    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", body)[1:]:
+        lead = _leading_camera(sentence.rstrip(". "))
+        if lead is not None and parse_camera(lead[0], mode=CELL).movement is not None:
+            cam_fields.append(lead[0])  # "…a row of dead plants. Slow pan along them."
     body, notes_inside = _speaker_notes(body)
     notes.extend(notes_inside)
     inline = spoken_line(body)
@@ -268,6 +311,12 @@ def read_item(text: str, lang: str = "en") -> Draft:
                 if note:
                     notes.append(note)
         sfx = (sfx + " " + tagged_sfx).strip()
+    said = _QUOTE_END.match(body) if not lines else None
+    if said and (mentions_person(said.group("before")) or _NAMED_SUBJECT.match(said.group("before"))) and not any(
+            w in said.group("before").lower() for w in _SHOWN_WORDS):
+        # "Maya holds the pot up and points at the link: “Link in bio.”": the person in the picture says it
+        lines.append(SpokenLine(said.group("q")[1:-1].strip(), "dialogue", ""))
+        body = said.group("before")
     cam = parse_camera(" ".join(cam_fields), lang, mode=CELL)
     prose = parse_direction(body, lang) if body else parse_camera("")
     draft = Draft(description=body.strip(" -–—,，:：").strip(), size=cam.size or prose.size,

@@ -139,3 +139,28 @@ def test_a_thing_label_is_not_a_speaker_but_a_person_is():
     assert read_item("手机屏幕：订单页面亮起").lines == []
     assert read_item("中景 | 男友（小声）：叔叔，真香。").lines[0].text == "叔叔，真香。"
     assert heading_key("三、手机屏幕：订单页面") is None and heading_key("画幅：9:16")[0] == "aspect"
+
+
+CREATOR = """Fizzbrew Kombucha — Creator Brief (TikTok)
+Deliverable: 1 x 12s vertical video, 9:16
+
+Do's
+• Film in your own kitchen.
+• Keep your own voice.
+
+Script
+1. HOOK (0–2s): Selfie-style MCU, handheld, Leo to camera: "I used to hate kombucha."
+2. (2–5s) Wide of the fridge: a shelf of sad sodas. Slow pan along them.
+3. (5–9s) Locked-off top-down close-up: hands pour Fizzbrew over ice.
+4. CTA (9–12s): Leo raises the glass and points at the link: "Link in bio, soda people."
+"""
+
+
+def test_a_creator_script_beat_labels_and_framing_labels_are_not_speakers():
+    board = board_of(CREATOR)
+    assert [s.duration_s for s in board.shots] == [2, 3, 4, 3]
+    assert [(s.size.value, s.movement.value) for s in board.shots[:3]] == [
+        ("MCU", "handheld"), ("LS", "pan"), ("CU", "static")]
+    assert [s.dialogue for s in board.shots] == ["I used to hate kombucha.", "", "", "Link in bio, soda people."]
+    assert "HOOK" not in board.shots[0].dialogue and "HOOK" in board.shots[0].movement_note
+    assert not any("Film in your own" in s.description for s in board.shots)
