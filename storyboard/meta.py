@@ -245,9 +245,9 @@ def read_target(text: str, sections: list[Section]) -> float | None:
         after = low[end:end + 14].lstrip(" -–\n\t")
         if any(after.startswith(w) for w in _MEDIA_WORDS) or re.match(r"^(?:long|length|in length|tv)\b", after):
             return found[0]
-        before = low[max(0, m.start() - 8):m.start()].rstrip(" ，,:：-–(（")
-        if before.endswith(_MEDIA_BEFORE):
-            return found[0]
+        before = low[max(0, m.start() - 12):m.start()].rstrip(" ，,:：-–(（")
+        if any(before.endswith(w) and (not w.isascii() or not before[:-len(w)][-1:].isalnum()) for w in _MEDIA_BEFORE):
+            return found[0]  # "TVC 30s", "广告15秒"; not "GRANDAD (70s)"
     m = _SHORT_CLOCK.search(low)
     if m:
         return float(m.group(1))

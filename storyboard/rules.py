@@ -131,6 +131,8 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.size = ShotSize.CU
             elif d.role == "dialogue":
                 d.size = ShotSize.MCU
+            elif any(ln.kind == "dialogue" for ln in d.lines) and _two_named(text, names):
+                d.size = ShotSize.MS  # two characters in the frame while one speaks: a two-shot
             elif any(ln.kind == "dialogue" for ln in d.lines) and _has(text, FACE_HAND_WORDS):
                 d.size = ShotSize.MCU  # a line with a reaction: medium close-up on the speaker
             elif _has(text, REACTION_WORDS):
@@ -159,6 +161,12 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
                 d.movement = Movement.static
         if d.angle is None:
             d.angle = Angle.high if d.movement == Movement.aerial or _has(text, HIGH_WORDS) else Angle.eye_level
+
+
+def _two_named(text: str, names: set[str]) -> bool:
+    """Does the shot's text name two characters or more ("GRANDAD (70s) and MIA (8) at the workbench")?"""
+    low = text.lower()
+    return len({n.lower() for n in names if len(n) >= 2 and re.search(r"(?<!\w)" + re.escape(n.lower()) + r"(?!\w)", low)}) >= 2
 
 
 def _opens_scene(drafts: list[Draft], i: int) -> bool:

@@ -127,9 +127,35 @@ def text_tables(text: str) -> list[list[list[str]]]:
         tables.append(current)
     tables = [t for t in tables if len(t) >= 2]
     if not tables:
+        tables = _two_column_tables(lines)
+    if not tables:
         aligned = _aligned_table(lines)
         if aligned:
             tables.append(aligned)
+    return tables
+
+
+def _two_column_tables(lines: list[str]) -> list[list[list[str]]]:
+    """ "VIDEO | AUDIO" over rows with one '|' each: a two-column table (an AV script) typed as text. The header must
+    name both columns; the rows run until a line without a '|'."""
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] | None = None
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.count("|") == 1 or (
+            line.count("|") == 3 and line.strip().startswith("|") and line.strip().endswith("|")) else None
+        if current is None:
+            if cells and len(cells) == 2 and len(header_map(cells) or ()) == 2:
+                current = [cells]
+            continue
+        if cells and len(cells) == 2:
+            current.append(cells)
+            continue
+        if line.strip():
+            if len(current) >= 2:
+                tables.append(current)
+            current = None
+    if current is not None and len(current) >= 2:
+        tables.append(current)
     return tables
 
 

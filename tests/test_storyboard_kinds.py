@@ -164,3 +164,28 @@ def test_a_creator_script_beat_labels_and_framing_labels_are_not_speakers():
     assert [s.dialogue for s in board.shots] == ["I used to hate kombucha.", "", "", "Link in bio, soda people."]
     assert "HOOK" not in board.shots[0].dialogue and "HOOK" in board.shots[0].movement_note
     assert not any("Film in your own" in s.description for s in board.shots)
+
+
+AV = """BRIGHTWELL PAINTS — "First Coat" — :20 TV
+Client: Brightwell
+End card: 3 seconds (client mandatory)
+
+AV script
+VIDEO | AUDIO
+OPEN ON: an empty nursery, bare plaster, morning light. | SFX: birdsong outside.
+NANA (70s) and JO (30s) on the floor with rollers. Jo laughs at a drip on Nana's nose. | NANA: Missed a bit. Story of my life, really.
+CU: a roller lays down the first stripe of pale yellow. | SFX: roller hiss.
+END CARD: Brightwell logo, "First coat, first memories." | MUSIC: button ending.
+"""
+
+
+def test_an_av_script_an_age_is_not_the_length_and_rows_leave_room_for_their_lines():
+    meta = read_meta(Brief.from_text(AV))
+    assert meta.target_duration_s == 20 and meta.end_card_s == 3
+    board = board_of(AV)
+    assert len(board.shots) == 4 and board.shots[-1].duration_s == 3
+    assert sum(s.duration_s for s in board.shots) == 20
+    talking = board.shots[1]
+    assert talking.dialogue == "Missed a bit. Story of my life, really." and talking.size.value == "MS"  # a two-shot
+    assert talking.duration_s >= 7 / 2.5  # seven words at ~2.5 words a second
+    assert read_meta(Brief.from_text("Story\nGRANDAD (70s) fixes a chair.")).target_duration_s is None
