@@ -347,7 +347,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
             kwargs.update(metavar="WxH", help="generation size, e.g. 832x480 (default: the model's native size "
                                               "nearest the brief's aspect ratio)")
         else:
-            kwargs["metavar"] = spec.name.upper() if spec.name != "model" else "PATH_OR_HUB_ID"
+            kwargs["metavar"] = spec.metavar or (spec.name.upper() if spec.name != "model" else "PATH_OR_HUB_ID")
         group.add_argument(spec.flag, **kwargs)
 
 

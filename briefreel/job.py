@@ -61,7 +61,8 @@ from pydantic_core import PydanticCustomError
 
 from briefreel.errors import InvalidOptions
 from briefreel.parsers.errors import DamagedPDF, PasswordRequired
-from briefreel.render.wan import MEMORY_PLANS
+from briefreel.render.errors import RenderError
+from briefreel.render.wan import ATTENTION_ALIASES, ATTENTION_BACKENDS, MEMORY_PLANS, PRESETS, parse_cache, split_lora
 
 __all__ = [
     "RENDERERS", "WAN", "DTYPES", "SHOT_STATES", "FINISHED_SHOT_STATES", "RENDERER_INTERNAL",
@@ -78,6 +79,8 @@ _DEVICE = re.compile(r"^(cpu|mps|(cuda|xpu)(:\d+)?)$")
 
 # Renderer __init__ parameters that are not job options, and why (the contract test reads this).
 RENDERER_INTERNAL = {
+    "pipeline": "a ready WanPipeline object handed in from Python (benchmarks, random real-size builds): not a value "
+                "a form or a flag can carry",
     "progress": "progress bars are the surface's choice (a terminal shows them; the service and plugin do not)",
     "max_sequence_length": "the text encoder's token limit, a constant of every Wan release (512)",
 }
@@ -86,13 +89,16 @@ RENDERER_INTERNAL = {
 # -- the options -----------------------------------------------------------------------------------------------------
 
 def option(default: Any, *, help: str, renderers: Iterable[str] = RENDERERS, flag: str | None = None,
-           scope: Literal["renderer", "job"] = "renderer", **constraints: Any) -> Any:
+           scope: Literal["renderer", "job"] = "renderer", metavar: str | None = None, **constraints: Any) -> Any:
     """A :class:`RenderOptions` field with its metadata: ``help`` (CLI help, OpenAPI description, plugin hint),
-    ``renderers`` it applies to, the CLI ``flag`` (default ``--name-with-dashes``) and its ``scope``: ``renderer``
-    (passed to the renderer's ``__init__``) or ``job`` (used by the job itself: which renderer, the shot cache)."""
+    ``renderers`` it applies to, the CLI ``flag`` (default ``--name-with-dashes``) and ``metavar`` (default the
+    name in capitals), and its ``scope``: ``renderer`` (passed to the renderer's ``__init__``) or ``job`` (used by
+    the job itself: which renderer, the shot cache)."""
     extra = {"x-renderers": list(renderers), "x-scope": scope}
     if flag:
         extra["x-flag"] = flag
+    if metavar:
+        extra["x-metavar"] = metavar
     return Field(default, description=help, json_schema_extra=extra, **constraints)
 
 
@@ -136,12 +142,62 @@ class RenderOptions(BaseModel):
         None, renderers=WAN, help="weights dtype (default: bfloat16 on GPU, float32 on CPU)")
     vae_tiling: bool | None = option(
         None, renderers=WAN, help="decode the video in tiles, to save memory (default: on when memory is short)")
+    # -- Wan fast modes (README, "Text-to-video with Wan")
+    preset: Literal[tuple(PRESETS)] | None = option(  # type: ignore[valid-type]
+        None, renderers=WAN,
+        help="sampling preset: fast (4 steps, guidance 1 so no CFG pass, Euler, shift 5: for a step-distilled LoRA) "
+             "or quality (the model's own steps and guidance); explicit steps/guidance/flow shift win")
+    lora: str | None = option(
+        None, min_length=1, max_length=1000, renderers=WAN, metavar="PATH[:SCALE]",
+        help="a LoRA (.safetensors) fused into both experts at SCALE (default 1.0), e.g. a Wan2.2-Lightning / "
+             "LightX2V step-distilled one with preset fast; the render service takes a name its operator lists")
+    cache: str | None = option(
+        None, renderers=WAN, flag="--step-cache", metavar="fbc|mag[:THRESHOLD]",
+        help="denoising-step cache: fbc (First-Block-Cache, threshold 0.05) or mag (MagCache, calibrated once per "
+             "setup, 0.06); faster, slightly different pictures (default: none). Not the shot cache (--no-cache)")
+    t5_cpu: bool = option(
+        False, renderers=WAN, help="keep the UMT5 text encoder on the CPU (saves ~11 GB of VRAM; each distinct "
+                                   "prompt is encoded once per job either way)")
+    compile: bool = option(
+        False, renderers=WAN, help="torch.compile the transformer's repeated blocks (regional; the first shot pays "
+                                   "the compile)")
+    attention: Literal[ATTENTION_BACKENDS] | None = option(  # type: ignore[valid-type]
+        None, renderers=WAN,
+        help="attention backend: native (PyTorch SDPA, default), flash (FlashAttention 2), _flash_3 "
+             "(FlashAttention 3), sage (SageAttention); the package must be installed where the render runs")
 
     @field_validator("width", "height")
     @classmethod
     def _multiple_of_16(cls, value: int | None) -> int | None:
         if value is not None and value % SIZE_STEP:
             raise ValueError(f"width and height must be positive multiples of {SIZE_STEP}")
+        return value
+
+    @field_validator("lora")
+    @classmethod
+    def _lora_text(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                split_lora(value)
+            except RenderError as exc:
+                raise ValueError(exc.message.removeprefix("lora ")) from None
+        return value
+
+    @field_validator("cache")
+    @classmethod
+    def _step_cache(cls, value: str | None) -> str | None:
+        try:
+            parsed = parse_cache(value)
+        except RenderError as exc:
+            raise ValueError(exc.message.replace("unknown cache", "unknown step cache")) from None
+        return None if parsed is None else value.lower()
+
+    @field_validator("attention", mode="before")
+    @classmethod
+    def _attention_alias(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            key = value.strip().lower()
+            return ATTENTION_ALIASES.get(key, key)
         return value
 
     @field_validator("device")
@@ -190,8 +246,12 @@ class RenderOptions(BaseModel):
                 and self.renderer in spec.renderers}
 
     def to_dict(self) -> dict[str, Any]:
-        """The set options, JSON-ready (what the service stores with the job)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The set options, JSON-ready (what the service stores with the job); an option at its default that does
+        not apply to the chosen renderer (``t5_cpu: false`` on a panel job) is left out."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        fields = type(self).model_fields
+        return {k: v for k, v in data.items()
+                if self.renderer in spec_for(k).renderers or v != fields[k].default}
 
 
 def _describe(exc: ValidationError, spell: Callable[[str], str]) -> str:
@@ -229,6 +289,7 @@ class OptionSpec:
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: float | None = None
+    metavar: str | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """The option as one JSON Schema property (a form field of the service's OpenAPI)."""
@@ -255,7 +316,7 @@ def _spec(name: str, prop: dict[str, Any]) -> OptionSpec:
         renderers=tuple(prop["x-renderers"]), scope=prop["x-scope"],
         flag=prop.get("x-flag") or "--" + name.replace("_", "-"), default=prop.get("default"),
         choices=tuple(value.get("enum", ())), minimum=value.get("minimum"), maximum=value.get("maximum"),
-        exclusive_minimum=value.get("exclusiveMinimum"),
+        exclusive_minimum=value.get("exclusiveMinimum"), metavar=prop.get("x-metavar"),
     )
 
 
@@ -359,7 +420,8 @@ def clamp(value: Any, default: float, low: float, high: float) -> float:
 
 
 # A render event's status (render.pipeline.ShotEvent.status) as the per-shot state a job reports.
-SHOT_STATES = {"started": "rendering", "rendered": "done", "reused": "reused", "failed": "failed"}
+# "step" (a denoising step inside a running shot, render_board(step_events=True)) leaves the shot rendering.
+SHOT_STATES = {"started": "rendering", "step": "rendering", "rendered": "done", "reused": "reused", "failed": "failed"}
 FINISHED_SHOT_STATES = ("done", "reused")
 
 

@@ -260,7 +260,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quality": {},
 }
 ATTENTION_BACKENDS = ("native", "flash", "_flash_3", "sage")
-_ATTENTION_ALIASES = {"sdpa": "native", "fa2": "flash", "flash2": "flash", "fa3": "_flash_3", "flash3": "_flash_3",
+ATTENTION_ALIASES = {"sdpa": "native", "fa2": "flash", "flash2": "flash", "fa3": "_flash_3", "flash3": "_flash_3",
                       "flash_3": "_flash_3"}
 # Caching hooks from diffusers and their default thresholds (FirstBlockCacheConfig / MagCacheConfig defaults).
 CACHES = {"fbc": 0.05, "mag": 0.06}
@@ -274,10 +274,11 @@ _OFFLOAD_PLANS = ("model_offload", "group_offload", "sequential_offload")
 _AREA_720P = 1280 * 704  # the smaller of Wan's two 720p sizes (TI2V-5B's 1280x704)
 
 
-def parse_lora(text: str | os.PathLike) -> tuple[Path, float]:
-    """``PATH[:scale]`` as ``(path, scale)``; the colon belongs to the path unless a number follows it."""
+def split_lora(text: str | os.PathLike) -> tuple[str, float]:
+    """``PATH[:scale]`` as ``(path, scale)``, without looking at the disk; the colon belongs to the path unless a
+    number follows it. RenderError for an empty path or a scale that is not a finite number."""
     text = str(text).strip()
-    path, scale = text, 1.0
+    path, scale, tail = text, 1.0, ""
     head, sep, tail = text.rpartition(":")
     if sep and head:
         try:
@@ -288,6 +289,12 @@ def parse_lora(text: str | os.PathLike) -> tuple[Path, float]:
         raise RenderError("lora needs a file: PATH[:scale]")
     if not math.isfinite(scale):
         raise RenderError(f"lora scale must be a finite number, not {tail!r}")
+    return path, scale
+
+
+def parse_lora(text: str | os.PathLike) -> tuple[Path, float]:
+    """``PATH[:scale]`` as ``(resolved file, scale)``; RendererUnavailable when there is no such file."""
+    path, scale = split_lora(text)
     file = Path(path).expanduser()
     if not file.is_file():
         raise RendererUnavailable(f"no LoRA file at {path} (lora=PATH[:scale], a .safetensors file)")
@@ -315,7 +322,7 @@ def check_attention(name: str | None, device: str = "cuda") -> str:
     """The diffusers attention backend for ``name`` (native SDPA by default); RendererUnavailable when the package
     a backend needs is not importable, or it needs a CUDA GPU and ``device`` is not one."""
     key = str(name or "native").strip().lower()
-    key = _ATTENTION_ALIASES.get(key, key)
+    key = ATTENTION_ALIASES.get(key, key)
     if key not in ATTENTION_BACKENDS:
         raise RenderError(f"unknown attention backend {name!r}; choose one of {', '.join(ATTENTION_BACKENDS)}")
     if key == "native":

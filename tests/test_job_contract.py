@@ -28,7 +28,10 @@ SAMPLE = {
     "renderer": "wan", "seed": 7, "use_cache": False, "model": "/models/wan2.1-t2v-1.3b", "revision": "main",
     "steps": 8, "guidance": 4.5, "guidance_2": 3.0, "flow_shift": 5.0, "width": 832, "height": 480,
     "memory": "model_offload", "device": "cuda:1", "dtype": "bfloat16", "vae_tiling": True,
+    "preset": "fast", "lora": "/models/lightx2v_rank64.safetensors:0.8", "cache": "fbc:0.08", "t5_cpu": True,
+    "compile": True, "attention": "_flash_3",
 }
+LORA_NAME = "/models/lightx2v_rank64.safetensors"  # a bare path in BRIEFREEL_LORAS is its own name
 CLI_ONLY = {"-h", "--help", "--out", "--cache-dir", "-q", "--quiet"}  # where files go, how chatty: not job options
 SERVICE_ONLY = {"brief", "password", "shots", "planner", "priority"}
 PLUGIN_ONLY = {"shots", "brief", "password", "wait_s", "max_file_mb", "render_service_url", "render_service_api_key"}
@@ -44,7 +47,8 @@ def client(tmp_path):
     from briefreel.service.settings import Settings
 
     # the sample's model is one the operator lists (a service refuses every other name: BRIEFREEL_MODELS)
-    settings = Settings(api_keys=(KEY,), data_dir=tmp_path / "data", workers=0, models=(SAMPLE["model"],))
+    settings = Settings(api_keys=(KEY,), data_dir=tmp_path / "data", workers=0, models=(SAMPLE["model"],),
+                        loras=(LORA_NAME,))
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -154,8 +158,43 @@ def test_plugin_parameters_match_the_option_types():
 def test_the_plugin_default_renderer_is_wan_and_empty_fields_are_unset():
     from briefreel.plugin.service import render_options as plugin_options
 
-    options = plugin_options({"renderer": "", "model": "", "steps": None, "use_cache": True, "vae_tiling": None})
-    assert options.renderer == "wan" and options.to_dict() == {"renderer": "wan", "use_cache": True}
+    options = plugin_options({"renderer": "", "model": "", "steps": None, "use_cache": True, "vae_tiling": None,
+                              "preset": "", "lora": "", "cache": "", "t5_cpu": False, "compile": False})
+    assert options.renderer == "wan" and options.to_dict() == {"renderer": "wan", "use_cache": True,
+                                                               "t5_cpu": False, "compile": False}
+    assert options.renderer_kwargs() == {"t5_cpu": False, "compile": False}
+
+
+def test_a_panel_job_stores_no_wan_defaults():
+    """Dify's form sends every field, the booleans at their defaults: a panel job does not store Wan settings."""
+    options = RenderOptions.build({"renderer": "panel", "t5_cpu": False, "compile": "false", "preset": ""})
+    assert options.to_dict() == {"renderer": "panel", "use_cache": True} and options.renderer_kwargs() == {}
+
+
+def test_fast_mode_values():
+    build = RenderOptions.build
+    assert build({"renderer": "wan", "attention": "FA3"}).attention == "_flash_3"  # the usual names are aliases
+    assert build({"renderer": "wan", "attention": "sdpa"}).attention == "native"
+    assert build({"renderer": "wan", "cache": "MAG"}).cache == "mag"
+    assert build({"renderer": "wan", "cache": "off"}).cache is None  # "off"/"none": no step cache
+    assert build({"renderer": "wan", "lora": "C:/loras/x.safetensors"}).lora == "C:/loras/x.safetensors"
+    assert build({"renderer": "wan", "t5_cpu": "true", "compile": "1"}).renderer_kwargs() == \
+        {"t5_cpu": True, "compile": True}
+
+
+def test_the_service_takes_lora_names_not_paths(client):
+    """Like models, a LoRA is a name the operator lists (BRIEFREEL_LORAS): a client never names a server path."""
+    from briefreel.service.settings import Settings
+    from briefreel.service.submission import LORA_REFUSED, resolve_model
+
+    for value in ("/etc/passwd", "/models/other.safetensors:1.0", "../lightx2v_rank64.safetensors"):
+        r = submit(client, {"renderer": "wan", "lora": value})
+        assert r.status_code == 422 and r.json()["error"]["message"] == LORA_REFUSED, r.text
+    r = submit(client, {"renderer": "wan", "model": SAMPLE["model"], "lora": "lightning:0.5"})
+    assert r.status_code == 422
+    settings = Settings(models={"a14b": "/srv/wan"}, loras={"lightning": "/srv/loras/l.safetensors"})
+    resolved = resolve_model({"renderer": "wan", "model": "a14b", "lora": "lightning:0.5"}, settings)
+    assert resolved["model"] == "/srv/wan" and resolved["lora"] == "/srv/loras/l.safetensors:0.5"
 
 
 # -- one refusal, three surfaces -----------------------------------------------------------------------------------
@@ -175,6 +214,14 @@ BAD = [
     ({"renderer": "dalle"}, "renderer", "'panel' or 'wan'"),
     ({"seed": "-1"}, "seed", "greater than or equal to 0"),
     ({"renderer": "panel", "steps": "4"}, "steps", "only with renderer wan"),
+    ({"renderer": "wan", "preset": "turbo"}, "preset", "'fast' or 'quality'"),
+    ({"renderer": "wan", "cache": "teacache"}, "cache", "unknown step cache"),
+    ({"renderer": "wan", "cache": "fbc:0"}, "cache", "above 0"),
+    ({"renderer": "wan", "cache": "mag:x"}, "cache", "must be a number"),
+    ({"renderer": "wan", "lora": "x.safetensors:nan"}, "lora", "finite number"),
+    ({"renderer": "wan", "attention": "xformers"}, "attention", "'sage'"),
+    ({"renderer": "panel", "t5_cpu": "true"}, "t5_cpu", "only with renderer wan"),
+    ({"renderer": "panel", "preset": "fast"}, "preset", "only with renderer wan"),
 ]
 
 
@@ -215,7 +262,11 @@ def test_every_surface_refuses_with_the_same_words(client, capsys, tmp_path, val
     if "width" in cli_values:
         argv = [f"--size={cli_values.pop('width')}x{cli_values.pop('height')}"]
     for key, value in cli_values.items():
-        argv.append(f"{spec_for(key).flag}={value}")
+        spec = spec_for(key)
+        if spec.kind == "boolean" and not spec.flag.startswith("--no-"):  # --t5-cpu / --no-t5-cpu take no value
+            argv.append(spec.flag if str(value).lower() == "true" else "--no-" + spec.flag[2:])
+        else:
+            argv.append(f"{spec.flag}={value}")
     assert main(["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "out"), *argv]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"briefreel: error: {spec_for(name).flag}") and line.endswith(reason.replace(

@@ -368,3 +368,39 @@ def test_tiny_image_to_video_build_runs():
     out = pipe(image=image, prompt_embeds=embeds, height=32, width=64, num_frames=5, num_inference_steps=2,
                guidance_scale=1.0, output_type="np").frames[0]
     assert out.shape == (5, 32, 64, 3) and np.isfinite(out).all()
+
+
+# -- the fast modes through the job contract, from the command line ---------------------------------------------------
+
+def test_cli_run_brief_with_the_fast_preset_and_a_lora(tiny, tmp_path):
+    """``briefreel run BRIEF --renderer wan --preset fast --lora PATH:1.0`` end to end: the encrypted example brief,
+    planned, every shot through the tiny two-expert model with a random LoRA fused into both experts."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("peft")
+    root = Path(__file__).resolve().parents[1]
+    cfg = json.loads((tiny["a14b"] / "transformer" / "config.json").read_text())
+    lora = write_random_lora(tmp_path / "lightning.safetensors", cfg, rank=4)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "briefreel.cli", "run", str(root / "examples" / "brief_en.pdf"), "--out", str(out),
+         "--renderer", "wan", "--model", str(tiny["a14b"]), "--preset", "fast", "--lora", f"{lora}:1.0",
+         "--step-cache", "fbc", "--cache-dir", str(tmp_path / "cache")],
+        cwd=root, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "BRIEFREEL_PASSWORD": "reel-2026"})
+    assert done.returncode == 0, done.stderr
+    record = json.loads((out / "render.json").read_text())
+    board = Storyboard.load(out / "shots.json")
+    assert len(record["shots"]) == len(board.shots) >= 5 and (out / "animatic.mp4").is_file()
+    for shot in record["shots"]:
+        info = shot["info"]
+        assert (info["preset"], info["steps"], info["guidance"], info["lora"], info["cache"]) == \
+            ("fast", 4, 1.0, f"{lora.resolve()}:1", "fbc:0.05")
+        assert info["scheduler"] == "FlowMatchEulerDiscreteScheduler" and info["lora_s"] >= 0
+    # a typo in a fast-mode flag is refused by the contract before the brief is read, naming the flag
+    bad = subprocess.run([sys.executable, "-m", "briefreel.cli", "run", str(root / "examples" / "brief_en.pdf"),
+                          "--out", str(tmp_path / "bad"), "--renderer", "wan", "--model", str(tiny["a14b"]),
+                          "--step-cache", "teacache"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--step-cache: unknown step cache 'teacache'" in bad.stderr

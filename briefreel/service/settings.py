@@ -19,6 +19,7 @@
 | BRIEFREEL_LEASE_S | 30 | a running job whose worker sent no heartbeat for this long is given to another worker |
 | BRIEFREEL_VISIBILITY_TIMEOUT | 21600 | Redis visibility timeout (s): longer than the longest render |
 | BRIEFREEL_MODELS | (none: `model` refused) | the Wan models a client may name: NAME=PATH, comma-separated (a bare PATH is its own name); the first is the default of renderer=wan |
+| BRIEFREEL_LORAS | (none: `lora` refused) | the LoRAs a client may name (`lora=NAME[:scale]`): NAME=PATH, comma-separated, as BRIEFREEL_MODELS |
 | BRIEFREEL_SECRET | (random, kept in DATA_DIR/secret) | key that signs download links |
 | BRIEFREEL_MAX_SHOTS | 300 | shots per job (413 job_too_large above it) |
 | BRIEFREEL_MAX_SHOT_S | 120 | seconds per shot (413 job_too_large above it) |
@@ -98,6 +99,7 @@ class Settings:
     visibility_timeout: int = 6 * 3600
     secret: str | None = None
     models: dict[str, str] = field(default_factory=dict)  # name -> folder or hub id; empty: 'model' refused
+    loras: dict[str, str] = field(default_factory=dict)  # name -> .safetensors file; empty: 'lora' refused
     queue_name: str = "briefreel"
     poll_interval: float = 0.5  # embedded workers: how often an idle worker looks for a job
     # job size, checked at the door
@@ -122,6 +124,7 @@ class Settings:
         self.api_keys = tuple(self.api_keys)
         self.safety_words = tuple(self.safety_words)
         self.models = parse_models(self.models)
+        self.loras = parse_models(self.loras)
         self.key_priority = parse_ceilings(self.key_priority)
         if self.docs not in ("key", "open", "off"):
             raise ValueError("BRIEFREEL_DOCS must be key, open or off")
@@ -151,6 +154,7 @@ class Settings:
             visibility_timeout=int(_env("BRIEFREEL_VISIBILITY_TIMEOUT", str(6 * 3600))),
             secret=_env("BRIEFREEL_SECRET"),
             models=parse_models(_env("BRIEFREEL_MODELS")),
+            loras=parse_models(_env("BRIEFREEL_LORAS")),
             max_shots=int(_env("BRIEFREEL_MAX_SHOTS", "300")),
             max_shot_s=float(_env("BRIEFREEL_MAX_SHOT_S", "120")),
             max_total_s=float(_env("BRIEFREEL_MAX_TOTAL_S", "900")),

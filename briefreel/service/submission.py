@@ -72,6 +72,8 @@ def read_options(form: FormData, settings: Settings, kid: str = "anonymous") -> 
     options = RenderOptions.build({spec.name: form_text(form, spec.name) for spec in option_specs()})
     if options.model is not None:
         check_model(options.model, settings)
+    if options.lora is not None:
+        check_lora(options.lora, settings)
     planner = check_planner(form_text(form, "planner") or "rules")
     priority = form_text(form, "priority") or "5"
     if not _PRIORITY.fullmatch(priority):  # ASCII digits only: "²".isdigit() is True and int("²") fails
@@ -92,6 +94,17 @@ def check_model(name: str, settings: Settings) -> None:
         raise InvalidOptions(MODEL_REFUSED)
 
 
+LORA_REFUSED = "lora: not one of the LoRAs this service renders with (ask its operator for their names)"
+
+
+def check_lora(value: str, settings: Settings) -> None:
+    """``NAME[:scale]``: NAME must be one of the operator's LoRA names (BRIEFREEL_LORAS), never a path on the server."""
+    from briefreel.render.wan import split_lora
+
+    if split_lora(value)[0] not in settings.loras:
+        raise InvalidOptions(LORA_REFUSED)
+
+
 def resolve_model(options: dict, settings: Settings) -> dict:
     """A stored job's options with ``model`` (a name) replaced by the operator's folder or hub id; a wan job with no
     model gets the first listed one. :class:`RendererUnavailable` when this worker does not list the name."""
@@ -104,7 +117,15 @@ def resolve_model(options: dict, settings: Settings) -> dict:
         name = next(iter(settings.models))
     if name not in settings.models:
         raise RendererUnavailable(f"model {name!r} is not listed on this worker (BRIEFREEL_MODELS)")
-    return {**options, "model": settings.models[name]}
+    options = {**options, "model": settings.models[name]}
+    if options.get("lora"):  # NAME[:scale] -> the operator's file, at the scale asked for
+        from briefreel.render.wan import split_lora
+
+        lora, scale = split_lora(options["lora"])
+        if lora not in settings.loras:
+            raise RendererUnavailable(f"LoRA {lora!r} is not listed on this worker (BRIEFREEL_LORAS)")
+        options["lora"] = f"{settings.loras[lora]}:{scale:g}"
+    return options
 
 
 def check_size(board, settings: Settings) -> None:
