@@ -147,6 +147,9 @@ def _final_params(settings: RenderSettings, shot: Shot, board: Storyboard) -> di
         "fps": settings.fps,
         "caption": caption_text(shot, board),
         "language": board.language,
+        # the prompt actually used is part of the shot's identity for every renderer (the panel too)
+        "prompt": shot.prompt,
+        "negative_prompt": shot.negative_prompt.strip() or board.negative_prompt,
     }
 
 
@@ -259,7 +262,12 @@ class BoardRender:
                  should_stop: Callable[[], bool] | None = None):
         from briefreel.render.cache import ClipCache
 
-        self.board, self.out_dir = board, Path(out_dir)
+        from briefreel.storyboard.provenance import resolve_prompts
+
+        # The prompts this render uses: made prompts follow the current fields, hand-written ones are kept
+        # (storyboard.provenance); a shot whose effective prompt changed gets a new cache key.
+        self.board, self.prompt_notes = resolve_prompts(board)
+        self.out_dir = Path(out_dir)
         self.options = dict(renderer_options or {})
         if isinstance(renderer, str):
             self.name, self.renderer = renderer, get_renderer(renderer, self.options)
@@ -489,7 +497,8 @@ class BoardRender:
 
     def _write_record(self, report: RenderReport) -> None:
         _write_json(report.render_json,
-                    _record(report, self.renderer, self.settings, self.jobs, self.records, self.board))
+                    _record(report, self.renderer, self.settings, self.jobs, self.records, self.board,
+                            self.prompt_notes))
 
     # -- progress and cancellation --------------------------------------------------------------------------------------
     def emit(self, job: ShotJob, status: str, seconds: float = 0.0, error: str | None = None) -> None:
@@ -547,7 +556,9 @@ def _bar(total: int, enabled: bool, initial: int = 0):
 
 
 def _record(report: RenderReport, rend: Renderer, settings: RenderSettings, jobs: list[ShotJob],
-            records: dict[str, dict[str, Any]], board: Storyboard) -> dict[str, Any]:
+            records: dict[str, dict[str, Any]], board: Storyboard,
+            notes: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    notes = notes or {}
     from briefreel.render.ffmpeg import encoder_args
 
     try:
@@ -572,6 +583,9 @@ def _record(report: RenderReport, rend: Renderer, settings: RenderSettings, jobs
             "seconds": r.get("seconds", 0.0),
             **({"raw": r["raw"]} if "raw" in r else {}),
             "info": r.get("clip_info") or {},
+            "prompt": j.shot.prompt,
+            "negative_prompt": j.shot.negative_prompt.strip() or board.negative_prompt,
+            **({"prompt_source": notes[j.shot.id]} if j.shot.id in notes else {}),
         })
     return {
         "renderer": report.renderer,

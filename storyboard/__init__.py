@@ -29,13 +29,16 @@ def plan_rules(brief) -> Storyboard:
 
 
 def plan(brief, planner: str = "rules", **opts) -> Storyboard:
-    """Storyboard ``brief`` (a ``parsers.Brief``) with the chosen planner: "rules" (default) or "llm"."""
+    """Storyboard ``brief`` (a ``parsers.Brief``) with the chosen planner: "rules" (default) or "llm". Every
+    prompt carries how it was made (``storyboard.provenance.stamp``), so a render follows later edits."""
+    from briefreel.storyboard.provenance import stamp
+
     if planner == "rules":
         if opts:
             raise TypeError(f"the rules planner takes no options (got {sorted(opts)})")
-        return plan_rules(brief)
+        return stamp(plan_rules(brief), "rules")
     if planner == "llm":
         from briefreel.storyboard.llm import plan_llm  # imported lazily: LangChain is an optional extra
 
-        return plan_llm(brief, **opts)
+        return stamp(plan_llm(brief, **opts), "llm")
     raise StoryboardError(f"unknown planner {planner!r} (choose one of {', '.join(PLANNERS)})")

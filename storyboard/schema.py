@@ -114,6 +114,22 @@ class BibleEntry(_Model):
     description: str = Field(description="The exact words pasted into each prompt where this entry appears.")
 
 
+class PromptSource(_Model):
+    """How a prompt was made (``Shot.prompt_source``, ``Storyboard.negative_prompt_source``).
+
+    ``made``: ``rules`` (``storyboard.prompts.build_prompt``), ``llm`` (the LLM planner wrote it), ``enhancer``
+    (``storyboard.prompt_enhance``), ``default`` (a negative prompt: the language's default list) or ``manual``
+    (written by hand: always kept). ``basis``: a digest of the fields it was made from (for a shot prompt: the
+    shot's size, angle, move, speed, note, description, characters and scene heading, the named bible entries,
+    the board's language, style, tone and aspect ratio; for the negative prompt: the language). ``sha``: a digest
+    of the text as made, so a prompt edited by hand in shots.json counts as ``manual``. At render a made prompt
+    whose basis changed is made again from the current fields (``storyboard.provenance``)."""
+
+    made: str = "rules"
+    basis: str = ""
+    sha: str = ""
+
+
 class Scene(_Model):
     number: int = Field(ge=1)
     heading: str = Field(default="", description="Scene heading or location, e.g. 'EXT. HARBOUR - DAWN'.")
@@ -129,6 +145,8 @@ class Shot(_Model):
     description: str = Field(min_length=1)
     dialogue: str = Field(default="", description="Spoken line, voice-over or super shown/heard in this shot.")
     prompt: str = Field(default="", description="Text-to-video prompt for this shot.")
+    prompt_source: PromptSource | None = Field(
+        default=None, description="How `prompt` was made; None: unknown (kept when set, built when empty).")
     # Optional detail; every renderer and export must cope with the defaults.
     dialogue_kind: DialogueKind = ""
     speaker: str = ""
@@ -163,6 +181,7 @@ class Storyboard(_Model):
     style: str = ""
     tone: str = ""
     negative_prompt: str = ""
+    negative_prompt_source: PromptSource | None = None
     mandatories: list[str] = Field(default_factory=list)
     bible: list[BibleEntry] = Field(default_factory=list)
     scenes: list[Scene] = Field(default_factory=list)
