@@ -4,7 +4,7 @@
     brief = open_brief("brief.pdf", password="...")   # -> parsers.brief.Brief
 """
 
-from briefreel.parsers.brief import Brief, Line, Page
+from briefreel.parsers.brief import Brief, Line, Page, Panel
 from briefreel.parsers.limits import Limits
 from briefreel.parsers.errors import (
     BriefError,
@@ -18,7 +18,7 @@ from briefreel.parsers.errors import (
 )
 
 __all__ = [
-    "Brief", "Page", "Line", "Limits", "open_brief",
+    "Brief", "Page", "Line", "Panel", "Limits", "open_brief",
     "BriefError", "PasswordRequired", "WrongPassword", "UnsupportedEncryption", "DamagedPDF", "LimitExceeded",
     "NoTextLayer", "ParseBusy",
 ]

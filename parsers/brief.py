@@ -23,6 +23,24 @@ class Line:
 
 
 @dataclass
+class Panel:
+    """One drawn storyboard frame found on a scanned page (``parsers/scan_layout.py``), in reading order.
+
+    ``png`` is the frame's picture (the inside of the drawn rectangle, straightened), base64-encoded PNG so the
+    brief stays JSON; ``caption`` its label ("Scene 1", "镜头 3", "SHOT 4A"); ``text`` what is written under it
+    (action, dialogue, camera notes), lines joined by "\n". Box in PDF points from the top-left."""
+
+    index: int  # 0-based, reading order on the page
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    caption: str = ""
+    text: str = ""
+    png: str = ""  # base64 PNG
+
+
+@dataclass
 class Page:
     number: int  # 1-based
     text: str  # reading order; lines joined by "\n", paragraphs by a blank line
@@ -30,6 +48,8 @@ class Page:
     height: float = 0.0
     tables: list[list[list[str]]] = field(default_factory=list)  # table -> rows -> cells ("" for empty)
     lines: list[Line] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)  # drawn storyboard frames (scanned pages only)
+    ocr: float | None = None  # read by OCR: the mean recognition confidence (0-1); None for a text layer
 
 
 @dataclass
@@ -69,6 +89,8 @@ class Brief:
                 height=p.get("height", 0.0),
                 tables=p.get("tables", []),
                 lines=[Line(**ln) for ln in p.get("lines", [])],
+                panels=[Panel(**pn) for pn in p.get("panels", [])],
+                ocr=p.get("ocr"),
             )
             for p in d.get("pages", [])
         ]

@@ -15,6 +15,7 @@ from collections import Counter
 
 from briefreel.parsers.brief import Line, Page
 from briefreel.parsers.errors import DamagedPDF, NoTextLayer
+from briefreel.parsers.ocr import enabled as ocr_enabled
 from briefreel.parsers.pdfium_text import read_page
 from briefreel.parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
 
@@ -104,6 +105,7 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
     found: list[list[FoundTable]] = []
     carry: FoundTable | None = None  # a table that ran to the foot of the page before: it may go on here
     bad = total = 0
+    per_page: list[tuple[int, int]] = []  # (unreadable, visible) glyphs of each page
     with plumber:
         count = len(plumber.pages) if fast is None else len(fast)
         for number in range(1, count + 1):
@@ -131,14 +133,28 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
                     f"the file is damaged: page {number} cannot be read ({type(exc).__name__})") from None
             pages.append(page_out)
             found.append(tables)
+            per_page.append(counts)
             bad += counts[0]
             total += counts[1]
     if fast is not None:
         fast.close()
+    # pages with no text layer (scans, photos, drawn storyboards) are read by OCR (parsers/ocr.py), when installed
+    blank = [p.number for p, (b, t) in zip(pages, per_page) if t - b < 3]
+    if blank and ocr_enabled():
+        from briefreel.parsers.ocr import read_pages
+
+        for number, read in read_pages(data, blank).items():
+            pages[number - 1] = read.page
+            found[number - 1] = read.tables
+            seen = sum(1 for c in read.page.text if not c.isspace())
+            total += seen
     if total - bad < 3 or bad > 0.5 * total:
         if total and bad > 0.5 * total:
             raise NoTextLayer("the PDF's text cannot be decoded (its fonts have no Unicode map): "
                               "export the brief again with embedded fonts, or OCR it")
+        if blank and ocr_enabled():
+            raise NoTextLayer("the PDF has no text layer and OCR found no text on its pages (blank, or too faint "
+                              "or small to read): scan it again at 150 dpi or more, or export the brief with text")
         raise NoTextLayer()
     for page_out, tables in zip(pages, found):
         page_out.tables = [[[clean_text(c) for c in row] for row in t.rows] for t in tables]

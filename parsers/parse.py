@@ -33,5 +33,14 @@ def parse_bytes(data: bytes, password: str | bytes | None, limits: Limits) -> Br
                              "send the complete file") from None
         raise
     metadata = {k: clean_text(v) for k, v in doc.metadata.items()}
-    return Brief(pages=pages, metadata=metadata, encryption=doc.encryption,
-                 warnings=[clean_text(w) for w in doc.warnings])
+    warnings = [clean_text(w) for w in doc.warnings]
+    read = [p for p in pages if p.ocr is not None]
+    if read:
+        from briefreel.parsers.ocr import ENGINE, mean_confidence
+
+        numbers = ", ".join(str(p.number) for p in read)
+        panels = sum(len(p.panels) for p in read)
+        warnings.append(f"OCR: page{'s' if len(read) > 1 else ''} {numbers} had no text layer and "
+                        f"{'were' if len(read) > 1 else 'was'} read by OCR ({ENGINE}), mean confidence "
+                        f"{mean_confidence(read):.2f}" + (f"; {panels} drawn panels found" if panels else ""))
+    return Brief(pages=pages, metadata=metadata, encryption=doc.encryption, warnings=warnings)

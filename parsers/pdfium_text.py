@@ -13,6 +13,8 @@ import ctypes
 from dataclasses import dataclass
 
 from briefreel.parsers.brief import Line
+from briefreel.parsers.columns import column_order, find_gutter
+from briefreel.parsers.tables import is_storyboard_header
 
 X_TOLERANCE = 3.0
 LIGATURES = {"\ufb00": "ff", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb01": "fi", "\ufb02": "fl", "\ufb06": "st",
@@ -100,24 +102,32 @@ def read_page(page) -> PageGlyphs:
         top_y = bottom_y - size if size > 0 else height - rect.top
         glyphs.append(Glyph(ch, rect.left, rect.right, top_y, bottom_y, size, i, space_before))
         space_before = False
-    lines, bottoms = _lines(glyphs, raw_tp)
     paths = 0
     for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=2):
         paths += 1
         if paths >= 4:
             break
+    gutter = None if paths >= 2 else find_gutter([(g.x0, g.x1, g.top) for g in glyphs if not g.text.isspace()],
+                                                  width)
+    lines, bottoms = _lines(glyphs, raw_tp)
+    if gutter is not None and not any(is_storyboard_header(ln.text.split(), 2) for ln in lines
+                                      if len(ln.text) < 120):
+        lines, bottoms = _lines(glyphs, raw_tp, gutter)
     tp.close()
     return PageGlyphs(lines, bottoms, width, height, paths, visible, unreadable)
 
 
-def _lines(glyphs: list[Glyph], raw_tp) -> tuple[list[Line], list[float]]:
-    """Cluster glyphs into lines by top (pdfplumber's rule), then order each line left to right."""
+def _lines(glyphs: list[Glyph], raw_tp, gutter: float | None = None) -> tuple[list[Line], list[float]]:
+    """Cluster glyphs into lines by top (pdfplumber's rule), then order each line left to right. With a
+    ``gutter`` (a two-column page, ``parsers/columns.py``) lines are split at it and read column by column."""
     clusters: list[list[Glyph]] = []
     for g in sorted(glyphs, key=lambda g: g.top):
         if clusters and g.top - clusters[-1][0].top <= Y_TOLERANCE:
             clusters[-1].append(g)
         else:
             clusters.append([g])
+    if gutter is not None:
+        clusters = _split_at(clusters, gutter)
     buf = (ctypes.c_ubyte * 128)()
     fonts: dict[int, bool] = {}  # boldness per text object (its glyphs share one font)
     lines: list[Line] = []
@@ -150,4 +160,22 @@ def _lines(glyphs: list[Glyph], raw_tp) -> tuple[list[Line], list[float]]:
         lines.append(Line(text=text, x0=round(ink[0].x0, 2), top=round(min(g.top for g in ink), 2),
                           x1=round(ink[-1].x1, 2), size=size, bold=bold))
         bottoms.append(max(g.bottom for g in ink))
+    if gutter is not None:
+        order = column_order(list(range(len(lines))), gutter, x0=lambda i: lines[i].x0, x1=lambda i: lines[i].x1,
+                             top=lambda i: lines[i].top)
+        lines, bottoms = [lines[i] for i in order], [bottoms[i] for i in order]
     return lines, bottoms
+
+
+def _split_at(clusters: list[list[Glyph]], gutter: float) -> list[list[Glyph]]:
+    """Each line that has glyphs on both sides of the gutter and none across it becomes two lines."""
+    out: list[list[Glyph]] = []
+    for cl in clusters:
+        ink = [g for g in cl if not g.text.isspace()]
+        if any(g.x0 < gutter < g.x1 for g in ink):
+            out.append(cl)
+            continue
+        left = [g for g in cl if g.x1 <= gutter]
+        right = [g for g in cl if g.x1 > gutter]
+        out += [part for part in (left, right) if any(not g.text.isspace() for g in part)]
+    return out
