@@ -31,6 +31,7 @@ from briefreel.render.panel_layout import place_and_light
 from briefreel.render.pictograms import product_kind
 from briefreel.render.seeds import shot_seed
 from briefreel.render.stage import Stage
+from briefreel.render import image_stage as _image_stage  # noqa: F401  (in DRAWING_MODULES)
 from briefreel.storyboard.schema import Shot, Storyboard
 
 __all__ = ["PanelRenderer", "draw_panel", "Stage", "DRAWING_MODULES"]
@@ -39,7 +40,7 @@ __all__ = ["PanelRenderer", "draw_panel", "Stage", "DRAWING_MODULES"]
 DRAWING_MODULES = ("briefreel.render.panel", "briefreel.render.stage", "briefreel.render.panel_draw",
                    "briefreel.render.panel_layout", "briefreel.render.camera", "briefreel.render.overlay",
                    "briefreel.render.labels", "briefreel.render.fonts", "briefreel.render.seeds",
-                   "briefreel.render.pictograms",
+                   "briefreel.render.pictograms", "briefreel.render.image_stage",
                    "briefreel.storyboard.cast", "briefreel.text")
 
 
@@ -48,7 +49,8 @@ def draw_panel(shot: Shot, board: Storyboard, width: int, height: int, *, clean:
 
     ``clean``: the picture and the move only, no label chip and no caption (the sheet and the page print their
     own text beside it; burned-in labels belong to the animatic)."""
-    stage = Stage(shot, board, width, height, captions=not clean, desc_lines=0 if clean else 4, labels=not clean)
+    stage = _stage(shot, board, width, height, cleaned=clean, captions=not clean, desc_lines=0 if clean else 4,
+                   labels=not clean)
     img = stage.picture(0.0).convert("RGBA")
     marks = Image.new("RGBA", img.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(marks)
@@ -60,7 +62,33 @@ def draw_panel(shot: Shot, board: Storyboard, width: int, height: int, *, clean:
     return img.convert("RGB")
 
 
+def _stage(shot: Shot, board: Storyboard, w: int, h: int, *, cleaned: bool = False, **kwargs) -> Stage:
+    """The shot's drawing, or, when the shot has its own picture (``Shot.image``: a drawn storyboard's panel, a
+    keyframe), that picture under the camera move; ``cleaned``: paper tone removed, contrast up (sheet, page)."""
+    if getattr(shot, "image", None):
+        from briefreel.storyboard.keyframes import load_image
+
+        picture = load_image(shot, board)
+        if picture is not None:
+            from briefreel.render.image_stage import ImageStage
+
+            if cleaned:
+                from briefreel.render.exports.clean import clean_drawing
+
+                picture = clean_drawing(picture)
+            return ImageStage(shot, board, w, h, image=picture, **kwargs)
+    return Stage(shot, board, w, h, **kwargs)
+
+
 # -- the renderer ------------------------------------------------------------------------------------------------------
+
+def _image_digest(shot: Shot, board: Storyboard) -> str:
+    if not getattr(shot, "image", None):
+        return ""
+    from briefreel.storyboard.keyframes import digest
+
+    return digest(shot, board)
+
 
 def _source_digest() -> str:
     """A digest of every module that draws panel pixels."""
@@ -112,13 +140,14 @@ class PanelRenderer:
             "size": [settings.width, settings.height],
             "fps": settings.fps,
             "frames": frames,
+            "image": _image_digest(shot, board),
         }
 
     def render_shot(self, shot: Shot, board: Storyboard, settings: RenderSettings, frames: int,
                     out_path: Path) -> Clip:
         from briefreel.render.ffmpeg import VideoWriter
 
-        stage = Stage(shot, board, settings.width, settings.height, seed=self.seed_for(shot))
+        stage = _stage(shot, board, settings.width, settings.height, seed=self.seed_for(shot))
         should_stop, next_check = self.should_stop, 0.0
         with VideoWriter(out_path, settings.width, settings.height, settings.fps) as writer:  # aborts on a raise
             for i, data in enumerate(stage.frame_bytes(frames)):

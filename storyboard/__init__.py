@@ -33,6 +33,11 @@ def plan(brief, planner: str = "rules", **opts) -> Storyboard:
     prompt carries how it was made (``storyboard.provenance.stamp``), so a render follows later edits."""
     from briefreel.storyboard.provenance import stamp
 
+    if planner in ("rules", "llm"):
+        from briefreel.storyboard.drawn import has_panels, plan_drawn
+
+        if has_panels(brief):  # a drawn storyboard (scanned frames): one shot per panel, its drawing as the picture
+            return stamp(plan_drawn(brief), "rules")
     if planner == "rules":
         if opts:
             raise TypeError(f"the rules planner takes no options (got {sorted(opts)})")

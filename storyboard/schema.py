@@ -3,6 +3,12 @@
 Every part of briefreel speaks this schema: the rules and the LLM planner write it, the renderers read it, the
 exports and the Dify plugin return it. The keys listed in the README are a public interface; add fields, never
 rename or remove them.
+
+``Shot.image`` (optional) is the shot's own picture, e.g. the panel of a drawn storyboard (``storyboard/drawn.py``):
+a path relative to shots.json (``keyframes/S01.png``). A board that has no folder yet (just planned, or sent as
+JSON) holds it as a ``data:image/png;base64,...`` URI; ``Storyboard.save(path)`` writes such pictures to
+``keyframes/`` beside the file (and copies a loaded board's keyframes when saved elsewhere) and stores the path.
+The panel renderer animates the picture instead of drawing the shot (``storyboard/keyframes.py`` reads it).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 # The shortest shot a planner makes on its own (a brief may ask for shorter): durations and validate use it.
@@ -159,6 +165,8 @@ class Shot(_Model):
     transition: str = "cut"
     seed: int | None = Field(default=None, description="Render seed; fixed per shot so renders reproduce.")
     source_page: int | None = None
+    image: str | None = Field(default=None, description="The shot's picture (a drawn panel): a path relative to "
+                              "shots.json, e.g. 'keyframes/S01.png', or a data:image/png;base64 URI until saved.")
 
     @field_validator("duration_s")
     @classmethod
@@ -187,6 +195,7 @@ class Storyboard(_Model):
     scenes: list[Scene] = Field(default_factory=list)
     shots: list[Shot] = Field(min_length=1)
     source: dict = Field(default_factory=dict, description="Where the board came from: file name, pages, planner.")
+    _folder: Path | None = PrivateAttr(default=None)  # where shots.json was loaded from / saved to (Shot.image)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Storyboard":
@@ -225,6 +234,10 @@ class Storyboard(_Model):
     def save(self, path: str | Path) -> Path:
         """Write atomically: a reader never sees half a shots.json."""
         path = Path(path)
+        if any(s.image for s in self.shots):
+            from briefreel.storyboard.keyframes import externalise
+
+            externalise(self, path.parent)
         tmp = path.with_name(path.name + ".part")
         tmp.write_text(self.to_json() + "\n", encoding="utf-8")
         tmp.replace(path)
@@ -232,7 +245,9 @@ class Storyboard(_Model):
 
     @classmethod
     def load(cls, path: str | Path) -> "Storyboard":
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        board = cls.from_json(Path(path).read_text(encoding="utf-8"))
+        board._folder = Path(path).resolve().parent
+        return board
 
     @classmethod
     def from_json(cls, text: str) -> "Storyboard":
