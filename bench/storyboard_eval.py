@@ -43,6 +43,10 @@ def print_report(result: dict, verbose: bool = False, top: int = 15) -> None:
     print("-" * len(head))
     acc = result["accuracy"]
     print(f"{'ALL':32} {'':9} " + " ".join(f"{_pct(acc[f]):>8}" for f in FIELDS) + f" {_pct(acc['overall']):>8}")
+    for nb in result.get("not_briefs", []):
+        ok = "ok" if nb["exit_code"] == 20 else "WRONG (want exit 20)"
+        got = f"exit {nb['exit_code']}" if nb["exit_code"] is not None else f"exit 0, {nb['shots']} shots"
+        print(f"not a brief: {nb['name']}: {got} — {ok}")
     invalid = [r for r in result["rows"] if r["problems"]]
     print(f"\nboards failing storyboard.validate: {len(invalid)} of {len(result['rows'])}")
     for r in invalid:

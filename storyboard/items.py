@@ -168,6 +168,7 @@ def _spoken(field: str) -> list[SpokenLine]:
     return said
 
 
+_BRACKET_NOTE = re.compile(r"\[([^\[\]]{1,200})\]")
 _INNER_QUOTE = re.compile(r"\S\s*[:：]\s*[\"“「]")
 
 
@@ -236,11 +237,13 @@ def read_item(text: str, lang: str = "en") -> Draft:
     if own_lines:
         text = text + " | " + " | ".join(own_lines)
     text, seconds = take_seconds(text.strip())
+    bracketed = [m.group(1).strip() for m in _BRACKET_NOTE.finditer(text)]
+    text = _BRACKET_NOTE.sub(" ", text).strip()  # "[note: 04 + 06 same setup]", "[shoot 48fps]": the crew's notes
     text, sfx = take_sound(text)
     text, paren_camera = take_camera_notes(text)
     text, reported = reported_speech(text, lang == "zh" or bool(re.search(r"[\u3400-\u9fff]", text)))
     cam_fields: list[str] = list(paren_camera)
-    notes: list[str] = []
+    notes: list[str] = bracketed
     beat = _BEAT_LABEL.match(text)
     if beat and not parse_camera(beat.group("label"), mode=CELL).found and \
             _not_a_speaker(beat.group("label") + " x", text[beat.end():]):

@@ -254,7 +254,10 @@ def read_target(text: str, sections: list[Section]) -> float | None:
     m = _HALF_MINUTE.search(low)
     if m:
         return 30.0
-    first = next((line for line in low.split("\n") if line.strip()), "")
+    head = [line.strip() for line in low.lstrip().split("\n\n", 1)[0].split("\n")[:2]]
+    first = head[0] if head else ""
+    if len(head) == 2 and len(first) >= 30 and not first.endswith((".", "。", "!", "！", "?", "？", ":", "：")):
+        first = first + " " + head[1]  # the title wrapped at the page's edge
     found = find_seconds(first)  # "雨 · 30秒": a length in the title line counts
     if found and 3 <= found[0] <= 300:
         return found[0]

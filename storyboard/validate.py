@@ -243,7 +243,24 @@ def stated_durations(text: str) -> set[float]:
             out.add(float(m.group(2)))
         elif m.group(3):
             out.add(round(float(m.group(3)) / 24.0, 3))
+    for m in _SPAN.finditer(text or ""):  # "5–6s", "0:05–0:06", "第5-6秒": a span on the clock states its length
+        a, b = (_span_seconds(x) for x in m.groups() if x is not None)
+        if b > a:
+            out.add(round(b - a, 3))
     return out
+
+
+_POINT = r"(\d{1,2}:\d{2}(?:\.\d+)?|\d+(?:\.\d+)?)"
+_SPAN = re.compile(r"(?<![A-Za-z] )(?<![A-Za-z0-9_.:])(?:(\d{1,2}:\d{2})\s*(?:-|–|—|~|～|至|到)\s*(\d{1,2}:\d{2})(?!\d)|" +
+                   _POINT + r"\s*(?:s|sec|秒|''|\"|″)?\s*(?:-|–|—|~|～|至|到)\s*" + _POINT +
+                   r"(?=\s*(?:s\b|sec|秒|''|\"|″|[\]】)）:：])))")
+
+
+def _span_seconds(token: str) -> float:
+    if ":" in token:
+        m, s = token.split(":")
+        return int(m) * 60 + float(s)
+    return float(token)
 
 
 def brief_text(brief: Any) -> str:

@@ -13,10 +13,10 @@ from briefreel.parsers import PasswordRequired, WrongPassword, open_brief
 from briefreel.storyboard.llm import plan_with
 from briefreel.storyboard.schema import Angle, Movement, ShotSize
 from briefreel.storyboard.validate import brief_text, norm_line
-from tests.fixtures.make_fixtures import fixtures
-from tests.support.storyboard_eval import FIELDS, evaluate, pair, score_brief
+from tests.support.storyboard_eval import (FIELDS, brief_accuracy, check_not_a_brief, evaluate, not_a_brief_fixtures, pair,
+                                           score_brief, scored_fixtures)
 
-FIXTURES = fixtures()
+FIXTURES = scored_fixtures()  # the invoice fixture (not_a_brief: true) is checked on its own below
 _OPENED: dict[str, object] = {}
 
 
@@ -26,10 +26,21 @@ def opened(fx: dict):
         _OPENED[fx["name"]] = open_brief(fx["pdf_path"], password=fx.get("password") or None)
     return _OPENED[fx["name"]]
 
-# The rules planner measured 100 / 95.0 / 100 / 99.2 / 98.1 / 99.6 %, overall 98.7 % (34 briefs, 260 labelled
-# shots, at b3f713c); floors are those figures rounded down to a whole percent, count and movement one brief lower.
-FLOOR = {"count": 0.97, "size": 0.95, "movement": 0.99, "angle": 0.99, "duration": 0.98, "dialogue": 0.99,
+# All scored fixtures (49 briefs, 371 labelled shots: round 1's 34 and round 2's 15, the blind set moved in after it
+# was scored): the rules planner measured count 100, size 94.6, movement 99.7, angle 99.5, duration 97.8, dialogue
+# 98.9 %, overall 98.4 %; floors are those figures rounded down to a whole percent, count one brief lower.
+FLOOR = {"count": 0.97, "size": 0.94, "movement": 0.99, "angle": 0.99, "duration": 0.97, "dialogue": 0.98,
          "overall": 0.98}
+# Round 1's 34 briefs alone (260 shots) must not regress: their floors stay where they were set (100 / 95.0 / 100 /
+# 99.2 / 98.1 / 99.6 %, overall 98.7 %, measured again after round 2's fixes).
+ROUND1_FLOOR = {"count": 0.97, "size": 0.95, "movement": 0.99, "angle": 0.99, "duration": 0.98, "dialogue": 0.99,
+                "overall": 0.98}
+# The weakest single brief measured 92.4 % overall (issue 11's goal: none below 80 %).
+BRIEF_FLOOR = 0.92
+
+
+def is_round1(name: str) -> bool:
+    return not name.startswith("r2_")
 
 
 # Rules boards that storyboard.validate rejects (with the brief), as measured; should reach 0.
@@ -50,7 +61,8 @@ def test_labels_are_consistent_with_the_brief(fx):
     exp = fx["expected"]
     for shot in exp["shots"]:
         ShotSize(shot["size"]), Angle(shot["angle"]), Movement(shot["move"])
-        assert shot["dur"] >= 1.5 and shot["what"]
+        # under 1.5 s only where the brief states it ("5–6s: End card")
+        assert (shot["dur"] >= 1.5 or exp.get("durations") == "stated") and shot["what"]
     assert sum(s["dur"] for s in exp["shots"]) == pytest.approx(exp["target_s"], abs=0.05)
     brief = opened(fx)
     text = norm_line(brief_text(brief))
@@ -87,6 +99,40 @@ def test_rules_planner_accuracy_floor(rules_result):
     report = ", ".join(f"{k} {100 * v:.1f}%" for k, v in acc.items())
     for field in (*FIELDS, "overall"):
         assert acc[field] >= FLOOR[field] - 1e-9, f"{field} fell below its floor: {report}"
+
+
+def test_round_one_fixtures_alone_do_not_regress(rules_result):
+    rows = [r for r in rules_result["rows"] if is_round1(r["name"])]
+    assert len(rows) == 34
+    total = sum(r["labelled"] for r in rows)
+    acc = {"count": sum(r["count"] for r in rows) / len(rows)}
+    acc.update({f: sum(r["hits"].get(f, 0) for r in rows) / total for f in FIELDS[1:]})
+    acc["overall"] = sum(acc[f] for f in FIELDS) / len(FIELDS)
+    report = ", ".join(f"{k} {100 * v:.1f}%" for k, v in acc.items())
+    for field in (*FIELDS, "overall"):
+        assert acc[field] >= ROUND1_FLOOR[field] - 1e-9, f"round 1: {field} fell below its floor: {report}"
+
+
+def test_no_brief_falls_below_the_per_brief_floor(rules_result):
+    low = {r["name"]: round(brief_accuracy(r)["overall"], 3) for r in rules_result["rows"]
+           if brief_accuracy(r)["overall"] < BRIEF_FLOOR - 1e-9}
+    assert not low, low
+
+
+def test_a_text_that_is_not_a_brief_ends_in_exit_20():
+    cases = not_a_brief_fixtures()
+    assert cases, "the invoice fixture (not_a_brief: true) is missing"
+    for fx in cases:
+        assert fx["expected"] in ([], None, {}), fx["name"]
+        result = check_not_a_brief(fx)
+        assert result["exit_code"] == 20 and "no visual content" in result["message"], result
+    assert rules_result_not_briefs_are_reported()
+
+
+def rules_result_not_briefs_are_reported() -> bool:
+    """evaluate() reports the refused fixtures beside the scored ones, not as briefs."""
+    result = evaluate("rules", only=[fx["name"] for fx in not_a_brief_fixtures()])
+    return result["briefs"] == 0 and [nb["exit_code"] for nb in result["not_briefs"]] == [20] * len(not_a_brief_fixtures())
 
 
 def test_every_fixture_plans_to_a_board_with_the_brief_s_facts(rules_result):

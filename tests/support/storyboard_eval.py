@@ -16,6 +16,9 @@ password), planned, and compared with the shots a director labelled by hand:
 - ``dialogue``: the shot speaks every line labelled for it, no line labelled for another shot and nothing else
   (sound effects or music cues in the dialogue count as wrong; speaker labels do not; a super is not speech).
 
+A fixture marked ``not_a_brief: true`` (an invoice) is not scored as a brief: it must end in ``StoryboardError``
+(exit code 20), reported in ``result["not_briefs"]``.
+
 Field scores are over labelled shots; predicted shots are paired with labelled ones in order (by index when the
 counts agree, else by an order-keeping alignment on description words), and a labelled shot with no partner
 scores 0 on every field. ``overall`` is the mean of the six fields; ``error_classes`` counts the misses by (field, labelled, planned).
@@ -28,7 +31,7 @@ import time
 from collections import Counter
 
 from briefreel.parsers import open_brief
-from briefreel.storyboard import plan
+from briefreel.storyboard import StoryboardError, plan
 from briefreel.storyboard.llm import plan_llm
 from briefreel.storyboard.schema import MOVEMENT_FAMILY, Movement
 from briefreel.storyboard.validate import norm_line, validate_board
@@ -147,10 +150,32 @@ def score_brief(fixture: dict, board) -> dict:
             "hits": dict(hits), "misses": misses}
 
 
+def scored_fixtures() -> list[dict]:
+    """The labelled briefs that are scored: every fixture but those marked ``not_a_brief`` (checked on their own)."""
+    return [fx for fx in fixtures() if not fx.get("not_a_brief")]
+
+
+def not_a_brief_fixtures() -> list[dict]:
+    """Fixtures that are not briefs at all (an invoice): the planner must refuse them with exit code 20."""
+    return [fx for fx in fixtures() if fx.get("not_a_brief")]
+
+
+def check_not_a_brief(fx: dict, planner: str = "rules") -> dict:
+    """Plan a not-a-brief fixture: {"name", "exit_code" (None when it planned), "shots", "message"}."""
+    brief = open_brief(fx["pdf_path"], password=fx.get("password") or None)
+    try:
+        board = plan(brief, planner=planner)
+    except StoryboardError as err:
+        return {"name": fx["name"], "exit_code": err.exit_code, "shots": 0, "message": str(err)}
+    return {"name": fx["name"], "exit_code": None, "shots": len(board.shots), "message": ""}
+
+
 def evaluate(planner: str = "rules", only: list[str] | None = None, model=None) -> dict:
-    """Plan every fixture and score it; returns per-brief rows, per-field accuracy and the error classes."""
+    """Plan every scored fixture and score it; returns per-brief rows, per-field accuracy and the error classes.
+    Fixtures marked ``not_a_brief`` are not scored as briefs: ``result["not_briefs"]`` says how each ended (exit 20
+    expected)."""
     rows = []
-    for fx in fixtures():
+    for fx in scored_fixtures():
         if only and fx["name"] not in only:
             continue
         brief = open_brief(fx["pdf_path"], password=fx.get("password") or None)
@@ -172,8 +197,9 @@ def evaluate(planner: str = "rules", only: list[str] | None = None, model=None) 
         acc[f] = sum(r["hits"].get(f, 0) for r in rows) / max(total, 1)
     acc["overall"] = sum(acc[f] for f in FIELDS) / len(FIELDS)
     classes = Counter((f, want, got) for r in rows for f, want, got, _ in r["misses"])
+    not_briefs = [check_not_a_brief(fx, planner) for fx in not_a_brief_fixtures() if not only or fx["name"] in only]
     return {"planner": planner, "briefs": len(rows), "shots": total, "rows": rows, "accuracy": acc,
-            "error_classes": classes.most_common()}
+            "error_classes": classes.most_common(), "not_briefs": not_briefs}
 
 
 def brief_accuracy(row: dict) -> dict:
