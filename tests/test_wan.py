@@ -425,7 +425,7 @@ def test_cli_render_with_wan(tiny, tmp_path, render_pipeline):
     assert probe(tmp_path / "out" / "animatic.mp4")[0] == 36
     missing = _briefreel("render", str(tmp_path / "shots.json"), "--out", str(tmp_path / "out2"), "--renderer",
                          "wan", "--model", str(tmp_path / "nowhere"), "--cache-dir", str(cache), "-q")
-    assert missing.returncode == 31 and "no model folder" in missing.stderr
+    assert missing.returncode == 31 and "no such model folder" in missing.stderr
 
 
 def test_cli_hub_id_from_the_local_cache(tiny, tmp_path, render_pipeline):

@@ -222,8 +222,8 @@ def test_first_block_cache_and_magcache_on_both_experts(tiny, tmp_path):
     assert fbc_frames.shape == base.shape == mag_frames.shape
     assert psnr(base, fbc_frames) > 15 and psnr(base, mag_frames) > 15
     # MagCache was calibrated once (this sampling setup), per expert, with one ratio per step that expert runs.
-    assert len(mag._mag) == 1 and clip.info["mag_calibration_s"] > 0 and clip.info["cache"] == "mag:0.06"
-    ratios = next(iter(mag._mag.values()))
+    assert len(mag.cache.ratios) == 1 and clip.info["mag_calibration_s"] > 0 and clip.info["cache"] == "mag:0.06"
+    ratios = next(iter(mag.cache.ratios.values()))
     split = expert_steps(mag.pipeline, mag.pipeline.scheduler, 8)
     assert set(ratios) == {"transformer", "transformer_2"}
     assert {k: len(v) for k, v in ratios.items()} == split
