@@ -5,6 +5,7 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)  # the scratch voice-over (render/tts.py): EN and ZH voices
 # OCR (issue 16): rapidocr-onnxruntime pulls opencv-python, whose cv2 wants libGL and GLib; the drawn-storyboard
 # tests write their handwritten-style captions in Comic Neue
 [ -e /usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf ] || need+=(fonts-comic-neue)

@@ -246,6 +246,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace, options: RenderOptions, board, out: Path) -> int:
     from briefreel.render.pipeline import render_board
 
+    audio = _audio_options(args)
     status = STATUS
 
     def on_shot(e) -> None:
@@ -268,6 +269,7 @@ def _render(args: argparse.Namespace, options: RenderOptions, board, out: Path) 
             cache_dir=Path(args.cache_dir) if args.cache_dir else None,
             progress=False,
             on_shot=on_shot,
+            audio=audio,
         )
     finally:
         status.end()
@@ -386,6 +388,32 @@ def _add_render(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", metavar="DIR",
                    help="shot cache (default: $BRIEFREEL_CACHE_DIR, else ~/.cache/briefreel/clips)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    _add_audio(p)
+
+
+def _add_audio(p: argparse.ArgumentParser) -> None:
+    """Sound under the animatic (render.audio): files on this machine, so CLI-only (not job options)."""
+    g = p.add_argument_group("sound (an AAC track under the animatic; a scratch VO from the shots' VO lines by "
+                             "espeak-ng when no --vo is given)")
+    g.add_argument("--music", metavar="FILE", help="music bed, looped to the film's length, ducked under speech")
+    g.add_argument("--vo", metavar="[SHOT=]FILE", action="append",
+                   help="voice-over: FILE for the whole film (from 0), SHOT=FILE from that shot's first frame; "
+                        "repeatable")
+    g.add_argument("--no-audio", dest="audio", action="store_false", default=True,
+                   help="a silent animatic (default: sound whenever there is music, a VO file or a VO line)")
+
+
+def _audio_options(args: argparse.Namespace):
+    from briefreel.render.audio import AudioOptions
+
+    from briefreel.render.errors import RenderError
+
+    if not getattr(args, "audio", True):
+        return AudioOptions(enabled=False)
+    try:
+        return AudioOptions.from_args(music=getattr(args, "music", None), vo=getattr(args, "vo", None))
+    except RenderError as exc:  # a missing file: refused before any shot renders
+        raise UsageError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

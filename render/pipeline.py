@@ -109,6 +109,7 @@ class RenderReport:
     frames: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     exports: list[Path] = field(default_factory=list)
+    audio: dict[str, Any] | None = None  # render.audio.mix_into's record: the sound under the animatic
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ class ShotEvent:
     ``status``: ``"started"`` (its render begins), then ``"rendered"`` or ``"failed"``; a shot served from the
     cache gets one ``"reused"``. ``done`` counts the shots finished (rendered or reused) so far, this one included.
     Cache hits come first, in board order; rendered shots in the order they finish.
+
+    With ``render_board(step_events=True)``, a renderer that reports its steps (Wan: every denoising step, through
+    its ``on_step`` hook) also sends ``"step"`` events while a shot renders: ``step`` of ``steps`` (counted over all
+    the shot's segments). Without it (the default) no ``"step"`` event is sent, so consumers written for the four
+    statuses above see nothing new. :data:`briefreel.job.SHOT_STATES` maps ``"step"`` to ``rendering``.
     """
 
     shot_id: str
@@ -127,6 +133,8 @@ class ShotEvent:
     seconds: float = 0.0  # render time of a rendered shot
     done: int = 0
     error: str | None = None  # why a shot failed
+    step: int = 0  # "step" events: denoising steps done in this shot (1..steps)
+    steps: int = 0  # "step" events: denoising steps this shot takes in all
 
 
 def _safe_name(shot_id: str) -> str:
@@ -230,6 +238,8 @@ def render_board(
     exports: bool = True,
     on_shot: Callable[[ShotEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    step_events: bool = False,
+    audio: Any = None,
 ) -> RenderReport:
     """Render every shot of ``board`` and write ``clips/``, ``animatic.mp4`` and ``render.json`` into ``out_dir``.
 
@@ -241,11 +251,15 @@ def render_board(
     ``should_stop()`` is asked before each shot starts; once it says True no other shot starts, those already
     running (one per worker process) finish into the cache, and :class:`~render.errors.RenderCancelled` is raised
     before any ``animatic.mp4`` is written. Both run in the calling process, also when shots render in worker
-    processes; an exception either of them raises propagates.
+    processes; an exception either of them raises propagates. ``step_events=True`` adds ``"step"`` events (a
+    shot's denoising steps, from renderers that report them: Wan) for progress within a shot.
+
+    ``audio``: a :class:`render.audio.AudioOptions` (music bed, voice-over files, scratch VO): the animatic gets
+    an AAC track and ``audio/``; ``None``: a silent animatic.
     """
     return BoardRender(board, out_dir, renderer=renderer, renderer_options=renderer_options, use_cache=use_cache,
                        cache_dir=cache_dir, progress=progress, workers=workers, exports=exports, on_shot=on_shot,
-                       should_stop=should_stop)()
+                       should_stop=should_stop, step_events=step_events, audio=audio)()
 
 
 class BoardRender:
@@ -259,7 +273,7 @@ class BoardRender:
                  renderer_options: dict[str, Any] | None = None, use_cache: bool = True,
                  cache_dir: str | Path | None = None, progress: bool = True, workers: int | None = None,
                  exports: bool = True, on_shot: Callable[[ShotEvent], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None):
+                 should_stop: Callable[[], bool] | None = None, step_events: bool = False, audio: Any = None):
         from briefreel.render.cache import ClipCache
 
         from briefreel.storyboard.provenance import resolve_prompts
@@ -277,6 +291,8 @@ class BoardRender:
         self.cache = ClipCache(cache_dir)
         self.use_cache, self.progress, self.workers, self.exports = use_cache, progress, workers, exports
         self.on_shot, self.should_stop = on_shot, should_stop
+        self.step_events = step_events
+        self.audio = audio
         self.base_seed = int(self.options.get("seed") or 0)
         self.jobs: list[ShotJob] = []
         self.records: dict[str, dict[str, Any]] = {}
@@ -296,6 +312,7 @@ class BoardRender:
             todo = self.reuse(self.jobs)                          # 2. cached clips, and cached raw clips conformed
             self.render(todo)                                     # 3. the rest, in workers or here
             clips, animatic = self.assemble(clips_dir)            # 4. clips/, animatic.mp4
+            sound = self.sound(animatic)                          #    and the sound under it
         finally:
             self.bar.close()
             shutil.rmtree(self.work, ignore_errors=True)
@@ -304,6 +321,7 @@ class BoardRender:
             rendered=[j.shot.id for j in self.jobs if self.records[j.shot.id]["status"] == "rendered"],
             reused=[j.shot.id for j in self.jobs if self.records[j.shot.id]["status"] == "reused"],
             clips=clips, seeds={j.shot.id: j.shot.seed for j in self.jobs}, frames=self.jobs[-1].start + self.jobs[-1].frames,
+            audio=sound,
         )
         self.export(report, t_start)                              # 5. render.json, storyboard exports
         return report
@@ -368,6 +386,9 @@ class BoardRender:
             if self.stop():
                 raise self.cancelled()
             self.emit(job, "started")
+            if hasattr(self.renderer, "on_step"):  # the renderer reports each step of this shot, when asked
+                self.renderer.on_step = (lambda step, steps, job=job: self.emit(job, "step", step=step, steps=steps)
+                                         ) if self.step_events else None
             t1 = time.perf_counter()
             try:
                 clip = self.renderer.render_shot(job.shot, self.board, self.settings, job.frames, self._raw_path(job))
@@ -474,6 +495,18 @@ class BoardRender:
         self.timings["join_s"] = time.perf_counter() - t0
         return clips, animatic
 
+    def sound(self, animatic: Path) -> dict[str, Any] | None:
+        """Music and voice-over under the animatic (render.audio), or a silent one (a stale ``audio/`` goes)."""
+        from briefreel.render.audio import AudioOptions, mix_into
+
+        t0 = time.perf_counter()
+        spans = [(j.start, j.start + j.frames) for j in self.jobs]
+        opts = self.audio if self.audio is not None else AudioOptions(enabled=False)
+        info = mix_into(animatic, self.board, spans, self.settings.fps, self.out_dir, opts)
+        if self.audio is not None:
+            self.timings["audio_s"] = time.perf_counter() - t0
+        return info
+
     # -- 5. render.json and the storyboard exports --------------------------------------------------------------------
     def export(self, report: RenderReport, t_start: float) -> None:
         """render.json first, so a failing export still leaves a complete record of the render; then the exports
@@ -501,12 +534,13 @@ class BoardRender:
                             self.prompt_notes))
 
     # -- progress and cancellation --------------------------------------------------------------------------------------
-    def emit(self, job: ShotJob, status: str, seconds: float = 0.0, error: str | None = None) -> None:
+    def emit(self, job: ShotJob, status: str, seconds: float = 0.0, error: str | None = None, *, step: int = 0,
+             steps: int = 0) -> None:
         if status in ("rendered", "reused"):
             self.done += 1
         if self.on_shot is not None:
             self.on_shot(ShotEvent(job.shot.id, job.index, len(self.jobs), status, round(seconds, 3), self.done,
-                                   error))
+                                   error, step, steps))
 
     def stop(self) -> bool:
         return self.should_stop is not None and bool(self.should_stop())
@@ -589,6 +623,7 @@ def _record(report: RenderReport, rend: Renderer, settings: RenderSettings, jobs
         })
     return {
         "renderer": report.renderer,
+        **({"audio": report.audio} if report.audio else {}),
         "renderer_version": getattr(rend, "version", ""),
         "briefreel_version": app_version,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

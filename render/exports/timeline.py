@@ -4,7 +4,8 @@ One video track, one clip per shot in board order, each exactly its animatic spa
 ``render.base.frame_spans``, so the timelines line up with animatic.mp4 and captions.srt frame for frame).
 Clip names carry the shot id (``S03 MCU push_in``), media names the clip file (``S03.mp4``), and the spoken
 line of a shot (dialogue, VO or super) is a marker on its clip. The shot's whole row of shots.json travels in
-``clip.metadata["briefreel"]`` of the .otio file.
+``clip.metadata["briefreel"]`` of the .otio file. When the animatic has sound (``audio/audio.json``, written by
+``render.audio``), audio tracks follow: A1 the voice-over clips at their shots' frames, A2 the music bed.
 
 The FCP7 XML is written by otio-fcp-adapter and then completed for the importers that are strict about it
 (DaVinci Resolve, Premiere Pro): a ``<format>`` with sample characteristics on the sequence, absolute
@@ -135,6 +136,9 @@ def build_timeline(
         track.append(clip)
     for marker in _scene_markers(board, timed):
         tl.tracks.markers.append(marker)
+    from briefreel.render.audio import audio_tracks  # the sound under the animatic, when it has one (audio/)
+
+    tl.tracks.extend(audio_tracks(out_dir, fps, _relative_url))
     return tl
 
 
