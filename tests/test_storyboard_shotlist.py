@@ -7,7 +7,10 @@ import pytest
 from briefreel.parsers.brief import Brief
 from briefreel.storyboard import plan
 from briefreel.storyboard.schema import Angle, Movement, ShotSize
-from briefreel.storyboard.shotlist import read_shotlist, shot_line
+from briefreel.storyboard.blocks import segment
+from briefreel.storyboard.enumerated import read_enumerated
+from briefreel.storyboard.enumerations import find_enumeration, line_marker
+from briefreel.storyboard.meta import read_meta
 
 EN = """VELO — "Climb"
 Length: 20 seconds
@@ -122,11 +125,13 @@ Shot 3A: CU, her phone buzzes.
     ("【镜头5】特写", "5"), ("第4镜：近景", "4"), ("S07 — WS — the city", "7"),
 ])
 def test_shot_line_prefixes(line, number):
-    assert shot_line(line, bare=True)[0] == number
+    assert line_marker(line).value == number
 
 
 def test_fewer_than_two_shot_lines_is_not_a_list():
-    assert read_shotlist(Brief.from_text("1. A cat.\nSome prose.")) == []
+    brief = Brief.from_text("1. A cat.\nSome prose.")
+    assert read_enumerated(brief, read_meta(brief), segment(brief)) == []
+    assert find_enumeration(["1. A cat.", "Some prose."]) is None
 
 
 @pytest.mark.parametrize("text,sizes,durations,first", [
@@ -180,7 +185,7 @@ def test_chinese_numeral_shot_numbers_and_time_spans():
     # the camera words ("特写，") are fields, read into size; the description is the picture
     assert board.shots[0].size == ShotSize.CU and board.shots[0].description.startswith("火柴擦燃")
     assert board.shots[1].dialogue == "许个愿吧。"
-    assert shot_line("镜头一路跟着她跑下楼梯。") is None  # 一路 is "all the way", not shot one
+    assert line_marker("镜头一路跟着她跑下楼梯。") is None  # 一路 is "all the way", not shot one
 
 
 def test_a_label_that_introduces_the_picture_is_not_a_speaker():
