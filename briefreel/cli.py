@@ -252,13 +252,14 @@ def _render(args: argparse.Namespace, options: RenderOptions, board, out: Path) 
     def on_shot(e) -> None:
         if e.status == "started":
             status.show(f"shots {e.done}/{e.total}: rendering {e.shot_id}")
+        elif e.status == "step":  # a Wan denoising step inside the shot (a log line at most every 5 s off a terminal)
+            status.show(f"shots {e.done}/{e.total}: rendering {e.shot_id}, step {e.step}/{e.steps}")
         else:
             extra = f" ({e.seconds:.1f} s)" if e.status == "rendered" else ""
             status.show(f"shots {e.done}/{e.total}: {e.shot_id} {e.status}{extra}", final=True)
 
+    # Denoising steps show in the status line (step events), not as diffusers' own bar, which would fight it.
     renderer_options = options.renderer_kwargs()
-    if options.renderer == "wan":  # denoising steps within a shot: diffusers' own bar, on a terminal
-        renderer_options = {**renderer_options, "progress": status.enabled and status.tty}
     try:
         report = render_board(
             board,
@@ -269,6 +270,7 @@ def _render(args: argparse.Namespace, options: RenderOptions, board, out: Path) 
             cache_dir=Path(args.cache_dir) if args.cache_dir else None,
             progress=False,
             on_shot=on_shot,
+            step_events=True,
             audio=audio,
         )
     finally:

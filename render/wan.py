@@ -116,7 +116,10 @@ class WanRenderer:
 
     name = "wan"
     # cancel hook (render_board sets it): asked after every denoising step; True raises RenderCancelled
-    should_stop = None
+    should_stop: Callable[[], bool] | None = None
+    # progress hook (render_board(step_events=True) sets it per shot): on_step(step, steps) after every denoising
+    # step, counted over all the shot's segments. The same step callback clocks the step and asks should_stop.
+    on_step: Callable[[int, int], None] | None = None
     version = VERSION
 
     def __init__(
@@ -316,14 +319,15 @@ class WanRenderer:
         timings: dict[str, Any] = {"scheduler": type(pipe.scheduler).__name__, "vae_tiling": tiling,
                                    "denoise_s": 0.0, "vae_decode_s": 0.0, "steps": []}
         chunks = []
-        for num_frames, seed in zip(gen["segments"], gen["segment_seeds"]):
+        total_steps = gen["steps"] * len(gen["segments"])
+        for n, (num_frames, seed) in enumerate(zip(gen["segments"], gen["segment_seeds"])):
             try:
                 self._enable_step_cache(loaded, gen, num_frames, negative_embeds is not None, timings)
                 kwargs = self._call_kwargs(gen, num_frames, torch.Generator("cpu").manual_seed(seed),
                                            prompt_embeds, negative_embeds)
                 if not decode:
                     kwargs["output_type"] = "latent"
-                frames, seg = self._timed_call(loaded, kwargs)
+                frames, seg = self._timed_call(loaded, kwargs, step_offset=n * gen["steps"], steps=total_steps)
             except out_of_memory as exc:
                 raise RenderError(
                     f"{label}: out of GPU memory with memory plan {loaded.plan!r} "
@@ -364,9 +368,11 @@ class WanRenderer:
             kwargs["guidance_scale_2"] = gen["guidance_2"]
         return kwargs
 
-    def _timed_call(self, loaded: _Loaded, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        """One pipeline call, with the end of every denoising step clocked (a step callback; on a GPU each mark
-        waits for the card, a negligible cost next to a step)."""
+    def _timed_call(self, loaded: _Loaded, kwargs: dict[str, Any], step_offset: int = 0, steps: int = 0
+                    ) -> tuple[Any, dict[str, Any]]:
+        """One pipeline call, with one step callback (diffusers' ``callback_on_step_end``) that does all three
+        things a step end needs: clock it (on a GPU each mark waits for the card, a negligible cost next to a step),
+        report it (``on_step(step_offset + i + 1, steps)``) and ask ``should_stop``."""
         import torch
 
         pipe = loaded.pipe
@@ -384,6 +390,8 @@ class WanRenderer:
             sync()
             expert = "transformer" if boundary is None or float(t) >= boundary else "transformer_2"
             marks.append((expert, time.perf_counter()))
+            if self.on_step is not None:
+                self.on_step(step_offset + i + 1, steps or kwargs["num_inference_steps"])
             if self.should_stop is not None and self.should_stop():  # cancel between steps, not between shots
                 raise RenderCancelled(f"cancelled after denoising step {i + 1}")
             return {}

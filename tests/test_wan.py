@@ -453,3 +453,60 @@ def test_cli_run_brief_with_wan(tiny, tmp_path, render_pipeline):
     board = Storyboard.load(tmp_path / "out" / "shots.json")
     frames, fps, size = probe(tmp_path / "out" / "animatic.mp4")
     assert frames == round(board.duration_s * 24) and fps == 24
+
+
+# -- progress within a shot: one event per denoising step --------------------------------------------------------------
+
+def test_step_events_report_every_denoising_step_and_stop_between_them(tiny, tmp_path, render_pipeline):
+    from briefreel.render.errors import RenderCancelled
+
+    board = board_of([1.0, 3.0])  # S02 needs two segments of the tiny model (at most 33 frames at 16 fps)
+    events = []
+    opts = {"model": str(tiny["t2v"]), "seed": 2}
+    render_pipeline.render_board(board, tmp_path / "out", renderer="wan", renderer_options=opts,
+                                 cache_dir=tmp_path / "cache", progress=False, exports=False,
+                                 on_shot=events.append, step_events=True)
+    record = json.loads((tmp_path / "out" / "render.json").read_text())
+    segments = {s["id"]: len(s["info"]["segments"]) for s in record["shots"]}
+    assert segments == {"S01": 1, "S02": 2}
+    for shot in board.shots:
+        mine = [e for e in events if e.shot_id == shot.id]
+        total = 2 * segments[shot.id]  # the tiny t2v model takes 2 steps a segment
+        assert [e.status for e in mine] == ["started"] + ["step"] * total + ["rendered"]
+        assert [(e.step, e.steps) for e in mine if e.status == "step"] == [(i, total) for i in range(1, total + 1)]
+        assert all(e.done == mine[0].done for e in mine[:-1])  # a step finishes no shot
+    # Without step_events (the default) consumers see the four statuses only.
+    quiet = []
+    render_pipeline.render_board(board, tmp_path / "quiet", renderer="wan", renderer_options=opts,
+                                 use_cache=False, cache_dir=tmp_path / "cache", progress=False, exports=False,
+                                 on_shot=quiet.append)
+    assert {e.status for e in quiet} == {"started", "rendered"}
+    # One callback reports the step and asks should_stop: a stop asked at step 3 of S02 ends the render there.
+    seen = []
+    with pytest.raises(RenderCancelled):
+        render_pipeline.render_board(board, tmp_path / "stopped", renderer="wan", renderer_options=opts,
+                                     use_cache=False, cache_dir=tmp_path / "cache", progress=False, exports=False,
+                                     on_shot=seen.append, step_events=True,
+                                     should_stop=lambda: any(e.shot_id == "S02" and e.step >= 3 for e in seen))
+    assert [(e.shot_id, e.step) for e in seen if e.status == "step"][-1] == ("S02", 3)
+    assert not (tmp_path / "stopped" / "animatic.mp4").exists()
+
+
+def test_cli_shows_denoising_steps_in_the_status_line(tiny, tmp_path, monkeypatch):
+    import io
+
+    import briefreel.cli as cli
+
+    class TTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    board = board_of([0.5])
+    board.save(tmp_path / "shots.json")
+    err = TTY()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert cli.main(["render", str(tmp_path / "shots.json"), "--out", str(tmp_path / "out"), "--renderer", "wan",
+                     "--model", str(tiny["a14b"]), "--cache-dir", str(tmp_path / "cache")]) == 0
+    shown = err.getvalue().replace("\x1b[K", "")
+    assert "\rshots 0/1: rendering S01, step 1/4" in shown and "\rshots 0/1: rendering S01, step 4/4" in shown
+    assert "Loading pipeline components" not in shown and "it/s]" not in shown  # no diffusers bar in the way

@@ -258,7 +258,15 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
     if local is None:
         storage.get_file(f"jobs/{job_id}/shots.json", out_dir / "shots.json")
 
+    last_step = [0.0]
+
     def on_shot(e: ShotEvent) -> None:
+        if e.status == "step":  # a Wan denoising step: at most one store write a second per job, and the last one
+            if e.step < e.steps and time.monotonic() - last_step[0] < 1.0:
+                return
+            last_step[0] = time.monotonic()
+            ctx.store.set_shot(job_id, e.shot_id, shot_state(e.status), step=e.step, steps=e.steps)
+            return
         info = {"seconds": round(e.seconds, 2)} if e.status == "rendered" else {}
         ctx.store.set_shot(job_id, e.shot_id, shot_state(e.status), **info)
 
@@ -272,6 +280,7 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
         progress=False,
         on_shot=on_shot,
         should_stop=should_stop,
+        step_events=True,  # per-shot progress shows the denoising step (Wan)
     )
     if local is None:
         for name in _walk(out_dir):
