@@ -315,6 +315,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     return _render(args, options, board, out)
 
 
+def cmd_variants(args: argparse.Namespace) -> int:
+    from briefreel.variants import run_command
+
+    options = render_options(args)
+    out = _out_dir(args.out)
+    _check_model(options)
+    shots = _input_file(args.shots)
+    return run_command(args, options, shots, out, audio=_audio_options(args), status=STATUS)
+
+
 def _first_error(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
@@ -407,7 +417,6 @@ def _add_audio(p: argparse.ArgumentParser) -> None:
 
 def _audio_options(args: argparse.Namespace):
     from briefreel.render.audio import AudioOptions
-
     from briefreel.render.errors import RenderError
 
     if not getattr(args, "audio", True):
@@ -453,6 +462,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shots", metavar="SHOTS.json")
     _add_render(p)
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("variants", help="render every variant of a shots.json with {{placeholders}} (an A/B "
+                                        "matrix), side by side in variants.html")
+    p.add_argument("shots", metavar="SHOTS.json")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=V1,V2",
+                   help="values of {{NAME}} (repeatable; the matrix is every combination); a brief's "
+                        "Variants/版本 section (the board's source.variants) adds to them")
+    _add_render(p)
+    p.set_defaults(func=cmd_variants)
 
     # Commands that live beside their feature; their modules import nothing heavy until the command runs.
     from briefreel.service.cli import register_cli as register_service

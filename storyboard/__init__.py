@@ -37,13 +37,23 @@ def plan(brief, planner: str = "rules", **opts) -> Storyboard:
         from briefreel.storyboard.drawn import has_panels, plan_drawn
 
         if has_panels(brief):  # a drawn storyboard (scanned frames): one shot per panel, its drawing as the picture
-            return stamp(plan_drawn(brief), "rules")
+            return _variants(stamp(plan_drawn(brief), "rules"), brief)
     if planner == "rules":
         if opts:
             raise TypeError(f"the rules planner takes no options (got {sorted(opts)})")
-        return stamp(plan_rules(brief), "rules")
+        return _variants(stamp(plan_rules(brief), "rules"), brief)
     if planner == "llm":
         from briefreel.storyboard.llm import plan_llm  # imported lazily: LangChain is an optional extra
 
-        return stamp(plan_llm(brief, **opts), "llm")
+        return _variants(stamp(plan_llm(brief, **opts), "llm"), brief)
     raise StoryboardError(f"unknown planner {planner!r} (choose one of {', '.join(PLANNERS)})")
+
+
+def _variants(board: Storyboard, brief) -> Storyboard:
+    """The brief's Variants / 版本 section, if it has one, as ``board.source["variants"]`` (briefreel variants)."""
+    from briefreel.storyboard.variants_section import read_variants_section
+
+    sets = read_variants_section(getattr(brief, "text", "") or "")
+    if sets:
+        board.source = {**board.source, "variants": sets}
+    return board
