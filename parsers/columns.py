@@ -47,8 +47,17 @@ def find_gutter(spans: Sequence[tuple[float, float, float]], width: float, *, mi
     if (best_run[1] - best_run[0]) * step < min_gap:
         return None
     x = lo + (best_run[0] + best_run[1]) / 2 * step
-    left = {round(t) for x0, x1, t in spans if x1 <= x}
-    right = {round(t) for x0, x1, t in spans if x0 >= x}
+    # each column is prose: rows whose text on that side spans a fair part of the column (not a scene number or a
+    # page number in the margin, nor a screenplay's indented cue), on both sides, in many rows
+    extent: dict[tuple[int, int], list[float]] = {}
+    for x0, x1, t in spans:
+        if x1 <= x or x0 >= x:
+            side = 0 if x1 <= x else 1
+            e = extent.setdefault((round(t), side), [x0, x1])
+            e[0], e[1] = min(e[0], x0), max(e[1], x1)
+    wide = 0.25 * width
+    left = {r for (r, side), (a, b) in extent.items() if side == 0 and b - a >= wide}
+    right = {r for (r, side), (a, b) in extent.items() if side == 1 and b - a >= wide}
     return x if len(left) >= min_rows and len(right) >= min_rows and len(left & right) >= min_rows // 2 else None
 
 
@@ -69,3 +78,14 @@ def column_order(items: list[T], gutter: float, *, x0: Callable[[T], float], x1:
         else:
             band_right.append(it)
     return out + band_left + band_right
+
+
+def header_line(text: str) -> bool:
+    """A storyboard / AV-script header line (VIDEO AUDIO, Shot Size Movement…, 镜号 景别…): short, and most of its
+    words are header words. Pages with one keep row order."""
+    from briefreel.parsers.tables import _header_hits, is_storyboard_header
+
+    tokens = text.split()
+    if not 2 <= len(tokens) <= 10:
+        return False
+    return is_storyboard_header(tokens, 2) and sum(1 for t in tokens if _header_hits(t)) >= 0.6 * len(tokens)

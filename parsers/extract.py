@@ -143,7 +143,11 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
     if blank and ocr_enabled():
         from briefreel.parsers.ocr import read_pages
 
-        for number, read in read_pages(data, blank).items():
+        try:
+            read_all = read_pages(data, blank)
+        except ImportError:  # installed (ocr_enabled) but OpenCV/onnxruntime could not be mapped: the memory cap
+            raise MemoryError("OCR does not fit in the parse memory limit") from None
+        for number, read in read_all.items():
             pages[number - 1] = read.page
             found[number - 1] = read.tables
             seen = sum(1 for c in read.page.text if not c.isspace())

@@ -34,11 +34,9 @@ def enabled() -> bool:
     """OCR runs unless ``BRIEFREEL_OCR=0`` (then a scan is exit 15 as before), and only when installed."""
     if os.environ.get("BRIEFREEL_OCR", "1").strip().lower() in ("0", "false", "no", "off"):
         return False
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None  # installed; imported when a page needs it
 
 
 _engine = None
@@ -53,6 +51,11 @@ def engine():
 
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
+            import importlib.util
+
+            if importlib.util.find_spec("rapidocr_onnxruntime") is not None:
+                # installed but its native libraries could not be mapped: the parse child's memory cap
+                raise MemoryError("the OCR engine does not fit in the parse memory limit") from None
             raise OcrUnavailable("OCR needs rapidocr-onnxruntime (pip install rapidocr-onnxruntime)") from exc
         threads = int(os.environ.get("BRIEFREEL_OCR_THREADS", "0") or 0) or min(4, os.cpu_count() or 1)
         _engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
@@ -270,8 +273,8 @@ def _panel(p, scale: float) -> Panel:
 def _lines(words: list[Word], scale: float, width_px: int) -> tuple[list[Line], list[float]]:
     """Boxes grouped into visual lines (boxes that overlap vertically by half their height), in reading order, in
     PDF points; two-column pages column by column."""
-    from briefreel.parsers.columns import column_order, find_gutter
-    from briefreel.parsers.tables import is_storyboard_header, join_wrapped
+    from briefreel.parsers.columns import column_order, find_gutter, header_line
+    from briefreel.parsers.tables import join_wrapped
 
     rows: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
@@ -287,15 +290,16 @@ def _lines(words: list[Word], scale: float, width_px: int) -> tuple[list[Line], 
             rows.append([w])
     spans = [(w.x0 / scale, w.x1 / scale, round(min(x.top for x in r) / scale)) for r in rows for w in r]
     gutter = find_gutter(spans, width_px / scale)
-    if gutter is not None and any(is_storyboard_header(" ".join(w.text for w in r).split(), 2) for r in rows):
+    if gutter is not None and any(header_line(" ".join(w.text for w in r)) for r in rows):
         gutter = None
     pieces: list[list[Word]] = []
     for row in rows:
         row.sort(key=lambda w: w.x0)
-        if gutter is not None and not any(w.x0 / scale < gutter < w.x1 / scale for w in row):
-            left = [w for w in row if w.x1 / scale <= gutter]
-            right = [w for w in row if w.x1 / scale > gutter]
-            pieces += [p for p in (left, right) if p]
+        left = [w for w in row if w.x1 / scale <= gutter] if gutter is not None else []
+        right = [w for w in row if w.x1 / scale > gutter] if gutter is not None else []
+        if left and right and not any(w.x0 / scale < gutter < w.x1 / scale for w in row) and \
+                (min(w.x0 for w in right) - max(w.x1 for w in left)) / scale >= 8.0:
+            pieces += [left, right]
         else:
             pieces.append(row)
     heights = sorted(w.bottom - w.top for w in words) or [1.0]

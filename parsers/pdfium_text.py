@@ -13,8 +13,7 @@ import ctypes
 from dataclasses import dataclass
 
 from briefreel.parsers.brief import Line
-from briefreel.parsers.columns import column_order, find_gutter
-from briefreel.parsers.tables import is_storyboard_header
+from briefreel.parsers.columns import column_order, find_gutter, header_line
 
 X_TOLERANCE = 3.0
 LIGATURES = {"\ufb00": "ff", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb01": "fi", "\ufb02": "fl", "\ufb06": "st",
@@ -110,8 +109,7 @@ def read_page(page) -> PageGlyphs:
     gutter = None if paths >= 2 else find_gutter([(g.x0, g.x1, g.top) for g in glyphs if not g.text.isspace()],
                                                   width)
     lines, bottoms = _lines(glyphs, raw_tp)
-    if gutter is not None and not any(is_storyboard_header(ln.text.split(), 2) for ln in lines
-                                      if len(ln.text) < 120):
+    if gutter is not None and not any(header_line(ln.text) for ln in lines):
         lines, bottoms = _lines(glyphs, raw_tp, gutter)
     tp.close()
     return PageGlyphs(lines, bottoms, width, height, paths, visible, unreadable)
@@ -177,5 +175,10 @@ def _split_at(clusters: list[list[Glyph]], gutter: float) -> list[list[Glyph]]:
             continue
         left = [g for g in cl if g.x1 <= gutter]
         right = [g for g in cl if g.x1 > gutter]
+        li = [g for g in left if not g.text.isspace()]
+        ri = [g for g in right if not g.text.isspace()]
+        if li and ri and min(g.x0 for g in ri) - max(g.x1 for g in li) < max(8.0, max(g.size for g in ink)):
+            out.append(cl)  # a word space that happens to sit on the gutter: a line across both columns
+            continue
         out += [part for part in (left, right) if any(not g.text.isspace() for g in part)]
     return out

@@ -64,7 +64,8 @@ def draw_panel(shot: Shot, board: Storyboard, width: int, height: int, *, clean:
 
 def _stage(shot: Shot, board: Storyboard, w: int, h: int, *, cleaned: bool = False, **kwargs) -> Stage:
     """The shot's drawing, or, when the shot has its own picture (``Shot.image``: a drawn storyboard's panel, a
-    keyframe), that picture under the camera move; ``cleaned``: paper tone removed, contrast up (sheet, page)."""
+    keyframe), that picture under the camera move; ``cleaned`` (sheet, page): a drawn storyboard's scans with the
+    paper tone removed and the contrast up."""
     if getattr(shot, "image", None):
         from briefreel.storyboard.keyframes import load_image
 
@@ -72,7 +73,7 @@ def _stage(shot: Shot, board: Storyboard, w: int, h: int, *, cleaned: bool = Fal
         if picture is not None:
             from briefreel.render.image_stage import ImageStage
 
-            if cleaned:
+            if cleaned and (board.source or {}).get("format") == "drawn":  # scans only, not keyframes or photos
                 from briefreel.render.exports.clean import clean_drawing
 
                 picture = clean_drawing(picture)

@@ -22,7 +22,18 @@ from briefreel.storyboard.schema import Movement, Shot, ShotSize, Storyboard
 
 DEFAULT_S = 3.0
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)\b|(\d+(?:\.\d+)?)\s*秒", re.IGNORECASE)
-_SPOKEN = re.compile(r"^\s*(vo|v\.o\.|voice[- ]?over|旁白|画外音|配音|[A-Z][A-Z .'-]{1,20}|[\u4e00-\u9fff]{1,4})\s*[:：]\s*(.+)$")
+_SPOKEN = re.compile(r"^\s*(vo|v\.o\.|voice[- ]?over|旁白|画外音|配音|[A-Za-z][A-Za-z .'-]{1,20}|[\u4e00-\u9fff]{1,4})\s*[:：]\s*(.+)$",
+                     re.IGNORECASE)
+_VO = ("vo", "v.o", "voice-over", "voiceover", "voice over", "旁白", "画外音", "配音")
+
+
+def _cue(who: str) -> str | None:
+    """A speaker cue: VO words, a Chinese name, or a name mostly in capitals (handwriting OCR mixes case: "MAyA")."""
+    w = who.strip()
+    if w.lower().rstrip(".") in _VO or re.fullmatch(r"[\u4e00-\u9fff]{1,4}", w):
+        return w
+    letters = [c for c in w if c.isalpha()]
+    return w if letters and sum(c.isupper() for c in letters) >= 0.6 * len(letters) else None
 _QUOTED = re.compile(r"^\s*[\"“「](.+)[\"”」]\s*$")
 _CAMERA_ONLY = re.compile(r"^\s*(camera|cam|move|镜头运动|运镜|景别|机位)\s*[:：]", re.IGNORECASE)
 
@@ -56,11 +67,10 @@ def plan_drawn(brief) -> Storyboard:
         for line in text.splitlines():
             m = _SPOKEN.match(line)
             q = _QUOTED.match(line)
-            if m and not _CAMERA_ONLY.match(line) and not parse_camera(m.group(1), lang).found:
+            if m and _cue(m.group(1)) and not _CAMERA_ONLY.match(line) and not parse_camera(m.group(1), lang).found:
                 who = m.group(1).strip()
-                kind = "vo" if who.lower().rstrip(".") in ("vo", "v.o", "voice-over", "voiceover", "voice over") \
-                    or who in ("旁白", "画外音", "配音") else "dialogue"
-                speaker = "" if kind == "vo" else who
+                kind = "vo" if who.lower().rstrip(".") in _VO else "dialogue"
+                speaker = "" if kind == "vo" else who.upper()
                 dialogue = (dialogue + " " + m.group(2).strip()).strip()
             elif q:
                 dialogue = (dialogue + " " + q.group(1).strip()).strip()

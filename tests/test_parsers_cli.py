@@ -69,7 +69,7 @@ def bad_files(tmp_path_factory) -> dict[str, Path]:
     ("cert", {}, 12),
     ("garbage", {}, 13),
     ("two_pages", {"BRIEFREEL_MAX_PAGES": "1"}, 14),
-    ("scan", {}, 15),
+    ("scan", {"BRIEFREEL_OCR": "0"}, 15),  # OCR off; with OCR the scan reads (tests/test_ocr.py)
 ])
 def test_exit_codes_one_line_no_traceback(bad_files, name, env, code):
     r = briefreel("parse", str(bad_files[name]), "--json", env=env)

@@ -128,7 +128,9 @@ def test_limits_from_environment(monkeypatch, simple_pdf):
         Limits.from_env()
 
 
-def test_scanned_page_has_no_text_layer():
+def test_scanned_page_has_no_text_layer(monkeypatch):
+    # with OCR off (BRIEFREEL_OCR=0, or rapidocr-onnxruntime not installed); tests/test_ocr.py reads it with OCR
+    monkeypatch.setenv("BRIEFREEL_OCR", "0")
     pdf = BriefPDF("Scan").scanned_page("CREATIVE BRIEF\nClient: Aurora Coffee\nLength: 30 seconds").build()
     with pytest.raises(NoTextLayer) as exc:
         open_brief(pdf)

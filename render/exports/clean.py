@@ -32,4 +32,4 @@ def clean_drawing(img):
     hi = 235.0
     if hi - lo > 10:
         flat = np.clip((flat - lo) * 255.0 / (hi - lo), 0, 255)
-    return Image.fromarray(flat.astype(np.uint8), "RGB")
+    return Image.fromarray(flat.astype(np.uint8))
