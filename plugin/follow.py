@@ -13,9 +13,7 @@ from pathlib import Path
 
 from briefreel.plugin.errors import ToolUserError
 from briefreel.plugin.fit import fit_video
-from briefreel.plugin.service import FINAL, RenderService
-
-POLL_S = 3.0
+from briefreel.plugin.service import FINAL, POLL_S, RenderService, job_progress
 
 
 def follow(tool, svc: RenderService, job: dict, wait_s: float, max_bytes: int) -> Generator:
@@ -85,6 +83,4 @@ def _send_video(tool, svc: RenderService, job_id: str, max_bytes: int) -> Genera
 
 
 def _progress(job: dict) -> dict:
-    progress = job.get("progress") or {}
-    return {"job_id": job.get("id"), "status": job.get("status"), "shots_done": progress.get("shots_done", 0),
-            "shots_total": progress.get("shots_total", 0)}
+    return job_progress(job)  # shots done, and the rendering shot's denoising step (Wan)

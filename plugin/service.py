@@ -15,6 +15,7 @@ one); the API key and the PDF password never appear in one.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -31,6 +32,34 @@ DEFAULT_RENDERER = "wan"  # the tool exists to reach the GPUs; Brief to storyboa
 
 TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0)
 FINAL = ("done", "failed", "cancelled")
+POLL_S = 3.0  # how often a waiting tool asks the service for its job
+
+
+def job_progress(job: dict) -> dict:
+    """A service job's progress as a tool's log shows it: status, shots done of total, and the shot rendering now
+    with its denoising step (Wan: the service records ``step``/``steps`` per shot), so a long Wan shot visibly moves;
+    ``fraction`` counts a rendering shot's steps too."""
+    progress = job.get("progress") or {}
+    shots = progress.get("shots") or []
+    total = progress.get("shots_total", len(shots))
+    done = progress.get("shots_done", 0)
+    data = {"job_id": job.get("id"), "status": job.get("status"), "shots_done": done, "shots_total": total}
+    partial = 0.0
+    for shot in shots:
+        if shot.get("state") == "rendering" and shot.get("steps"):
+            partial += min(1.0, shot.get("step", 0) / shot["steps"])
+            data.update(shot=shot.get("id"), step=shot.get("step", 0), steps=shot["steps"])
+    data["fraction"] = round(min(1.0, (done + partial) / total), 3) if total else 0.0
+    return data
+
+
+def poll(svc: "RenderService", job: dict, deadline: float, every: float = POLL_S):
+    """Yield ``job`` as the service reports it, every ``every`` seconds, until it is final or ``deadline``
+    (``time.monotonic()``) passes. A service that stops answering raises :class:`ToolUserError`."""
+    while job.get("status") not in FINAL and time.monotonic() < deadline:
+        time.sleep(min(every, max(0.1, deadline - time.monotonic())))
+        job = svc.job(job["id"])
+        yield job
 
 
 def render_options(parameters: dict) -> RenderOptions:

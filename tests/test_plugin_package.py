@@ -149,7 +149,8 @@ def test_sdk_loads_the_packaged_plugin(tmp_path):
     info = json.loads(out.stdout.strip().splitlines()[-1])
     assert info["plugin"] == "briefreel" and info["provider"] == "briefreel"
     assert info["tools"]["brief_to_storyboard"] == ["brief", "password", "planner", "model", "renderer",
-                                                    "max_file_mb", "time_budget_s"]
+                                                    "render_service_url", "render_service_api_key", "wan_model",
+                                                    "preset", "lora", "max_file_mb", "time_budget_s"]
     assert info["classes"] == {"briefreel": sorted(TOOLS)}
     assert info["assets"] == ["icon.svg"]
 

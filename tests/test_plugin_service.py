@@ -135,3 +135,79 @@ def test_a_wan_job_without_a_model_fails_with_the_services_reason(service, tmp_p
     v = variables(lines)
     assert v["ok"] is False and v["status"] == "failed" and v["job_id"]
     assert v["error_code"] == "renderer_unavailable" and "model" in v["error"]
+
+
+# -- Brief to storyboard with the Wan renderer: the submit/poll pair, inside the one node -----------------------------
+
+@pytest.fixture(scope="module")
+def wan_service(tmp_path_factory):
+    """A render service whose operator lists two tiny Wan models: "tiny" (2 steps a segment) and "slow" (the same
+    weights at 400 steps, a render that outlives any test's budget)."""
+    pytest.importorskip("diffusers")
+    from briefreel.render.wan_tiny import make_tiny_wan
+
+    base = tmp_path_factory.mktemp("wan-models")
+    tiny = make_tiny_wan(base / "tiny", "t2v")
+    slow = make_tiny_wan(base / "slow", "t2v")
+    card = json.loads((slow / "briefreel_wan.json").read_text())
+    (slow / "briefreel_wan.json").write_text(json.dumps({**card, "steps": 400}))
+    settings = Settings(api_keys=(KEY,), data_dir=tmp_path_factory.mktemp("wan-svc") / "data", workers=1,
+                        poll_interval=0.2, models={"tiny": str(tiny), "slow": str(slow)})
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the render service did not start"
+        time.sleep(0.05)
+    yield {"render_service_url": f"http://127.0.0.1:{port}", "render_service_api_key": KEY}
+    server.should_exit = True
+    thread.join(30)
+
+
+def test_brief_to_storyboard_renders_wan_on_the_service_with_step_progress(wan_service, tmp_path):
+    from briefreel.storyboard.schema import Storyboard
+
+    lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                           "parameters": {"password": "reel-2026", "renderer": "wan", "wan_model": "tiny",
+                                          "time_budget_s": 420, **wan_service}}, tmp_path, timeout=900)
+    v = variables(lines)
+    assert v["ok"] is True and v["render_status"] == "done" and v["render_progress"] == 1.0, v
+    assert v["renderer"] == "wan" and v["job_id"] and "Animatic status" not in v["warnings"]
+    (board_json,) = [m["message"]["json_object"] for m in lines if m["type"] == "json"]
+    board = Storyboard.model_validate(board_json)
+    blobs = {m["meta"]["filename"]: m for m in lines if m["type"] == "blob"}
+    assert set(blobs) == {"animatic.mp4", "storyboard.pdf"}
+    assert frames(Path(blobs["animatic.mp4"]["path"])) == v["animatic_frames"] == round(board.duration_s * 24)
+    # The run panel's log followed the job on the service, down to the denoising steps of the shot rendering.
+    logs = [m["message"] for m in lines if m["type"] == "log" and m["message"]["label"] == "Render on the service"]
+    assert logs[-1]["status"] == "success" and logs[-1]["data"]["shots_done"] == len(board.shots)
+    stepped = [log["data"] for log in logs if log["data"].get("steps")]
+    assert stepped and all(d["steps"] % 2 == 0 for d in stepped)  # 2 steps a segment
+    assert all(0 < d["step"] <= d["steps"] and d["shot"] for d in stepped)
+    assert "reel-2026" not in raw and KEY not in raw
+
+
+def test_a_wan_render_past_the_budget_returns_the_board_and_the_job_for_animatic_status(wan_service, tmp_path):
+    import httpx
+
+    lines, raw = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                           "parameters": {"password": "reel-2026", "renderer": "wan", "wan_model": "slow",
+                                          "time_budget_s": 30, **wan_service}}, tmp_path, timeout=300)
+    v = variables(lines)
+    try:
+        # The node returns within its budget, with the shot list, and the render going on under job_id.
+        assert v["ok"] is True and v["job_id"] and v["render_status"] in ("queued", "running"), v
+        assert v["shot_count"] >= 3 and [m for m in lines if m["type"] == "json"]
+        assert not [m for m in lines if m["type"] == "blob"] and v["animatic_frames"] == 0
+        assert f"Animatic status node with job_id {v['job_id']}" in v["warnings"] and v["job_id"] in texts(lines)
+        status, _ = run_tool({"tool": "animatic_status", "parameters": {**wan_service, "job_id": v["job_id"]}},
+                             tmp_path / "status")
+        s = variables(status)
+        assert s["job_id"] == v["job_id"] and s["status"] in ("queued", "running") and s["done"] is False
+    finally:  # stop the 400-step render at its next denoising step
+        if v.get("job_id"):
+            httpx.delete(f"{wan_service['render_service_url']}/v1/jobs/{v['job_id']}",
+                         headers={"Authorization": f"Bearer {KEY}"}, timeout=30)

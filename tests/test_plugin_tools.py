@@ -251,11 +251,19 @@ def test_animatic_over_the_file_limit_comes_back_reencoded(tmp_path):
     assert frames(Path(mp4["path"])) == v["animatic_frames"] == round(v["duration_s"] * 24)
 
 
-def test_wan_is_sent_to_the_render_service_tool(tmp_path):
+def test_wan_needs_the_render_service_and_says_so_before_any_work(tmp_path):
+    """Wan renders on the render service (tests/test_plugin_service.py follows one); without its URL the tool says
+    so at once, before the brief is downloaded or read, and a bad Wan setting is refused the contract's way."""
     lines, _ = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
                          "parameters": {"password": PASSWORD, "renderer": "wan"}}, tmp_path)
     v = variables(lines)
-    assert v["ok"] is False and v["error_code"] == "renderer_unavailable" and "Render animatic" in v["error"]
+    assert v["ok"] is False and v["error_code"] == "service_not_configured" and "Render service URL" in v["error"]
+    assert not [m for m in lines if m["type"] == "log"]
+    lines, _ = run_tool({"tool": "brief_to_storyboard", "files": {"brief": str(EXAMPLE)},
+                         "parameters": {"password": PASSWORD, "renderer": "wan", "preset": "turbo",
+                                        "render_service_url": "http://127.0.0.1:9"}}, tmp_path / "bad")
+    v = variables(lines)
+    assert v["ok"] is False and v["error_code"] == "invalid_option" and "preset" in v["error"]
 
 
 def test_the_worker_is_stopped_at_the_deadline(tmp_path):

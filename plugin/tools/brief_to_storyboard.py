@@ -2,8 +2,10 @@
 
 Top to bottom: download the brief at once (Dify's signed link expires) -> parse it, and plan it with the rules, in
 a child process (briefreel.plugin.worker) -> or plan it here with the workspace model (reverse invocation, structured output)
--> render the animatic in the child within the time budget -> return the JSON, the files (fitted under Dify's file
-limit), the output variables and a one-paragraph summary. A problem the user can fix comes back as ``ok: false``
+-> render the animatic in the child within the time budget (panels), or on the render service (Wan: the storyboard
+is submitted as Render animatic does and followed, denoising step by step, until it is done or the budget is spent;
+a render that outlives the budget keeps going there and its ``job_id`` comes back for Animatic status) -> return
+the JSON, the files (fitted under Dify's file limit), the output variables and a one-paragraph summary. A problem the user can fix comes back as ``ok: false``
 with ``error_code`` and a clear line; never a traceback, never the password.
 """
 
@@ -27,6 +29,7 @@ from briefreel.plugin.fit import fit_video, fits_message, too_large_note
 
 Log = ToolInvokeMessage.LogMessage.LogStatus
 MIB = 1024 * 1024
+FETCH_S = 20.0  # of the time budget, kept for fetching a finished Wan render's files and sending them
 
 
 class BriefToStoryboardTool(Tool):
@@ -36,7 +39,7 @@ class BriefToStoryboardTool(Tool):
         try:
             yield from self._run(tool_parameters, password)
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
-            error = ToolUserError.from_error(exc, [password])
+            error = ToolUserError.from_error(exc, [password, tool_parameters.get("render_service_api_key")])
             yield from self._failed(error.code, error.message)
 
     # -- the run, top to bottom ---------------------------------------------------------------------------------
@@ -94,6 +97,8 @@ class BriefToStoryboardTool(Tool):
         """3. the animatic and the storyboard PDF, in the child, within what is left of the budget."""
         if run.renderer == "none":
             return {}
+        if run.renderer == "wan":
+            return (yield from self._render_on_service(run, board))
         out = run.work / "out"
         log = self.create_log_message("Render the animatic", {"renderer": run.renderer, "shots": len(board.shots)},
                                       status=Log.START)
@@ -113,6 +118,53 @@ class BriefToStoryboardTool(Tool):
             return {}
         yield self.finish_log_message(log, data={"renderer": run.renderer, "files": rendered.get("files")})
         files = {n: out / n for n in ("animatic.mp4", "storyboard.pdf") if (out / n).is_file()}
+        run.frames = _frames(board) if "animatic.mp4" in files else 0
+        return files
+
+    def _render_on_service(self, run: "_Run", board) -> Generator[ToolInvokeMessage, None, dict]:
+        """3 (Wan). Submit the storyboard to the render service and follow the job, each poll a log update (shots
+        done, the shot rendering and its denoising step), until it is done or the budget is spent."""
+        from briefreel.plugin.service import job_progress, poll
+
+        job = run.svc.submit(shots=board.to_json(indent=None).encode("utf-8"), options=run.options)
+        run.job_id = job["id"]
+        log = self.create_log_message("Render on the service", job_progress(job), status=Log.START)
+        yield log
+        try:
+            for job in poll(run.svc, job, run.deadline - FETCH_S):
+                yield self.finish_log_message(log, status=Log.START, data=job_progress(job))
+        except ToolUserError as exc:  # the service went away mid-render: the job may still finish there
+            run.notes.append(f"{exc.message} The render job is {run.job_id}: ask Animatic status with it later.")
+            yield self.finish_log_message(log, status=Log.ERROR, error=exc.code)
+            return {}
+        progress = job_progress(job)
+        run.render_status, run.render_progress = job["status"], progress["fraction"]
+        if job["status"] in ("failed", "cancelled"):
+            error = job.get("error") or {}
+            run.notes.append(f"The Wan render {job['status']} on the render service: "
+                             f"{error.get('message') or 'no reason given'}.")
+            yield self.finish_log_message(log, status=Log.ERROR, error=error.get("code") or job["status"])
+            return {}
+        yield self.finish_log_message(log, data=progress)
+        if job["status"] != "done":
+            run.notes.append(
+                f"The Wan render is still {job['status']} on the render service ({progress['fraction']:.0%} done) "
+                f"after the {run.budget_s:.0f} s time budget, and keeps going there: add an Animatic status node "
+                f"with job_id {run.job_id} (and the same render service settings) to fetch the animatic.")
+            return {}
+        out = run.work / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        names = {f.get("name") for f in job.get("files") or []}
+        files = {}
+        for name in ("animatic.mp4", "storyboard.pdf"):
+            if name in names:
+                try:  # a large animatic is re-encoded smaller here; a PDF over the limit is left out
+                    (out / name).write_bytes(run.svc.file(run.job_id, name, (8 if name.endswith(".mp4") else 1)
+                                                          * run.max_bytes))
+                except ToolUserError as exc:
+                    run.notes.append(exc.message)
+                    continue
+                files[name] = out / name
         run.frames = _frames(board) if "animatic.mp4" in files else 0
         return files
 
@@ -155,6 +207,7 @@ class BriefToStoryboardTool(Tool):
             "duration_s": board.duration_s, "target_duration_s": board.target_duration_s or 0.0,
             "planner": board.source.get("planner", run.planner), "renderer": renderer,
             "animatic_frames": run.frames, "warnings": " ".join(run.notes), "summary": summary,
+            "job_id": run.job_id, "render_status": run.render_status, "render_progress": run.render_progress,
         }
         for key, value in variables.items():
             yield self.create_variable_message(key, value)
@@ -204,8 +257,11 @@ class _Run:
     """One invocation's settings and what it has gathered so far. (A plain class: the SDK loads this module from
     its source without registering it, which dataclasses cannot work with.)"""
 
-    def __init__(self, *, planner: str, renderer: str, model: dict | None, budget_s: float, max_bytes: int):
+    def __init__(self, *, planner: str, renderer: str, model: dict | None, budget_s: float, max_bytes: int,
+                 svc=None, options=None):
         self.planner, self.renderer, self.model = planner, renderer, model
+        self.svc, self.options = svc, options  # Wan: the render service and the job contract's options
+        self.job_id, self.render_status, self.render_progress = "", "", 0.0
         self.budget_s, self.deadline, self.max_bytes = budget_s, time.monotonic() + budget_s, max_bytes
         self.name = "brief.pdf"
         self.work = Path(".")
@@ -222,18 +278,22 @@ def _settings(params: dict) -> _Run:
     budget_s = clamp(params.get("time_budget_s"), 480, 30, 3600)
     planner = check_planner(params.get("planner") or "rules")
     renderer = params.get("renderer") or "panel"
-    if renderer == "wan":
-        raise ToolUserError("renderer_unavailable", "Wan renders run on the render service, not inside the "
-                            "plugin: use renderer panel (or none) here and the Render animatic tool for Wan.")
-    if renderer not in ("panel", "none"):
-        raise ToolUserError("usage", f"Unknown renderer {renderer!r}: use panel or none.")
+    if renderer not in ("panel", "wan", "none"):
+        raise ToolUserError("usage", f"Unknown renderer {renderer!r}: use panel, wan or none.")
+    svc = options = None
+    if renderer == "wan":  # rendered on the render service (GPUs), never inside the plugin: its settings first
+        from briefreel.plugin.service import RenderService, render_options
+
+        svc = RenderService.from_parameters(params)
+        options = render_options({"renderer": "wan", "model": params.get("wan_model"),
+                                  "preset": params.get("preset"), "lora": params.get("lora")})
     model = None
     if planner == "llm":
         from briefreel.plugin.dify_llm import model_config
 
         model = model_config(params.get("model"))
     return _Run(planner=planner, renderer=renderer, model=model, budget_s=budget_s,
-                max_bytes=int(clamp(params.get("max_file_mb"), 15, 1, 200) * MIB))
+                max_bytes=int(clamp(params.get("max_file_mb"), 15, 1, 200) * MIB), svc=svc, options=options)
 
 
 def _frames(board) -> int:
