@@ -325,6 +325,30 @@ def cmd_variants(args: argparse.Namespace) -> int:
     return run_command(args, options, shots, out, audio=_audio_options(args), status=STATUS)
 
 
+def cmd_enhance(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from briefreel.storyboard.errors import InvalidShots
+    from briefreel.storyboard.prompt_enhance import enhance_board
+    from briefreel.storyboard.schema import Storyboard
+
+    path = _input_file(args.shots)
+    try:
+        board = Storyboard.load(path)
+    except (ValidationError, ValueError) as exc:
+        raise InvalidShots(f"{args.shots} is not a valid shots.json: {_first_error(exc)}") from None
+    board, report = enhance_board(board, mode=args.mode, model=args.model)
+    for shot_id, what in report.items():
+        if what["mode"] != args.mode:
+            why = what.get("why") or "; ".join(what.get("problems", []))[:200]
+            print(f"briefreel: {shot_id}: {what['mode']} ({why})", file=sys.stderr)
+    if args.output and args.output != "-":
+        board.save(args.output)
+    else:
+        sys.stdout.write(board.to_json() + "\n")
+    return 0
+
+
 def _first_error(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
@@ -462,6 +486,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shots", metavar="SHOTS.json")
     _add_render(p)
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("enhance", help="rewrite a shots.json's prompts by Wan's prompt guidance (rules offline, or "
+                                       "an LLM, checked, falling back to the rules); hand-written prompts are kept")
+    p.add_argument("shots", metavar="SHOTS.json")
+    p.add_argument("-o", "--output", metavar="FILE", help="write shots.json to FILE instead of stdout")
+    p.add_argument("--mode", choices=["rules", "llm"], default="rules", help="enhancer (default: rules)")
+    p.add_argument("--model", metavar="PROVIDER:NAME", help="chat model for --mode llm (default: $BRIEFREEL_LLM)")
+    p.set_defaults(func=cmd_enhance)
 
     p = sub.add_parser("variants", help="render every variant of a shots.json with {{placeholders}} (an A/B "
                                         "matrix), side by side in variants.html")

@@ -58,8 +58,12 @@ def source_for(made: str, text: str, basis: str) -> PromptSource:
 
 
 def make_prompt(shot: Shot, board: Storyboard, made: str = "rules") -> str:
-    """A prompt made from the current fields by the rules builder (an LLM prompt whose fields changed is rebuilt by
-    the rules: the model is not asked again at render)."""
+    """A prompt made from the current fields: the enhancer's rules mode when the enhancer made it, else the rules
+    builder (an LLM prompt whose fields changed is rebuilt by the rules: the model is not asked again at render)."""
+    if made == "enhancer":
+        from briefreel.storyboard.wan_prompt import enhance_rules
+
+        return enhance_rules(shot, board)
     from briefreel.storyboard.prompts import build_prompt
 
     return build_prompt(shot, board)
