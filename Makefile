@@ -37,7 +37,7 @@ system-deps:
 	bash .ci/system-deps.sh
 
 install-test: venv system-deps
-	$(BIN)/pip install -q -e '.[test,wan,llm,service,plugin]'
+	$(BIN)/pip install -q -e '.[test,wan,llm,service,plugin,ocr]'
 
 test: install-test
 	$(BIN)/python -m pytest -q
