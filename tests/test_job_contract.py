@@ -34,7 +34,7 @@ SAMPLE = {
 LORA_NAME = "/models/lightx2v_rank64.safetensors"  # a bare path in BRIEFREEL_LORAS is its own name
 CLI_ONLY = {"-h", "--help", "--out", "--cache-dir", "-q", "--quiet",  # where files go, how chatty: not job options
             "--music", "--vo", "--no-audio"}  # sound from files on this machine (render.audio)
-SERVICE_ONLY = {"brief", "password", "shots", "planner", "priority"}
+SERVICE_ONLY = {"brief", "password", "shots", "planner", "priority", "variants"}
 PLUGIN_ONLY = {"shots", "brief", "password", "wait_s", "max_file_mb", "render_service_url", "render_service_api_key"}
 FIELDS = set(RenderOptions.model_fields)
 

@@ -119,3 +119,36 @@ def test_a_planned_brief_carries_its_matrix_to_the_variants_command(tmp_path):
     index = json.loads((out / "variants.json").read_text())
     assert [v["values"] for v in index["variants"]] == [{"city": "Xi'an", "offer": "Free shipping"},
                                                        {"city": "Xi'an", "offer": "20% off"}]
+
+
+def test_the_service_takes_a_variants_field_one_job_per_variant_grouped(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from briefreel.service.app import create_app
+    from briefreel.service.settings import Settings
+
+    auth = {"Authorization": "Bearer test-key-one"}
+    settings = Settings(api_keys=("test-key-one",), data_dir=tmp_path / "data", workers=0)
+    shots = {"shots": ("shots.json", board().to_json().encode(), "application/json")}
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/v1/jobs", headers=auth, files=shots,
+                   data={"variants": json.dumps({"city": ["Shanghai", "Chengdu"], "offer": ["Free shipping", "20% off"]})})
+        assert r.status_code == 202, r.text
+        body = r.json()
+        assert len(body["jobs"]) == 4 and len({j["id"] for j in body["jobs"]}) == 4
+        variants = [j["options"]["variant"] for j in body["jobs"]]
+        assert {v["group"] for v in variants} == {body["group"]}
+        assert variants[1]["values"] == {"city": "Shanghai", "offer": "20% off"} and variants[1]["slug"] == "Shanghai-20-off"
+        stored = c.get(f"/v1/jobs/{body['jobs'][3]['id']}/files/shots.json", headers=auth).json()
+        assert "Chengdu" in stored["shots"][1]["description"] and stored["shots"][3]["on_screen_text"] == "20% off"
+        # the text form, and the refusals (422, no job)
+        r = c.post("/v1/jobs", headers=auth, files=shots, data={"variants": "city=Xi'an; offer=Free shipping,20% off"})
+        assert r.status_code == 202 and len(r.json()["jobs"]) == 2
+        before = len(c.get("/v1/jobs", headers=auth).json()["jobs"])
+        for bad in ("city=Paris", '{"season": ["spring"]}', "{not json"):
+            r = c.post("/v1/jobs", headers=auth, files=shots, data={"variants": bad})
+            assert r.status_code == 422, (bad, r.text)
+        assert len(c.get("/v1/jobs", headers=auth).json()["jobs"]) == before
+        # no variants field: one job, as before
+        plain = {"shots": ("shots.json", fill(board(), {"city": "Paris", "offer": "x"}).to_json().encode(), "application/json")}
+        assert "id" in c.post("/v1/jobs", headers=auth, files=plain).json()

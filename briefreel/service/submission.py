@@ -32,6 +32,9 @@ SERVICE_FIELDS = {
     "shots": {"type": "string", "format": "binary", "description": "a shots.json instead of a brief"},
     "planner": {"type": "string", "enum": list(PLANNERS), "default": "rules", "description": "shot planner for a brief"},
     "priority": {"type": "integer", "minimum": 0, "maximum": 9, "default": 5, "description": "0-9, 9 most urgent"},
+    "variants": {"type": "string", "description": "an A/B matrix for the board's {{placeholders}}: JSON "
+                 "({\"city\": [\"Shanghai\", \"Chengdu\"]}) or 'city=Shanghai,Chengdu; offer=Free shipping,20% off'; "
+                 "one job per variant, grouped (briefreel variants)"},
 }
 
 
@@ -163,6 +166,38 @@ async def read_submission(form: FormData, settings: Settings, kid: str = "anonym
     board = await run_in_threadpool(load_board, await shots_file.read())
     check_size(board, settings)
     return Submission(board, {**stored, "source": clean_filename(shots_file.filename or "shots.json")}, priority)
+
+
+def expand_variants(text: str | None, submission: Submission) -> list[tuple[dict, object]]:
+    """The ``variants`` form field as ``[(variant, board)]``, one per combination of values (``briefreel.variants``);
+    ``[]`` when the field is not given. A matrix that names no placeholder of the board, or leaves one unfilled, is
+    an :class:`InvalidOptions`."""
+    import json
+
+    from briefreel.errors import UsageError
+    from briefreel.variants import fill, matrix, parse_set, placeholders, slug
+
+    if not text:
+        return []
+    try:
+        if text.lstrip().startswith("{"):
+            raw = json.loads(text)
+            if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+                raise UsageError("variants: a JSON object of lists of values")
+            sets = parse_set([f"{k}=" + ",".join(str(x).replace(",", "\\,") for x in v) for k, v in raw.items()])
+        else:
+            sets = parse_set([part.strip() for part in text.split(";") if part.strip()])
+        used = placeholders(submission.board)
+        if set(sets) != set(used):
+            raise UsageError(f"variants: the board's placeholders are {', '.join(used) or 'none'}; "
+                             f"the matrix gives {', '.join(sets)}")
+        combos = matrix(sets)
+    except ValueError as exc:
+        raise InvalidOptions(f"variants: not valid JSON ({exc})") from None
+    except UsageError as exc:
+        raise InvalidOptions(str(exc.message if hasattr(exc, "message") else exc).removeprefix("--set ")) from None
+    taken: set[str] = set()
+    return [({"slug": slug(values, taken), "values": values}, fill(submission.board, values)) for values in combos]
 
 
 def clean_filename(name: str) -> str:

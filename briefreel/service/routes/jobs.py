@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from briefreel.service.deps import ServiceState, get_service, require_key, require_submit_key
 from briefreel.service.errors import ApiError, DiskFull, is_disk_full
-from briefreel.service.submission import Submission, read_submission, submit_openapi
+from briefreel.service.submission import Submission, expand_variants, form_text, read_submission, submit_openapi
 from briefreel.service.views import job_view
 
 log = logging.getLogger("briefreel.service")
@@ -24,19 +24,37 @@ async def submit_job(request: Request, kid: str = Depends(require_submit_key),
     """Submit a brief (multipart field ``brief``, with ``password`` when it is encrypted) or a ``shots``
     (shots.json) file, with the render options of the job contract (``briefreel.job.RenderOptions``: renderer,
     model, revision, steps, guidance, guidance_2, flow_shift, width, height, memory, device, dtype, seed,
-    vae_tiling, use_cache), planner (rules|llm) and priority (0-9, 9 most urgent; default 5)."""
+    vae_tiling, use_cache), planner (rules|llm) and priority (0-9, 9 most urgent; default 5). With ``variants``
+    (an A/B matrix for the board's ``{{placeholders}}``) it queues one job per variant and answers
+    ``{"group": ..., "jobs": [...]}``; each job's options hold its ``variant`` (slug, values, group)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "unsupported_media_type",
                        "send multipart/form-data with a 'brief' PDF (and 'password') or a 'shots' file")
     form = await request.form(max_files=2, max_fields=50)
     try:
         submission = await read_submission(form, service.settings, kid)
+        variants = expand_variants(form_text(form, "variants"), submission)
     finally:
         await form.close()
     _check_safety(service, submission.board)
+    if variants:  # an A/B matrix: one job per variant, grouped (each job's options hold its variant)
+        return await _queue_variants(request, service, kid, submission, variants)
     job = await run_in_threadpool(_queue, service, kid, submission)
     view = job_view(job, request)
     return JSONResponse(view, status_code=202, headers={"Location": view["url"]})
+
+
+async def _queue_variants(request: Request, service: ServiceState, kid: str, submission: Submission,
+                          variants: list) -> JSONResponse:
+    for _, board in variants:
+        _check_safety(service, board)
+    group = uuid.uuid4().hex
+    jobs = []
+    for variant, board in variants:
+        one = Submission(board, {**submission.options, "variant": {**variant, "group": group}}, submission.priority,
+                         dict(submission.inputs))
+        jobs.append(job_view(await run_in_threadpool(_queue, service, kid, one), request))
+    return JSONResponse({"group": group, "jobs": jobs}, status_code=202)
 
 
 def _check_safety(service: ServiceState, board) -> None:
