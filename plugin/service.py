@@ -98,8 +98,11 @@ class RenderService:
 
     # -- calls --------------------------------------------------------------------------------------------------
     def submit(self, *, shots: bytes | None = None, brief: bytes | None = None, password: str | None = None,
-               filename: str = "brief.pdf", options: RenderOptions | None = None) -> dict:
+               filename: str = "brief.pdf", options: RenderOptions | None = None,
+               variants: str | None = None) -> dict:
         data = form_fields(options or RenderOptions(renderer=DEFAULT_RENDERER))
+        if variants:  # an A/B matrix: the service answers {"group", "jobs"}
+            data["variants"] = variants
         if shots is not None:
             files = {"shots": ("shots.json", shots, "application/json")}
         else:

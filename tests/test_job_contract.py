@@ -35,7 +35,8 @@ LORA_NAME = "/models/lightx2v_rank64.safetensors"  # a bare path in BRIEFREEL_LO
 CLI_ONLY = {"-h", "--help", "--out", "--cache-dir", "-q", "--quiet",  # where files go, how chatty: not job options
             "--music", "--vo", "--no-audio"}  # sound from files on this machine (render.audio)
 SERVICE_ONLY = {"brief", "password", "shots", "planner", "priority", "variants"}
-PLUGIN_ONLY = {"shots", "brief", "password", "wait_s", "max_file_mb", "render_service_url", "render_service_api_key"}
+PLUGIN_ONLY = {"shots", "brief", "password", "wait_s", "max_file_mb", "render_service_url", "render_service_api_key",
+               "variants"}
 FIELDS = set(RenderOptions.model_fields)
 
 BOARD = {"title": "Harbour", "language": "en", "shots": [

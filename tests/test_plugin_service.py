@@ -211,3 +211,21 @@ def test_a_wan_render_past_the_budget_returns_the_board_and_the_job_for_animatic
         if v.get("job_id"):
             httpx.delete(f"{wan_service['render_service_url']}/v1/jobs/{v['job_id']}",
                          headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
+
+
+def test_render_animatic_with_variants_queues_one_job_per_variant(service, tmp_path):
+    b = board(2)
+    b["shots"][1]["description"] = "The harbour of {{city}} at dawn"
+    lines, raw = run_tool({"tool": "render_animatic",
+                           "parameters": {**service, "shots": json.dumps(b), "renderer": "panel",
+                                          "variants": "city=Ningbo,Xiamen"}}, tmp_path)
+    v = variables(lines)
+    assert v["ok"] is True and v["group"] and len(v["job_ids"]) == 2 and v["done"] is False, v
+    assert "Ningbo:" in v["summary"] and "Xiamen:" in v["summary"] and "Traceback" not in raw
+    status, _ = run_tool({"tool": "animatic_status", "parameters": {**service, "job_id": v["job_ids"][1],
+                                                                    "wait_s": 240}}, tmp_path / "s")
+    s = variables(status)
+    assert s["done"] is True and [m["meta"]["filename"] for m in status if m["type"] == "blob"] == ["animatic.mp4"]
+    lines, _ = run_tool({"tool": "render_animatic", "parameters": {**service, "shots": json.dumps(b),
+                                                                   "variants": "town=Paris"}}, tmp_path / "bad")
+    assert variables(lines)["ok"] is False

@@ -29,6 +29,10 @@ class RenderAnimaticTool(Tool):
             svc = RenderService.from_parameters(tool_parameters)  # its own settings: the provider has no credentials
             options = render_options(tool_parameters)
             shots = shots_json(tool_parameters.get("shots"))
+            variants = str(tool_parameters.get("variants") or "").strip() or None
+            if shots is not None and variants:
+                yield from self._variants(svc.submit(shots=shots, options=options, variants=variants))
+                return
             if shots is not None:
                 job = svc.submit(shots=shots, options=options)
             else:
@@ -44,6 +48,18 @@ class RenderAnimaticTool(Tool):
             for key, value in {"ok": False, "error_code": error.code, "error": error.message, "done": False}.items():
                 yield self.create_variable_message(key, value)
             yield self.create_text_message(error.message)
+
+
+    def _variants(self, group: dict) -> Generator[ToolInvokeMessage, None, None]:
+        """An A/B matrix was queued: one job per variant. Their ids come back at once (Animatic status follows
+        each); the summary names each variant's values."""
+        jobs = group.get("jobs") or []
+        lines = [f"{(j.get('options') or {}).get('variant', {}).get('slug', '?')}: {j['id']}" for j in jobs]
+        summary = f"{len(jobs)} variants queued (group {group.get('group')}): " + "; ".join(lines)
+        for key, value in {"ok": True, "group": group.get("group", ""), "job_ids": [j["id"] for j in jobs],
+                           "status": "queued", "done": False, "progress": 0.0, "summary": summary}.items():
+            yield self.create_variable_message(key, value)
+        yield self.create_text_message(summary + ". Follow each job with Animatic status.")
 
 
 def shots_json(value) -> bytes | None:
