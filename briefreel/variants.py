@@ -52,9 +52,18 @@ def _fill(value: Any, values: Mapping[str, str]) -> Any:
 
 
 def fill(board: Storyboard, values: Mapping[str, str]) -> Storyboard:
-    """``board`` with every ``{{name}}`` in ``values`` replaced (others are left as written)."""
+    """``board`` with every ``{{name}}`` in ``values`` replaced (others are left as written). A made prompt
+    (``prompt_source``, untouched since it was made) gets a fresh record for its filled-in text, so it still counts
+    as made (and follows later edits) rather than as written by hand."""
+    from briefreel.storyboard.provenance import prompt_basis, source_for, text_sha
+
     data = _fill(board.model_dump(mode="json"), dict(values))
-    return Storyboard.model_validate(data)
+    new = Storyboard.model_validate(data)
+    for shot, orig in zip(new.shots, board.shots):
+        src = orig.prompt_source
+        if src is not None and src.made != "manual" and src.sha == text_sha(orig.prompt) and shot.prompt.strip():
+            shot.prompt_source = source_for(src.made, shot.prompt, prompt_basis(shot, new))
+    return new
 
 
 def parse_set(items: list[str]) -> dict[str, list[str]]:

@@ -119,6 +119,11 @@ def test_a_planned_brief_carries_its_matrix_to_the_variants_command(tmp_path):
     index = json.loads((out / "variants.json").read_text())
     assert [v["values"] for v in index["variants"]] == [{"city": "Xi'an", "offer": "Free shipping"},
                                                        {"city": "Xi'an", "offer": "20% off"}]
+    # the planner's prompts, filled in, still count as made (not hand-written): they follow later edits
+    rec = json.loads((out / index["variants"][0]["slug"] / "render.json").read_text())
+    first = rec["shots"][0]
+    assert "Xi'an" in first["prompt"] and first["prompt_source"]["made"] == "rules"
+    assert first["prompt_source"]["prompt"] == "kept"
 
 
 def test_the_service_takes_a_variants_field_one_job_per_variant_grouped(tmp_path):
