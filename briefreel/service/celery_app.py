@@ -13,7 +13,9 @@ Settings that make a render farm safe (see ../shared research, "job engine"):
   another worker finishes it in about ``BRIEFREEL_LEASE_S``. A message for a job that is already finished or held
   by a live worker is acknowledged and dropped, so a late redelivery never renders twice;
 - priorities 0-9 (9 most urgent) on one queue through Redis priority steps;
-- retries with exponential backoff for transient failures (lost connection, full disk, GPU out of memory).
+- retries with exponential backoff for transient failures (lost connection, full disk, GPU out of memory);
+- shot-parallel Wan jobs (``BRIEFREEL_SHOT_PARALLEL``, on): the worker that claims a job publishes one
+  ``briefreel.render_shot`` message per shot, so idle workers take shots of it (``service/fanout.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from briefreel.service.settings import Settings
 log = logging.getLogger("briefreel.service")
 
 TASK_NAME = "briefreel.render_job"
+SHOT_TASK_NAME = "briefreel.render_shot"  # one shot of a shot-parallel job (service/fanout.py)
 _apps: dict[tuple, Celery] = {}
 
 
@@ -71,6 +74,14 @@ def make_celery(settings: Settings) -> Celery:
             raise self.retry(countdown=delay, priority=to_celery_priority(job["priority"]))
         return outcome
 
+    @app.task(name=SHOT_TASK_NAME, acks_late=True, reject_on_worker_lost=True)
+    def render_shot(job_id: str, shot_id: str):
+        from briefreel.service.fanout import run_shot
+        from briefreel.service.queue import worker_name
+
+        name = getattr(app, "briefreel_worker_name", None) or worker_name("celery")
+        return run_shot(_context(settings), job_id, shot_id, name)
+
     return app
 
 
@@ -98,6 +109,13 @@ def get_celery(settings: Settings) -> Celery:
     if key not in _apps:
         _apps[key] = make_celery(settings)
     return _apps[key]
+
+
+def publish_shot(settings: Settings, job_id: str, shot_id: str, priority: int = 5) -> None:
+    """A message for one shot of a running job, a step more urgent than jobs of its priority (a started job's
+    shots go before the next job)."""
+    get_celery(settings).send_task(SHOT_TASK_NAME, args=[job_id, shot_id], queue=settings.queue_name,
+                                   priority=to_celery_priority(min(9, int(priority) + 1)))
 
 
 def publish(settings: Settings, job_id: str, priority: int = 5, countdown: float | None = None) -> None:

@@ -118,6 +118,29 @@ redis.call('HSET', k, 'progress', cjson.encode(progress), 'updated', ARGV[4])
 return 1
 """
 
+_CLAIM_SHOT = """
+local k = KEYS[1]
+if redis.call('HGET', k, 'status') ~= 'running' then return 0 end
+local raw = redis.call('HGET', k, 'progress')
+if not raw then return 0 end
+local progress = cjson.decode(raw)
+local now = tonumber(ARGV[4])
+for _, p in ipairs(progress) do
+  if p['id'] == ARGV[1] then
+    local s = p['state']
+    local free = s == 'pending' or s == 'failed' or
+      (s == 'rendering' and (p['worker'] == ARGV[2] or (tonumber(p['lease_until']) or 0) < now))
+    if not free then return 0 end
+    p['state'] = 'rendering'
+    p['worker'] = ARGV[2]
+    p['lease_until'] = now + tonumber(ARGV[3])
+    redis.call('HSET', k, 'progress', cjson.encode(progress), 'updated', ARGV[4])
+    return 1
+  end
+end
+return 0
+"""
+
 
 class RedisJobStore:
     def __init__(self, url: str, prefix: str = "briefreel:"):
@@ -128,7 +151,8 @@ class RedisJobStore:
         self.r = redis.Redis.from_url(url, decode_responses=True)
         self._scripts = {name: self.r.register_script(src) for name, src in (
             ("claim", _CLAIM), ("heartbeat", _HEARTBEAT), ("finish", _FINISH), ("retry", _RETRY),
-            ("cancel", _CANCEL), ("reap", _REAP), ("unreap", _UNREAP), ("set_shot", _SET_SHOT))}
+            ("cancel", _CANCEL), ("reap", _REAP), ("unreap", _UNREAP), ("set_shot", _SET_SHOT),
+            ("claim_shot", _CLAIM_SHOT))}
 
     def _k(self, job_id: str) -> str:
         return f"{self.prefix}job:{job_id}"
@@ -241,6 +265,10 @@ class RedisJobStore:
     def set_shot(self, job_id: str, shot_id: str, state: str, **info) -> None:
         self._scripts["set_shot"](keys=[self._k(job_id)], args=[shot_id, state, json.dumps(info or {"state": state}),
                                                                  time.time()])
+
+    def claim_shot(self, job_id: str, shot_id: str, worker: str, lease_s: float) -> bool:
+        """As :meth:`JobStore.claim_shot` (one Lua script: atomic across workers on several machines)."""
+        return bool(self._scripts["claim_shot"](keys=[self._k(job_id)], args=[shot_id, worker, lease_s, time.time()]))
 
     def finish(self, job_id: str, worker: str | None, status: str, *, error_code: str | None = None,
                error_message: str | None = None, files: list[str] | None = None) -> bool:

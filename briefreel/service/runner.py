@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefreel.errors import error_payload
-from briefreel.job import RenderOptions, shot_state
+from briefreel.job import RenderOptions
 from briefreel.render.errors import RenderCancelled, RenderError
 from briefreel.service.errors import is_disk_full
 from briefreel.service.safety import SafetyFilter
@@ -242,8 +242,8 @@ def _write_paths(ctx: Context, job_id: str) -> list[Path]:
 
 def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop) -> list[str]:
     """Render the board into the job's folder and return the output file names."""
-    from briefreel.render.pipeline import ShotEvent, render_board
-
+    from briefreel.render.pipeline import render_board
+    from briefreel.service import fanout
     from briefreel.service.submission import resolve_model
 
     private_umask()  # the job's folder, clips, exports and cache entries: 0600 files, 0700 folders
@@ -258,29 +258,23 @@ def _render(ctx: Context, job: dict, board: Storyboard, worker: str, should_stop
     if local is None:
         storage.get_file(f"jobs/{job_id}/shots.json", out_dir / "shots.json")
 
-    last_step = [0.0]
-
-    def on_shot(e: ShotEvent) -> None:
-        if e.status == "step":  # a Wan denoising step: at most one store write a second per job, and the last one
-            if e.step < e.steps and time.monotonic() - last_step[0] < 1.0:
-                return
-            last_step[0] = time.monotonic()
-            ctx.store.set_shot(job_id, e.shot_id, shot_state(e.status), step=e.step, steps=e.steps)
-            return
-        info = {"seconds": round(e.seconds, 2)} if e.status == "rendered" else {}
-        ctx.store.set_shot(job_id, e.shot_id, shot_state(e.status), **info)
+    # Shot-parallel (a Wan job on a Celery farm): the shots fan out across the workers first; then the render below
+    # finds every one of them in the shot cache and assembles the animatic (service/fanout.py).
+    fanned = fanout.wanted(ctx.settings, options, board)
+    if fanned:
+        fanout.fan_out(ctx, job, board, worker, should_stop)
 
     render_board(
         board,
         out_dir,
         renderer=options.renderer,
         renderer_options=options.renderer_kwargs(),
-        use_cache=options.use_cache,
+        use_cache=options.use_cache or fanned,
         cache_dir=ctx.settings.cache_dir / job["owner"],  # per key: no learning what another key rendered
         progress=False,
-        on_shot=on_shot,
+        on_shot=fanout.shot_reporter(ctx.store, job_id),  # per shot, and its denoising step (Wan)
         should_stop=should_stop,
-        step_events=True,  # per-shot progress shows the denoising step (Wan)
+        step_events=True,
     )
     if local is None:
         for name in _walk(out_dir):

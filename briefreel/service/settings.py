@@ -20,6 +20,7 @@
 | BRIEFREEL_VISIBILITY_TIMEOUT | 21600 | Redis visibility timeout (s): longer than the longest render |
 | BRIEFREEL_MODELS | (none: `model` refused) | the Wan models a client may name: NAME=PATH, comma-separated (a bare PATH is its own name); the first is the default of renderer=wan |
 | BRIEFREEL_LORAS | (none: `lora` refused) | the LoRAs a client may name (`lora=NAME[:scale]`): NAME=PATH, comma-separated, as BRIEFREEL_MODELS |
+| BRIEFREEL_SHOT_PARALLEL | on | Celery mode: a Wan job's shots fan out across the workers (one per GPU); off: one worker renders a job |
 | BRIEFREEL_SECRET | (random, kept in DATA_DIR/secret) | key that signs download links |
 | BRIEFREEL_MAX_SHOTS | 300 | shots per job (413 job_too_large above it) |
 | BRIEFREEL_MAX_SHOT_S | 120 | seconds per shot (413 job_too_large above it) |
@@ -100,6 +101,7 @@ class Settings:
     secret: str | None = None
     models: dict[str, str] = field(default_factory=dict)  # name -> folder or hub id; empty: 'model' refused
     loras: dict[str, str] = field(default_factory=dict)  # name -> .safetensors file; empty: 'lora' refused
+    shot_parallel: bool = True  # Celery mode: a Wan job's shots fan out across the workers (service/fanout.py)
     queue_name: str = "briefreel"
     poll_interval: float = 0.5  # embedded workers: how often an idle worker looks for a job
     # job size, checked at the door
@@ -155,6 +157,7 @@ class Settings:
             secret=_env("BRIEFREEL_SECRET"),
             models=parse_models(_env("BRIEFREEL_MODELS")),
             loras=parse_models(_env("BRIEFREEL_LORAS")),
+            shot_parallel=_env("BRIEFREEL_SHOT_PARALLEL", "on").lower() not in ("off", "0", "false", "no"),
             max_shots=int(_env("BRIEFREEL_MAX_SHOTS", "300")),
             max_shot_s=float(_env("BRIEFREEL_MAX_SHOT_S", "120")),
             max_total_s=float(_env("BRIEFREEL_MAX_TOTAL_S", "900")),

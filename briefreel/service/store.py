@@ -223,6 +223,27 @@ class JobStore:
             db.execute("UPDATE jobs SET progress=?, updated=? WHERE id=?",
                        (json.dumps(progress), time.time(), job_id))
 
+    def claim_shot(self, job_id: str, shot_id: str, worker: str, lease_s: float) -> bool:
+        """Shot-parallel jobs (service/fanout.py): ``worker`` takes ``shot_id`` of a running job, or renews its
+        lease on it. Free: pending or failed, or rendering under a lease that ran out (its worker died)."""
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT status, progress FROM jobs WHERE id=?", (job_id,)).fetchone()
+            if row is None or row["status"] != "running":
+                return False
+            progress = json.loads(row["progress"])
+            for p in progress:
+                if p["id"] != shot_id:
+                    continue
+                state = p.get("state")
+                if not (state in ("pending", "failed") or state == "rendering" and (
+                        p.get("worker") == worker or float(p.get("lease_until") or 0) < now)):
+                    return False
+                p.update(state="rendering", worker=worker, lease_until=now + lease_s)
+                db.execute("UPDATE jobs SET progress=?, updated=? WHERE id=?", (json.dumps(progress), now, job_id))
+                return True
+        return False
+
     def finish(self, job_id: str, worker: str | None, status: str, *, error_code: str | None = None,
                error_message: str | None = None, files: list[str] | None = None) -> bool:
         """Record the outcome. Only the worker holding the job may finish it (a reaped worker's late word is ignored)."""
