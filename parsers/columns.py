@@ -83,9 +83,9 @@ def column_order(items: list[T], gutter: float, *, x0: Callable[[T], float], x1:
 def header_line(text: str) -> bool:
     """A storyboard / AV-script header line (VIDEO AUDIO, Shot Size Movement…, 镜号 景别…): short, and most of its
     words are header words. Pages with one keep row order."""
-    from briefreel.parsers.tables import _header_hits, is_storyboard_header
+    from briefreel.parsers.tables import header_hits, is_storyboard_header
 
     tokens = text.split()
     if not 2 <= len(tokens) <= 10:
         return False
-    return is_storyboard_header(tokens, 2) and sum(1 for t in tokens if _header_hits(t)) >= 0.6 * len(tokens)
+    return is_storyboard_header(tokens, 2) and sum(1 for t in tokens if header_hits(t)) >= 0.6 * len(tokens)

@@ -16,12 +16,10 @@ from collections import Counter
 from briefreel.parsers.brief import Line, Page
 from briefreel.parsers.errors import DamagedPDF, NoTextLayer
 from briefreel.parsers.ocr import enabled as ocr_enabled
+from briefreel.parsers.page_text import PAGE_NUMBER, page_text
 from briefreel.parsers.pdfium_text import read_page
 from briefreel.parsers.tables import FoundTable, continue_unruled, is_storyboard_header, join_wrapped, page_tables
 
-_PAGE_NUMBER = re.compile(
-    r"^(page\s*)?\d+\.?$|^-\s*\d+\s*-$|^page\s*\d+\s*(of|/)\s*\d+$|^\d+\s*/\s*\d+$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$",
-    re.IGNORECASE)
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi|,b$|-b$|\bbd\b", re.IGNORECASE)
 _GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff\ufffd]")
 
@@ -41,30 +39,6 @@ def _line_of(d: dict) -> Line:
     bold = sum(1 for c in chars if _BOLD.search(c.get("fontname", "") or "")) * 2 > len(chars) if chars else False
     return Line(text=_WINANSI_BULLETS.sub("•", d["text"]), x0=round(d["x0"], 2), top=round(d["top"], 2),
                 x1=round(d["x1"], 2), size=size, bold=bold)
-
-
-def _page_text(lines: list[Line], bottoms: list[float]) -> str:
-    """Lines joined by "\\n"; a blank line where a paragraph ends (a gap over ~0.8 em, or the size changes).
-
-    A running page number ("2.", "Page 3 of 10", "- 4 -", "第5页") as the first or last line is left out of the
-    text (it stays in ``lines``).
-    """
-    keep = list(range(len(lines)))
-    for end in (0, -1):
-        if keep and _PAGE_NUMBER.match(lines[keep[end]].text.strip()):
-            keep.pop(end)
-    lines = [lines[i] for i in keep]
-    bottoms = [bottoms[i] for i in keep]
-    out: list[str] = []
-    for i, ln in enumerate(lines):
-        if i:
-            prev = lines[i - 1]
-            gap = ln.top - bottoms[i - 1]
-            em = max(prev.size, ln.size, 1.0)
-            if gap > 0.8 * em or abs(prev.size - ln.size) > 1.0:
-                out.append("")
-        out.append(ln.text)
-    return "\n".join(out)
 
 
 def _cid_ratio(chars: list[dict]) -> tuple[int, int]:
@@ -117,7 +91,7 @@ def extract_pages(data: bytes, engine: str = "auto") -> list[Page]:
                     glyphs = read_page(fp) if fp.get_rotation() == 0 else None
                     fp.close()
                 if glyphs is not None and not _needs_plumber(glyphs, carry):
-                    page_out = Page(number=number, text=_page_text(glyphs.lines, glyphs.bottoms),
+                    page_out = Page(number=number, text=page_text(glyphs.lines, glyphs.bottoms),
                                     width=float(glyphs.width), height=float(glyphs.height), lines=glyphs.lines)
                     tables, counts, carry = [], (glyphs.unreadable, glyphs.visible), None
                 else:
@@ -181,7 +155,7 @@ def _needs_plumber(glyphs, carry: FoundTable | None) -> bool:
     if glyphs.paths >= 2:
         return True
     if carry is not None and not carry.ruled and carry.bounds:
-        first = next((ln for ln in glyphs.lines if not _PAGE_NUMBER.match(ln.text.strip())), None)
+        first = next((ln for ln in glyphs.lines if not PAGE_NUMBER.match(ln.text.strip())), None)
         if first is not None and abs(first.size - carry.size) <= 1.5 and first.x0 >= carry.bounds[0] - 3:
             return True
     return any(is_storyboard_header(ln.text.split()) for ln in glyphs.lines if len(ln.text) < 200)
@@ -202,7 +176,7 @@ def _one_page(page, number: int, carry: FoundTable | None, glyphs=None):
                                       y_tolerance=3) if chars else []
         lines = [_line_of(d) for d in raw if d["text"].strip()]
         bottoms = [d["bottom"] for d in raw if d["text"].strip()]
-    text = _page_text(lines, bottoms)
+    text = page_text(lines, bottoms)
     tables: list[FoundTable] = []
     open_table = None
     if chars:

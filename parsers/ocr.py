@@ -19,15 +19,11 @@ import re
 from dataclasses import dataclass
 
 from briefreel.parsers.brief import Line, Page, Panel
+from briefreel.parsers.ocr_engine import ENGINE, OcrUnavailable, engine  # noqa: F401  (re-exported)
 from briefreel.text import is_cjk
 
 DPI = 150
 SCALE = DPI / 72.0  # pixels per PDF point
-ENGINE = "rapidocr-onnxruntime"
-
-
-class OcrUnavailable(RuntimeError):
-    """The OCR engine is not installed (``pip install rapidocr-onnxruntime``)."""
 
 
 def enabled() -> bool:
@@ -37,30 +33,6 @@ def enabled() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("rapidocr_onnxruntime") is not None  # installed; imported when a page needs it
-
-
-_engine = None
-
-
-def engine():
-    """The RapidOCR engine, loaded once per process (the models take ~0.5 s to load)."""
-    global _engine
-    if _engine is None:
-        try:
-            import logging
-
-            from rapidocr_onnxruntime import RapidOCR
-        except ImportError as exc:
-            import importlib.util
-
-            if importlib.util.find_spec("rapidocr_onnxruntime") is not None:
-                # installed but its native libraries could not be mapped: the parse child's memory cap
-                raise MemoryError("the OCR engine does not fit in the parse memory limit") from None
-            raise OcrUnavailable("OCR needs rapidocr-onnxruntime (pip install rapidocr-onnxruntime)") from exc
-        threads = int(os.environ.get("BRIEFREEL_OCR_THREADS", "0") or 0) or min(4, os.cpu_count() or 1)
-        _engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
-        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-    return _engine
 
 
 @dataclass
@@ -242,7 +214,7 @@ def ocr_image(img, number: int, width_pt: float, height_pt: float) -> OcrPage:
     """:func:`ocr_page` on an RGB array (``img.shape[1]`` pixels are ``width_pt`` points wide)."""
     import cv2
 
-    from briefreel.parsers.extract import _page_text
+    from briefreel.parsers.page_text import page_text
     from briefreel.parsers.scan_layout import find_layout
 
     img, angle = deskew(img)
@@ -255,7 +227,7 @@ def ocr_image(img, number: int, width_pt: float, height_pt: float) -> OcrPage:
     layout = find_layout(img, ink, words)
     panels = [_panel(p, scale) for p in layout.panels]
     lines, bottoms = _lines([w for w in words], scale, img.shape[1])
-    page = Page(number=number, text=_page_text(lines, bottoms), width=float(width_pt), height=float(height_pt),
+    page = Page(number=number, text=page_text(lines, bottoms), width=float(width_pt), height=float(height_pt),
                 tables=[], lines=lines, panels=panels)
     confidence = sum(w.score for w in words) / len(words) if words else 0.0
     page.ocr = round(confidence, 3)

@@ -172,7 +172,7 @@ def _read_cell(img, ink, box) -> str:
         return ""
     import numpy as np
 
-    from briefreel.parsers.ocr import engine
+    from briefreel.parsers.ocr_engine import engine
 
     x0, y0, x1, y1 = (int(v) for v in box)
     inner = ink[y0 + 4:y1 - 4, x0 + 4:x1 - 4]

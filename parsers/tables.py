@@ -49,7 +49,7 @@ def clean_cell(value: str | None) -> str:
     return out.strip()
 
 
-def _header_hits(cell: str) -> bool:
+def header_hits(cell: str) -> bool:
     c = cell.strip().lower()
     if not c or len(c) > 24:
         return False
@@ -63,7 +63,7 @@ def is_storyboard_header(row: list[str], minimum: int = 3) -> bool:
     """A header row of a storyboard / shot list: at least ``minimum`` cells hold header words."""
     if row and _SHOT_NUMBER.match(row[0].strip()) and any(ch.isdigit() for ch in row[0]):
         return False  # a numbered data row
-    return sum(1 for c in row if _header_hits(c)) >= min(minimum, max(2, len(row)))
+    return sum(1 for c in row if header_hits(c)) >= min(minimum, max(2, len(row)))
 
 
 def merge_continuations(rows: list[list[str]]) -> list[list[str]]:

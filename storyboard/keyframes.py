@@ -66,7 +66,7 @@ def digest(shot, board=None) -> str:
 def externalise(board, folder: str | Path) -> None:
     """Write every data-URI picture of ``board`` to ``folder/keyframes/`` and store the relative path; copy the
     keyframes of a board loaded from another folder. The board's folder becomes ``folder``."""
-    from briefreel.storyboard.schema import clip_stem
+    from briefreel.storyboard.ids import clip_stem
 
     folder = Path(folder).resolve()
     source = getattr(board, "_folder", None)

@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from briefreel.storyboard.ids import clip_stem  # noqa: F401  (the one sanitising rule; re-exported)
+
 SCHEMA_VERSION = 1
 # The shortest shot a planner makes on its own (a brief may ask for shorter): durations and validate use it.
 MIN_SHOT_S = 1.5
@@ -98,12 +100,6 @@ AspectRatio = Literal["16:9", "9:16", "1:1"]
 Speed = Literal["slow", "medium", "fast"]
 DialogueKind = Literal["dialogue", "vo", "super", ""]
 BibleKind = Literal["character", "product", "place", "prop"]
-
-
-def clip_stem(shot_id: str) -> str:
-    """The file name (without ``.mp4``) a shot's clip gets in ``clips/`` and the exports: the one sanitising rule.
-    Ids whose stems collide (``A/1`` and ``A_1``, or ``S1a`` and ``S1A`` on a case-insensitive disk) are refused."""
-    return re.sub(r"[^\w.\-]+", "_", shot_id, flags=re.UNICODE).strip("._") or "shot"
 
 
 class _Model(BaseModel):
