@@ -20,7 +20,7 @@ from PIL import Image
 from briefreel.render.stage import Stage
 from briefreel.storyboard.schema import Shot, Storyboard
 
-__all__ = ["ImageStage"]
+__all__ = ["ImageStage", "stage_for"]
 
 
 class ImageStage(Stage):
@@ -54,3 +54,14 @@ class ImageStage(Stage):
         size = (size[0] + size[0] % 2, size[1] + size[1] % 2)
         self.canvas = cover(self._picture, *size)
         self.subject = None
+
+
+def stage_for(shot: Shot, board: Storyboard, w: int, h: int, **kwargs) -> Stage:
+    """The shot's stage: over its ``image`` when it has one (an absolute path, or relative to the current folder:
+    ``render_board`` and the exports resolve them against shots.json's folder first), else the drawing."""
+    from briefreel.render.keyframes import image_path
+
+    path = image_path(shot)
+    if path is None:
+        return Stage(shot, board, w, h, **kwargs)
+    return ImageStage(shot, board, w, h, image=path, **kwargs)

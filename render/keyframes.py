@@ -39,17 +39,18 @@ from typing import Any
 
 from briefreel.render.base import FRAME_SIZES, RenderSettings
 from briefreel.render.seeds import derive_seed, shot_seed
+from briefreel.storyboard.errors import InvalidShots
 from briefreel.storyboard.schema import Shot, Storyboard, clip_stem
 
 __all__ = ["KEYFRAME_DIR", "image_of", "image_path", "image_digest", "absolute_images", "rebase_images",
-           "load_image", "cover", "keyframe_seed", "drawn_still", "wan_still", "make_keyframes", "KeyframeReport"]
+           "load_image", "cover", "keyframe_seed", "drawn_still", "wan_still", "make_keyframes", "KeyframeReport", "resolve_shot_image", "keyframe_still", "KeyframeError", "register_cli"]
 
 KEYFRAME_DIR = "keyframes"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
-class KeyframeError(ValueError):
-    """A shot's image cannot be used (missing file, not a picture)."""
+class KeyframeError(InvalidShots):
+    """A shot's image cannot be used (missing file, not a picture): an invalid shots.json (exit 21, HTTP 422)."""
 
 
 # -- paths and hashes ---------------------------------------------------------------------------------------------
@@ -118,6 +119,23 @@ def rebase_images(board: Storyboard, from_dir: str | os.PathLike, to_dir: str | 
         return Path(os.path.relpath(image_path(shot, from_dir), to_dir)).as_posix()
 
     return _with_images(board, rebase)
+
+
+def resolve_shot_image(shot: Shot, base_dir: str | os.PathLike | None) -> tuple[Shot, str | None]:
+    """``(shot with an absolute image path, the picture's SHA-256)``; ``(shot, None)`` without a picture.
+    KeyframeError when the picture is not there (``render_board`` calls this while planning, for every renderer)."""
+    path = image_path(shot, base_dir)
+    if path is None:
+        return shot, None
+    if not path.is_file():
+        raise KeyframeError(f"shot {shot.id}: no picture at {image_of(shot)} (image is relative to shots.json)")
+    return shot.model_copy(update={"image": str(path)}), image_digest(path)
+
+
+def keyframe_still(shot: Shot, width: int, height: int):
+    """The shot's own picture covering ``width`` x ``height`` (the exports' panel), or None without one."""
+    path = image_path(shot)
+    return None if path is None else cover(load_image(path), width, height)
 
 
 # -- pictures -----------------------------------------------------------------------------------------------------
@@ -257,3 +275,60 @@ def make_keyframes(board: Storyboard, out_dir: str | os.PathLike, *, shots_dir: 
     report["board"] = board
     report["shots_json"] = board.save(out / "shots.json")
     return report
+
+
+# -- CLI: briefreel keyframes SHOTS.json --out DIR [--model ...] ----------------------------------------------------
+
+def cmd_keyframes(args) -> int:
+    import sys
+
+    from pydantic import ValidationError
+
+    from briefreel.cli import STATUS, render_options
+
+    if getattr(args, "opt_model", None) and not getattr(args, "opt_renderer", None):
+        args.opt_renderer = "wan"  # --model alone means Wan stills
+    options = render_options(args)
+    from briefreel.cli import UsageError
+
+    shots = Path(args.shots)
+    if not shots.is_file():
+        raise UsageError(f"no such file: {args.shots}" if not shots.exists() else f"{args.shots} is a folder, not a file")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {args.out}: a file of that name exists; give a folder")
+    if options.renderer == "wan" and not options.model:
+        raise UsageError("keyframes with --renderer wan need --model PATH_OR_HUB_ID (a text-to-video Wan model)")
+    try:
+        board = Storyboard.load(shots)
+    except (ValidationError, ValueError) as exc:
+        first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc).splitlines()[0]
+        raise InvalidShots(f"{args.shots} is not a valid shots.json: {first}") from None
+
+    def on_shot(shot_id: str, status: str, seconds: float) -> None:
+        STATUS.show(f"keyframe {shot_id} {status}" + (f" ({seconds:.1f} s)" if status == "made" else ""),
+                    final=True)
+
+    try:
+        report = make_keyframes(board, out, shots_dir=shots.parent, renderer=options.renderer,
+                                renderer_options=options.renderer_kwargs(), force=args.force, on_shot=on_shot)
+    finally:
+        STATUS.end()
+    print(f"{out / KEYFRAME_DIR}  (made {len(report['made'])}, kept {len(report['kept'])}; "
+          f"{report['shots_json']} records each shot's image)", file=sys.stderr)
+    return 0
+
+
+def register_cli(subparsers) -> None:
+    from briefreel.cli import add_render_options
+
+    p = subparsers.add_parser(
+        "keyframes", help="one still per shot (drawn, or Wan with --model): DIR/keyframes/<id>.png, "
+                          "recorded as each shot's image in DIR/shots.json")
+    p.add_argument("shots", metavar="SHOTS.json")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (keyframes/ and shots.json)")
+    p.add_argument("--force", action="store_true",
+                   help="make our own keyframes again (a picture of your own is never replaced)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    add_render_options(p)
+    p.set_defaults(func=cmd_keyframes)

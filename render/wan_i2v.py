@@ -42,7 +42,7 @@ from briefreel.storyboard.schema import Shot, Storyboard
 
 __all__ = ["I2V_PIPELINE", "I2V_FAMILY", "takes_image", "needs_image", "image_pipeline", "chained_segment_plan",
            "extend_generation", "conditioning_image", "generate_conditioned", "render_conditioned_shot",
-           "keyframe_renderer", "build_tiny_i2v", "make_tiny_i2v", "TINY_I2V_CARD"]
+           "keyframe_renderer", "to_picture", "embed", "cache_fields", "build_tiny_i2v", "make_tiny_i2v", "TINY_I2V_CARD"]
 
 I2V_PIPELINE = "WanImageToVideoPipeline"
 I2V_FAMILY = "wan2.2-i2v-a14b"
@@ -216,7 +216,8 @@ def _timed_call(renderer, pipe, loaded, kwargs: dict[str, Any]) -> tuple[Any, di
     return frames, {"denoise_s": last - start, "vae_decode_s": end - last, "steps": steps}
 
 
-def _to_picture(frame):
+def to_picture(frame):
+    """A float frame (H, W, 3) in [0, 1] as an RGB picture."""
     import numpy as np
     from PIL import Image
 
@@ -276,7 +277,7 @@ def generate_conditioned(renderer, gen: dict[str, Any], image=None, *, label: st
             frames = frames[1:]  # it shows the previous segment's last frame again
         chunks.append(frames)
         if decode and i + 1 < len(gen["segments"]):
-            cond = _to_picture(frames[-1])
+            cond = to_picture(frames[-1])
         timings["denoise_s"] += seg["denoise_s"]
         timings["vae_decode_s"] += seg["vae_decode_s"]
         timings["steps"] += seg["steps"]
