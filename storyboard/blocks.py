@@ -31,7 +31,8 @@ SYNOPSIS_WORDS = ("synopsis", "logline", "rationale", "strategy", "creative rati
                   "summary", "the thinking", "our thinking", "why it works", "insight", "proposition",
                   "故事梗概", "剧情梗概", "梗概", "创意阐述", "创意说明", "创意策略", "策略", "创意理念", "核心创意", "一句话故事")
 SHOT_WORDS = ("shot", "shots", "shot list", "shotlist", "scenes", "key scenes", "scene breakdown", "beats", "key beats",
-              "moments", "key moments", "running order", "key frames", "keyframes", "sequence", "visuals", "storyboard", "the film",
+              "moments", "key moments", "running order", "key frames", "keyframes", "sequence", "visuals", "storyboard", "storyboards",
+              "boards", "frames", "the film",
               "film", "story", "script", "treatment", "镜头", "分镜", "分镜头", "镜头列表", "场景", "关键场景", "关键画面",
               "画面", "画面描述", "故事板", "脚本", "分镜脚本", "镜头脚本")
 SPEC_WORDS = ("deliverables", "deliverable", "specs", "spec", "specifications", "format", "formats", "technical",

@@ -48,6 +48,7 @@ _KEYWORD = re.compile(
 _NUMBER = re.compile(r"^(?:[#]\s*)?(?P<n>S?\d{1,3}[A-Za-z]?)(?:\s*(?P<sep>[.:：)）、|｜])|\s+(?P<dash>[—–-])\s)")
 _PAREN_NUMBER = re.compile(r"^[（(]\s*(?P<n>\d{1,3})\s*[)）]")
 _HASH = re.compile(r"^#\s*(?P<n>\d{1,3}[A-Za-z]?)\s")
+_BARE_NUMBER = re.compile(r"^(?P<n>S?\d{1,3}[A-Za-z]?)\s+(?P<rest>[A-Za-z\u4e00-\u9fff].*)$")
 _ZH_ORDINAL = re.compile(r"^(?P<n>[" + _ZH_ORD + r"]{1,3})\s*[、.．]")
 
 
@@ -111,6 +112,10 @@ def line_marker(line: str) -> Marker | None:
         rest = _rest(s, m.end())
         if rest and not re.match(r"^\d", rest):  # "3.5 seconds", "1:1" are values, not items
             return Marker("number", normalise_number(m.group("n")), rest, indent)
+    m = _BARE_NUMBER.match(s)
+    if m and camera_density(m.group("rest")) >= 0.5:
+        # "01    WS · Static · Eye level · 3s": a number, then straight into camera words (a board's camera line)
+        return Marker("number", normalise_number(m.group("n")), m.group("rest").strip(), indent)
     if s[0] in _CIRCLED:
         return Marker("circled", str(_CIRCLED.index(s[0]) + 1), _rest(s, 1), indent)
     m = _ZH_ORDINAL.match(s)
@@ -156,7 +161,7 @@ class Enumeration:
 
 
 _TIMING = re.compile(r"\d\s*(?:s\b|sec|秒|''|\"|″)|\d:\d{2}|[（(]\s*\d", re.I)
-_SEPARATORS = ("|", "｜", " — ", " – ", " - ", ":", "：")
+_SEPARATORS = ("|", "｜", " · ", " — ", " – ", " - ", ":", "：")
 
 
 def _has_timing(item: Item) -> bool:
@@ -168,7 +173,7 @@ def _has_timing(item: Item) -> bool:
 
 def camera_density(text: str) -> float:
     """How much the item's first fields are camera words: 1.0 for "CU | Static | …", 0 for a plain sentence."""
-    head = re.split(r"\s*[|｜]\s*|\s+[—–-]\s+|[,，、;；:：.。]\s*", text.strip(), maxsplit=3)[:3]
+    head = re.split(r"\s*[|｜·•]\s*|\s+[—–-]\s+|[,，、;；:：.。]\s*", text.strip(), maxsplit=3)[:3]
     best = 0.0
     for part in head:
         part = re.sub(r"[（(][^)）]*[)）]", " ", part).strip()

@@ -28,7 +28,7 @@ _SOUND_CUE = re.compile(r"(?:^|(?<=[\s.。;；|｜!?！？，,]))(?P<tag>" + "|"
 _CUE_END = re.compile(r"(?<=[.。!！?？])\s+(?=[A-Z\"“\u4e00-\u9fff])|(?<=[。！？])|\s*[|｜]\s*|\s+(?=(?:VO|V\.O\.|SUPER|"
                       r"[A-Z][A-Z'\-]{1,20})\s*(?:[(（][^)）]{0,12}[)）])?\s*[:：])")
 _PAREN = re.compile(r"[（(]([^()（）]{1,60})[)）]")
-_FIELD_SPLIT = re.compile(r"\s*[|｜]\s*|\s+[—–]\s+|\s+-\s+|\s*——\s*")
+_FIELD_SPLIT = re.compile(r"\s*[|｜]\s*|\s+[·•]\s+|\s+[—–]\s+|\s+-\s+|\s*——\s*")
 PARENTHETICAL = re.compile(r"^\s*[（(][^)）]{1,40}[)）]\s*|\s*[（(][^)）]{1,40}[)）]\s*$")
 
 
@@ -224,6 +224,12 @@ def take_camera_notes(text: str) -> tuple[str, list[str]]:
     return (re.sub(r"\s{2,}", " ", out).strip() if found else text), found
 
 
+def _camera_line(line: str) -> bool:
+    """Is every field of ``line`` a camera field or a duration ("WS · Static · Eye level · 3s")?"""
+    fields = [f.strip() for f in _FIELD_SPLIT.split(line) if f and f.strip()]
+    return len(fields) >= 2 and all(_duration_field(f) or _camera_part(f, 0.6) for f in fields)
+
+
 def read_item(text: str, lang: str = "en") -> Draft:
     """One enumerated item (the marker already removed) → a Draft with what it states."""
     body_lines, own_lines = [], []
@@ -233,7 +239,11 @@ def read_item(text: str, lang: str = "en") -> Draft:
             own_lines.append(raw)  # "旁白：…" / "ANNA: …" on a line of its own under the item
         elif raw:
             body_lines.append(raw)
-    text = join_wrapped("\n".join(body_lines))
+    if len(body_lines) > 1 and _camera_line(body_lines[0]):
+        # "MS · Follow · Eye level · 3s" over "Ama walks up…": a board's camera line above its action line
+        text = body_lines[0] + " | " + join_wrapped("\n".join(body_lines[1:]))
+    else:
+        text = join_wrapped("\n".join(body_lines))
     if own_lines:
         text = text + " | " + " | ".join(own_lines)
     text, seconds = take_seconds(text.strip())

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from briefreel.storyboard.voiceover import read_cues
 from briefreel.storyboard.draft import SpokenLine, is_heading, spoken_line, strip_quotes
 from briefreel.storyboard.durations import find_seconds, parse_seconds
+from briefreel.storyboard.enumerations import line_marker
 
 # -- section names --------------------------------------------------------------------------------------------------
 # key → words that name it (English lower case, Chinese). "context" sections never become shots.
@@ -143,13 +144,22 @@ def heading_key(line: str) -> tuple[str, str, str] | None:
     return key, name, value
 
 
+_ITEM_MARKERS = ("span", "clock", "keyword", "number")
+
+
 def split_sections(brief) -> list[Section]:
     """The brief's text cut at its headings, in order. Text before the first heading is a section with key ""."""
     sections = [Section("", "")]
     for page in brief.pages:
         previous = ""
+        in_item = False  # under a bare item marker ("00:00 – 00:04" on its own line) until a blank line
         for line in page.text.split("\n"):
             found = heading_key(line) if line.strip() else None
+            if found and found[2] and in_item:
+                found = None  # "VISUAL: …", "VO: …", "SFX: …" under a timecode: the item's fields, not sections
+            marker = line_marker(line) if line.strip() else None
+            in_item = bool(line.strip()) and (in_item or marker is not None and marker.kind in _ITEM_MARKERS and
+                                              not marker.rest.strip())
             if found and found[0] == "vo" and found[2]:
                 found = None  # "VO: …" inside a story stays where it is
             if found and not found[2] and len(sections) == 1 and sections[0].lines and previous.strip() and \
@@ -328,10 +338,7 @@ def _span_point(token: str) -> float:
 def read_end_card(text: str) -> tuple[float | None, str]:
     """(seconds, wording) of a mandated end card, e.g. "3-second end card with logo", "落版3秒"."""
     low = text.lower()
-    for word in _END_CARD:
-        i = low.find(word)
-        if i < 0:
-            continue
+    for word, i in ((w, m.start()) for w in _END_CARD for m in re.finditer(re.escape(w), low)):
         line_start = low.rfind("\n", 0, i) + 1
         line_end = low.find("\n", i)
         line = text[line_start:line_end if line_end >= 0 else len(text)]
@@ -341,7 +348,7 @@ def read_end_card(text: str) -> tuple[float | None, str]:
         if span:  # "8''–10'' End card: …": a span on the film's clock, the card lasts its length
             a, b = (_span_point(x) for x in span.groups())
             seconds = round(b - a, 3) if b > a else None
-        for lo, hi in ((max(0, rel - 16), rel), (rel + len(word), rel + len(word) + 22)):
+        for lo, hi in ((max(0, rel - 16), rel), (rel + len(word), rel + len(word) + 26)):
             if seconds is not None:
                 break
             found = find_seconds(line[lo:hi])

@@ -73,7 +73,8 @@ def read_shots(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
 
 WIDE_WORDS = ("city", "skyline", "landscape", "mountain", "mountains", "ocean", "sea", "horizon", "valley", "desert",
               "aerial", "drone", "panorama", "vista", "coast", "forest", "城市", "天际线", "群山", "山谷", "大海", "海面", "海边",
-              "地平线", "全城", "航拍", "草原", "沙漠", "森林", "远山", "城市全貌", "雪山")
+              "地平线", "全城", "航拍", "草原", "沙漠", "森林", "远山", "城市全貌", "雪山", "glen", "ridge", "moor", "moorland",
+              "fjord", "peaks")
 # Places and vehicles on the move are framed wide by default.
 PLACE_WORDS = WIDE_WORDS + ("road", "highway", "motorway", "lake", "river", "beach", "field", "fields", "bay",
                             "lighthouse", "harbour", "harbor", "bridge", "square", "stadium", "canyon", "cliff", "cliffs",
@@ -113,6 +114,9 @@ def direct(drafts: list[Draft], meta: Meta, fmt: str) -> None:
         if d.role != "endcard" and i == len(drafts) - 1 and _is_end_card(d):
             d.role = "endcard"
         text = d.description
+        if d.size == ShotSize.LS and _has(text, ("establishing", "establisher")) and _has(text, WIDE_WORDS) and \
+                not _has_person(text, set()):
+            d.size = ShotSize.EWS  # "Wide establishing shot: a long Highland ridge…": the whole landscape
         if d.size is None and fmt in ("table", "shotlist"):
             d.size_inferred = True  # recorded in board.source["sizes_inferred"]
         if d.size is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from briefreel.storyboard.draft import VO_SPEAKERS, Draft, SpokenLine, is_heading, join_wrapped, split_tags
 from briefreel.storyboard.vocabulary import CELL, parse_camera, parse_direction
 
-_HEADING_NUMBER = re.compile(r"^\s*#?(\d+)[A-Z]?\s*[.)]?\s+|#(\d+)[A-Z]?#\s*$|^\s*第\s*(\d+)\s*场|^\s*场景\s*(\d+)")
+_HEADING_NUMBER = re.compile(r"^\s*#?(\d+)[A-Z]?\s*[.)]?\s+|#(\d+)[A-Z]?#\s*$|^\s*第\s*(\d+)\s*场|^\s*场景\s*(\d+)|^\s*场\s*(\d+)(?=[\s　])")
 _TRANSITION_WORDS = ("FADE IN", "FADE OUT", "FADE TO BLACK", "CUT TO BLACK", "SMASH CUT", "MATCH CUT", "DISSOLVE",
                      "切至", "切到", "叠化", "淡入", "淡出", "转场", "黑场")
 _CUE_EXTENSION = re.compile(r"\s*[(（][^)）]*[)）]\s*$|\s*\^\s*$")
@@ -24,6 +24,8 @@ _ZH_INLINE = re.compile(r"^\s*(?P<name>[\u4e00-\u9fffA-Za-z·]{1,8})\s*(?P<ext>[
 _EN_INLINE = re.compile(r"^\s*(?P<name>[A-Z][A-Z .'\-]{1,24}?)\s*(?P<ext>\([^)]{1,12}\))?\s*:\s*(?P<text>.+)$")
 
 
+_ACTION_MARK = re.compile(r"^\s*[△▲▽▼]\s*")
+_OPENING_PAREN = re.compile(r"^\s*[(（][^)）]{1,30}[)）]\s*")
 _STATED = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*(?:seconds?|secs?|秒钟?)\s*[)）]", re.I)
 
 
@@ -219,7 +221,7 @@ def read_screenplay(brief) -> list[Draft]:
         nonlocal action, last_kind, transition
         if not action:
             return
-        paragraph = join_wrapped("\n".join(action))
+        paragraph = _ACTION_MARK.sub("", join_wrapped("\n".join(action)))  # "△ 客厅全景……": 剧本's action mark
         stated = _STATED.search(paragraph)  # "(3 seconds)"; not "(30s)", which is an age in a script
         if stated:
             paragraph = (paragraph[:stated.start()] + paragraph[stated.end():]).strip()
@@ -245,6 +247,11 @@ def read_screenplay(brief) -> list[Draft]:
         name, kind, paren, page = speech_meta
         text = join_wrapped("\n".join(speech))
         speech, speech_meta = [], None
+        opening = _OPENING_PAREN.match(text)
+        if opening and text[opening.end():].strip():
+            # "外婆：（自言自语）这个绿的还是红的？": the stage direction is not spoken
+            paren = paren or opening.group()
+            text = text[opening.end():].strip()
         if not text:
             return
         line = SpokenLine(text, kind, name)

@@ -277,6 +277,36 @@ def _row_draft(cells: dict[str, str], headers: dict[str, str], page: int) -> Dra
     return draft
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z])")
+_CAMERA_LABEL = re.compile(r"^(?P<head>[A-Za-z][\w\s,'’/-]{1,40}?)\s*:\s+\S")
+_CAPS_NAME = re.compile(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?\s+[a-z]+s\b")  # "MAREN climbs…": a character brought in
+
+
+def scene_pictures(text: str) -> list[str]:
+    """The pictures of a scene's visual cell: a new one at each sentence that opens with camera words and a colon
+    ("Medium close-up: …", "POV, handheld: …", "Aerial: …") or that brings in a character in capitals ("MAREN
+    climbs into frame…"); other sentences stay with the picture they follow."""
+    parts: list[str] = []
+    for sentence in _SENTENCE.split(text.strip()):
+        label = _CAMERA_LABEL.match(sentence)
+        framed = label is not None and parse_camera(label.group("head"), mode=CELL).found
+        if parts and (framed or _CAPS_NAME.match(sentence)):
+            parts.append(sentence)
+        elif parts:
+            parts[-1] = parts[-1] + " " + sentence
+        else:
+            parts.append(sentence)
+    return [p.strip() for p in parts if p.strip()]
+
+
+_AUDIO_TAG = re.compile(r"(?:^|(?<=\s))(?=(?:VO|V\.O\.|SFX|FX|MUSIC|SUPER|[A-Z][A-Z'\-]{1,20})\s*(?:\([^)]{0,12}\))?\s*:)")
+
+
+def _audio_parts(audio: str) -> list[str]:
+    """ 'VO: “…” VO: “…” SFX: rain' → its tagged entries in order."""
+    return [p.strip() for p in _AUDIO_TAG.split(audio) if p.strip()]
+
+
 def _wrapped_on(before: str, after: str) -> bool:
     """Without shot numbers, a row continues the one above when the text above stops mid-sentence."""
     if not after:
@@ -342,6 +372,19 @@ def read_tables(brief) -> list[Draft]:
                 cells = _cells(row, mapping)
                 if not cells:
                     continue
+                if "scene" in cells and "number" not in mapping.values() and "duration" not in cells:
+                    # A scene-keyed row (Scene | Visual | Audio) whose picture cell holds several pictures: a shot each.
+                    parts = scene_pictures(cells.get("description", ""))
+                    if len(parts) > 1:
+                        audio = _audio_parts(cells.get("dialogue", ""))
+                        for k, part in enumerate(parts):
+                            sub = {**cells, "description": part}
+                            if len(audio) == len(parts):
+                                sub["dialogue"] = audio[k]
+                            elif k:
+                                sub.pop("dialogue", None)
+                            drafts.append(_row_draft(sub, headers, page.number))
+                        continue
                 draft = _row_draft(cells, headers, page.number)
                 if "scene" not in cells:
                     draft.scene = scene
