@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from briefreel.storyboard.draft import parse_spoken, spoken_line
+from briefreel.storyboard.durations import time_span
 from briefreel.storyboard.enumerations import line_marker, scene_marker
 from briefreel.storyboard.meta import heading_key, split_sections
 from briefreel.storyboard.vocabulary import CELL, parse_camera, parse_direction
@@ -36,7 +37,8 @@ SHOT_WORDS = ("shot", "shots", "shot list", "shotlist", "scenes", "key scenes", 
               "film", "story", "script", "treatment", "镜头", "分镜", "分镜头", "镜头列表", "场景", "关键场景", "关键画面",
               "画面", "画面描述", "故事板", "脚本", "分镜脚本", "镜头脚本")
 SPEC_WORDS = ("deliverables", "deliverable", "specs", "spec", "specifications", "format", "formats", "technical",
-              "legal", "supers", "legal supers", "mandatories", "交付", "交付物", "规格", "技术要求", "法务", "法律字幕", "必要", "必须", "要求", "注意事项")
+              "legal", "supers", "legal supers", "mandatories", "do / don't", "do/don't", "dos and don'ts",
+              "do's and don'ts", "guidelines", "rules", "交付", "交付物", "规格", "技术要求", "法务", "法律字幕", "必要", "必须", "要求", "注意事项")
 FRONT_LABELS = ("prepared by", "prepared for", "written by", "author", "client", "agency", "date", "version", "job",
                 "job no", "job number", "project no", "project number", "ref", "reference no", "contact", "producer",
                 "account", "account director", "creative director", "cd", "art director", "copywriter", "status",
@@ -70,7 +72,7 @@ class Block:
 
 
 def _words_in(title: str, words: tuple[str, ...]) -> bool:
-    low = title.lower().strip(" :：【】[]#*")
+    low = title.lower().strip(" :：【】[]#*").replace("’", "'")
     if low in words:
         return True
     tokens = re.findall(r"[a-z']+", low)
@@ -155,6 +157,8 @@ def _content_role(lines: list[str], inherited: str) -> str:
 
 
 def _title_role(title: str, inherited: str) -> str:
+    if time_span(title) is not None and len(title) <= 40:
+        return "shots"  # "HOOK (0–3s)", "BODY (3–16s)": a stretch of the film
     if _words_in(title, SYNOPSIS_WORDS):
         return "synopsis"
     if _words_in(title, SPEC_WORDS):

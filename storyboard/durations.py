@@ -149,6 +149,11 @@ def _span(text: str) -> tuple[float, float] | None:
     return (a, b) if b > a else None
 
 
+def time_span(text: str) -> tuple[float, float] | None:
+    """The first span on the film's clock in ``text`` ("HOOK (0–3s)" → (0, 3), "0:02–0:05" → (2, 5)), or None."""
+    return _span(text)
+
+
 def chained_spans(texts: list[str]) -> list[float] | None:
     """Durations from time spans that follow each other ("0–2秒", "2–4.5秒", "4.5–6秒"): each shot's end is the next
     one's start, so "2–4.5秒" is 2.5 s of film, not "two to four and a half seconds". None unless every text has a

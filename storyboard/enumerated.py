@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from briefreel.storyboard.blocks import Block
 from briefreel.storyboard.draft import Draft
-from briefreel.storyboard.durations import chained_spans
+from briefreel.storyboard.durations import MIN_SHOT_S, chained_spans, natural_seconds, spread, time_span
 from briefreel.storyboard.enumerations import clock_durations, find_enumeration, scene_marker
 from briefreel.storyboard.items import read_item
 from briefreel.storyboard.meta import Meta, heading_key
@@ -101,4 +101,31 @@ def read_enumerated(brief, meta: Meta, blocks: list[Block]) -> list[Draft]:
     if all(d.number for d in drafts) and len({d.number for d in drafts}) != len(drafts):
         for d in drafts:
             d.number = None  # numbering that restarts: renumber
-    return [d for d in drafts if d.description or d.lines]
+    drafts = [d for d in drafts if d.description or d.lines]
+    return timed_sections(drafts, [it.marker.rest for it in enum.items if it.marker.rest], blocks, meta.language)
+
+
+def timed_sections(drafts: list[Draft], firsts: list[str], blocks: list[Block], lang: str) -> list[Draft]:
+    """Shot material in sections timed on the film's clock ("HOOK (0–3s)", "BODY (3–16s)", "CTA (16–20s)"): a
+    section with no list item under it is one shot (its paragraph), and each section's items share its span."""
+    timed = [(b, time_span(b.title)) for b in blocks if b.role == "shots" and b.title]
+    if len(timed) < 2 or any(span is None for _, span in timed) or len(firsts) != len(drafts):
+        return drafts
+    out: list[Draft] = []
+    rest = list(zip(drafts, firsts))
+    for block, (a, b) in timed:
+        text = "\n".join(block.lines)
+        mine = [d for d, first in rest if first and first.split("\n")[0][:40] in text]
+        rest = [(d, f) for d, f in rest if not any(d is m for m in mine)]
+        if not mine and block.text:
+            mine = [read_item(block.text, lang)]
+            if not mine[0].description and not mine[0].lines:
+                continue
+        free = [d for d in mine if d.duration is None]
+        left = (b - a) - sum(d.duration or 0 for d in mine)
+        if free and left >= MIN_SHOT_S * len(free):
+            weights = [natural_seconds(d.description, " ".join(ln.text for ln in d.lines)) for d in free]
+            for d, seconds in zip(free, spread(weights, left)):
+                d.duration = seconds
+        out.extend(mine)
+    return out + [d for d, _ in rest]

@@ -73,6 +73,10 @@ def _duration_field(field: str) -> float | None:
     return None
 
 
+_AGE = re.compile(r"(?:early |mid |late |mid-|late-|early-)?[1-9]0s", re.I)
+_NAMED_BEFORE = re.compile(r"\b[A-Z][A-Za-z'’-]+\s*$")
+
+
 def take_seconds(text: str) -> tuple[str, float | None]:
     """A duration standing on its own anywhere in the item ("(2s)", "（3秒）", "| 4 sec", "— :03", ":04" at the end)
     taken out; durations inside a longer parenthesis ("(30s, green cardigan)") stay."""
@@ -81,6 +85,8 @@ def take_seconds(text: str) -> tuple[str, float | None]:
         found = find_seconds(inner)
         if not found:
             continue
+        if _AGE.fullmatch(inner) and _NAMED_BEFORE.search(text[:m.start()]):
+            continue  # "SAM and LOU (30s)": an age, not a duration
         left = (inner[:found[1][0]] + inner[found[1][1]:]).strip(" ,，;；/")
         if len(left) <= 2:
             return (text[:m.start()] + " " + text[m.end():]).strip(), found[0]
@@ -208,6 +214,28 @@ def _thing_label(label: str) -> bool:
     return len(cjk) >= 3 and len(cjk) == len(label.strip()) and not mentions_person(label)
 
 
+_QUOTED_SENTENCE = re.compile(r"(?P<lead>[:：]\s*|(?<=[.!?])\s+|^)(?P<q>“(?P<t>[^”]{6,240}?[.!?…])”)(?=\s|$)")
+_SHOWN_BEFORE = _SHOWN_WORDS + ("headed", "showing", "shows", "printed", "written", "label", "reading", "titled")
+
+
+def _quoted_speech(body: str) -> tuple[str, list[SpokenLine]]:
+    """Whole quoted sentences standing on their own in an item ('… click it up. Over it: “This lives in my pocket
+    now.”', '… no white cast. “Swipe, swipe, done.”') are what the talent says, unless the words before name a
+    thing that shows text (a sign, a card, a super, "headed", "reads")."""
+    lines: list[SpokenLine] = []
+    out = body
+    for m in _QUOTED_SENTENCE.finditer(body):
+        before = body[max(0, m.start() - 40):m.start()].lower()
+        if len(m.group("t").split()) < 2 or any(re.search(r"\b" + re.escape(w) + r"\b", before) for w in _SHOWN_BEFORE):
+            continue
+        lines.append(SpokenLine(m.group("t").strip(), "dialogue", ""))
+        out = out.replace(m.group("q"), " ", 1)
+    if not lines:
+        return body, []
+    out = re.sub(r"\s*[:：]\s*(?=\s*$)", ".", re.sub(r"\s{2,}", " ", out)).strip()
+    return out, lines
+
+
 def take_camera_notes(text: str) -> tuple[str, list[str]]:
     """ "…一扇窗还亮着。（远景，固定）" → the text without the parenthesis, and its camera words ["远景", "固定"]; a
     parenthesis that is not all camera words ("(hands)", "(quietly)") stays."""
@@ -330,6 +358,9 @@ def read_item(text: str, lang: str = "en") -> Draft:
         # "Maya holds the pot up and points at the link: “Link in bio.”": the person in the picture says it
         lines.append(SpokenLine(said.group("q")[1:-1].strip(), "dialogue", ""))
         body = said.group("before")
+    if not lines:
+        body, quoted = _quoted_speech(body)
+        lines.extend(quoted)
     cam = parse_camera(" ".join(cam_fields), lang, mode=CELL)
     prose = parse_direction(body, lang) if body else parse_camera("")
     draft = Draft(description=body.strip(" -–—,，:：").strip(), size=cam.size or prose.size,

@@ -11,6 +11,7 @@ import re
 
 from briefreel.storyboard.blocks import Block, has_visual_content, segment
 from briefreel.storyboard.cast import mentions_person
+from briefreel.storyboard.cutdown import select_cutdown
 from briefreel.storyboard.draft import Draft, SpokenLine
 from briefreel.storyboard.enumerated import read_enumerated
 from briefreel.storyboard.durations import MIN_SHOT_S, natural_seconds, spread
@@ -355,6 +356,7 @@ def plan_rules(brief) -> Storyboard:
     blocks = segment(brief)
     warnings: list[str] = []
     fmt, drafts = read_shots(brief, meta, blocks, warnings)
+    drafts = select_cutdown(drafts, getattr(brief, "text", "") or "", meta.target_duration_s, warnings)
     name = getattr(brief, "filename", "") or "the brief"
     if not drafts:
         raise StoryboardError(f"{name}: no shots found (no storyboard table, shot list, screenplay scene or story text)")

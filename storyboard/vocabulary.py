@@ -158,7 +158,7 @@ MOVE_TERMS: list[tuple[str, Movement | None, str]] = [
     ("pan right", _M.pan_right, PROSE), ("pans right", _M.pan_right, PROSE), ("panning right", _M.pan_right, PROSE),
     ("pan up", _M.tilt_up, PROSE), ("pans up", _M.tilt_up, PROSE), ("pan down", _M.tilt_down, PROSE),
     ("pans down", _M.tilt_down, PROSE),
-    ("frying pan", None, PROSE), ("pots and pans", None, PROSE), ("saucepan", None, PROSE),
+    ("frying pan", None, PROSE), ("b-roll", None, PROSE), ("b roll", None, PROSE), ("pots and pans", None, PROSE), ("saucepan", None, PROSE),
     ("pans", _M.pan, CAM), ("panning", _M.pan, CAM), ("pan across", _M.pan, PROSE), ("pan", _M.pan, CAM),
     ("tilt up", _M.tilt_up, PROSE), ("tilts up", _M.tilt_up, PROSE), ("tilting up", _M.tilt_up, PROSE),
     ("tilt down", _M.tilt_down, PROSE), ("tilts down", _M.tilt_down, PROSE), ("tilting down", _M.tilt_down, PROSE),
@@ -578,6 +578,9 @@ def parse_camera(text: str, lang: str = "en", mode: str = PROSE) -> Camera:
     return cam
 
 
+_OVER_SHOULDER = re.compile(r"^\s*(?:an?\s+)?over\s+(?:[A-Z][\w-]*['’]s|his|her|their|the\s+\w+['’]s)\s+shoulders?\b", re.I)
+
+
 def parse_direction(text: str, lang: str = "en") -> Camera:
     """Camera words in a shot's description, including a lead-in label such as "Wide, high angle: …" or
     "近景，缓慢推进：…", whose bare words ("Wide") count as they would in a camera column."""
@@ -595,6 +598,8 @@ def parse_direction(text: str, lang: str = "en") -> Camera:
         cam.angle = lead.angle or cam.angle
         if lead.movement:
             cam.movement, cam.speed = lead.movement, lead.speed or cam.speed
+    if cam.size is None and _OVER_SHOULDER.match(text):
+        cam.size = ShotSize.OTS  # "Over Sam's shoulder onto his phone: …"
     for sep in (":", "："):
         i = text.find(sep)
         if 0 < i <= 32 and camera_coverage(text[:i]) >= 0.6:
