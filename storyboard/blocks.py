@@ -30,7 +30,7 @@ ROLES = ("front", "synopsis", "specs", "voiceover", "sound", "cast", "context", 
 
 SYNOPSIS_WORDS = ("synopsis", "logline", "rationale", "strategy", "creative rationale", "creative strategy",
                   "summary", "the thinking", "our thinking", "why it works", "insight", "proposition",
-                  "故事梗概", "剧情梗概", "梗概", "创意阐述", "创意说明", "创意策略", "策略", "创意理念", "核心创意", "一句话故事")
+                  "the thought", "the world", "故事梗概", "剧情梗概", "梗概", "创意阐述", "创意说明", "创意策略", "策略", "创意理念", "核心创意", "创意核心", "创意概念", "核心概念", "一句话故事")
 SHOT_WORDS = ("shot", "shots", "shot list", "shotlist", "scenes", "key scenes", "scene breakdown", "beats", "key beats",
               "moments", "key moments", "running order", "key frames", "keyframes", "sequence", "visuals", "storyboard", "storyboards",
               "boards", "frames", "the film",
@@ -58,6 +58,10 @@ _VERSION = re.compile(r"^(?:v(?:ersion)?\s*\d+(?:\.\d+)*|draft\s*\d*|rev(?:ision
                       r"\d{1,2}\s+\w+\s+\d{4}|第?\d+版|v\d+)$", re.I)
 
 
+_RATIO = re.compile(r"^\d{1,2}\s*[:：]\s*\d{1,2}$")
+_LENGTH_WORDS = re.compile(r"\b\d+[- ]?(?:second|sec)\b|\d+\s*[\"”″]|\d+秒", re.I)
+
+
 @dataclass
 class Block:
     role: str
@@ -65,6 +69,7 @@ class Block:
     lines: list[str] = field(default_factory=list)
     page: int | None = None
     key: str = ""  # the storyboard.meta section key it came from
+    loose: bool = False  # opened by a heading storyboard.meta does not know ("Key scenes:", "The world")
 
     @property
     def text(self) -> str:
@@ -91,6 +96,10 @@ def front_matter_line(line: str) -> bool:
     label, sep, value = s.partition(":") if ":" in s[:40] else s.partition("：")
     if sep and 0 < len(label) <= 30:
         return label.strip().lower() in FRONT_LABELS
+    fields = [f.strip() for f in re.split(r"\s+[·•]\s+", s)]
+    if len(fields) >= 3 and len(s) <= 160 and any(_RATIO.search(f) for f in fields) and \
+            any(_LENGTH_WORDS.search(f) for f in fields) and line_marker(s) is None:
+        return True  # "Music video treatment · 40-second teaser edit · 16:9 · director …": the document's specs line
     low = s.lower()
     return low.startswith(("prepared by", "prepared for", "written by", "by ")) and len(s) <= 80 or \
         low.startswith(("©", "(c) ", "confidential")) and len(s) <= 100
@@ -193,7 +202,7 @@ def segment(brief) -> list[Block]:
                 title = None  # "Anna (30s)" alone in a cast list is a name, not a heading
             if title and heading_key(line) is None:
                 sub = _title_role(title, role)
-                current = Block(sub or "?", title, [], section.page, section.key)
+                current = Block(sub or "?", title, [], section.page, section.key, loose=True)
                 blocks.append(current)
                 continue
             marker = line_marker(line) if current.role not in ("shots", "voiceover", "?", "") else None
@@ -214,7 +223,9 @@ def segment(brief) -> list[Block]:
         if not b.text and b.role != "front":
             continue
         if b.role in ("?", ""):
-            parent = next((p.role for p in reversed(out) if p.key == b.key and p.role not in ("?", "front")), "")
+            # The section's own role, not a sibling's: "The teaser" after "The world" is not part of the world.
+            parent = next((p.role for p in reversed(out) if p.key == b.key and p.role not in ("?", "front") and
+                           not (p.loose and p.role == "synopsis")), "")
             b.role = _content_role(b.lines, "" if b.role == "?" and parent in ("", "sound", "specs") else parent)
         elif b.role in ("shots", "context"):
             b.role = _content_role(b.lines, b.role) if b.role == "shots" or _content_role(b.lines, "") == "ledger" else b.role

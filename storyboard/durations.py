@@ -149,6 +149,15 @@ def _span(text: str) -> tuple[float, float] | None:
     return (a, b) if b > a else None
 
 
+_AGE = re.compile(r"(?:early |mid |late |mid-|late-|early-)?[1-9]0s", re.I)
+_NAMED_BEFORE = re.compile(r"\b[A-Z][A-Za-z'’-]+\s*$")
+
+
+def is_age(inner: str, before: str) -> bool:
+    """Is "(30s)" after ``before`` someone's age ("SAM and LOU (30s)", "Priya (40s)"), not a duration?"""
+    return bool(_AGE.fullmatch(inner.strip())) and bool(_NAMED_BEFORE.search(before))
+
+
 def time_span(text: str) -> tuple[float, float] | None:
     """The first span on the film's clock in ``text`` ("HOOK (0–3s)" → (0, 3), "0:02–0:05" → (2, 5)), or None."""
     return _span(text)

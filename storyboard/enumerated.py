@@ -12,6 +12,8 @@ items ("SCENE 2", "场景二：厨房", "【场景二】") starts a scene.
 
 from __future__ import annotations
 
+import re
+
 from briefreel.storyboard.blocks import Block
 from briefreel.storyboard.draft import Draft
 from briefreel.storyboard.durations import MIN_SHOT_S, chained_spans, natural_seconds, spread, time_span
@@ -84,9 +86,16 @@ def read_enumerated(brief, meta: Meta, blocks: list[Block]) -> list[Draft]:
         if n is not None and k > 0 or n is not None and not scenes:
             scene = n if n > 0 else scene + (1 if scenes else 0)
     drafts: list[Draft] = []
+    names = {w for w in re.findall(r"[A-Za-z]{4,}", meta.title) if w.lower() not in ("shot", "shots", "film")}
+    brand = re.compile(r"\b(?:" + "|".join(sorted(names)) + r")\b", re.I) if names else None
     item_pages = _pages_of(brief, [lines[it.line_index] for it in enum.items])
     for item, sc, page in zip(enum.items, scenes, item_pages):
         draft = read_item(item.text, meta.language)
+        capitals = [m for m in brand.finditer(item.text) if m.group().isupper()] if brand is not None else []
+        if draft.movement is not None and capitals:
+            # "End card — ORBIT logo": the brand's name in capitals, not a camera move
+            masked = brand.sub(lambda m: " " if m.group().isupper() else m.group(), item.text)
+            draft.movement = read_item(masked, meta.language).movement
         if item.marker.kind in _NUMBERED:
             draft.number = item.marker.value
         draft.scene, draft.page = sc, page

@@ -34,8 +34,9 @@ def metadata_line(text: str, meta: Meta) -> bool:
         return False
     if meta.title and _norm(s) == _norm(meta.title) or front_matter_line(s) or spec_value(s):
         return True
-    if ledger_line(s) and len(re.findall(r"[A-Za-z]{3,}|[\u3400-\u9fff]", s)) <= 4:
-        return True  # "Total due: $240.00"; a price on an end card ("Now selling from $1.2M") is a picture
+    if ledger_line(s) and len(re.findall(r"[A-Za-z]{3,}|[\u3400-\u9fff]", s)) <= 4 and not re.search(r"[“”\"「」]", s):
+        return True  # "Total due: $240.00"; a price on an end card ("Now selling from $1.2M") or a quoted super
+        # ("ORBIT logo, “Out 09.05”") is a picture
     found = heading_key(s)
     if found is None or found[0] not in _META_KEYS or not found[2]:
         return False

@@ -18,7 +18,7 @@ import re
 from briefreel.storyboard.cast import mentions_person
 from briefreel.storyboard.draft import (Draft, SpokenLine, join_wrapped, parse_spoken, reported_speech, split_tags,
                                         spoken_line, strip_quotes)
-from briefreel.storyboard.durations import find_seconds, parse_seconds
+from briefreel.storyboard.durations import find_seconds, is_age, parse_seconds
 from briefreel.storyboard.vocabulary import CELL, camera_coverage, parse_camera, parse_direction
 
 SOUND_TAGS = ("sfx", "fx", "music", "mx", "sound", "sound effect", "sound effects", "atmos", "ambience", "audio",
@@ -73,8 +73,7 @@ def _duration_field(field: str) -> float | None:
     return None
 
 
-_AGE = re.compile(r"(?:early |mid |late |mid-|late-|early-)?[1-9]0s", re.I)
-_NAMED_BEFORE = re.compile(r"\b[A-Z][A-Za-z'’-]+\s*$")
+_LEAD_SECONDS = re.compile(r"^(\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds))\.\s+(?=\S)", re.I)
 
 
 def take_seconds(text: str) -> tuple[str, float | None]:
@@ -85,7 +84,7 @@ def take_seconds(text: str) -> tuple[str, float | None]:
         found = find_seconds(inner)
         if not found:
             continue
-        if _AGE.fullmatch(inner) and _NAMED_BEFORE.search(text[:m.start()]):
+        if is_age(inner, text[:m.start()]):
             continue  # "SAM and LOU (30s)": an age, not a duration
         left = (inner[:found[1][0]] + inner[found[1][1]:]).strip(" ,，;；/")
         if len(left) <= 2:
@@ -295,6 +294,9 @@ def read_item(text: str, lang: str = "en") -> Draft:
         if seconds is None and _duration_field(f):
             seconds = _duration_field(f)
             continue
+        lead_time = _LEAD_SECONDS.match(f) if seconds is None else None
+        if lead_time:  # "— 1 sec. VO (whispered): “Orbit. Stay in.”": the duration, then the item goes on
+            seconds, f = parse_seconds(lead_time.group(1)), f[lead_time.end():].strip()
         spoken = _spoken(f) if ":" in f or "：" in f or f[:1] in "(（" else []
         if spoken and (spoken[0].kind == "sfx" or _camera_part(_untimed(spoken[0].speaker or "")) is None):
             for ln in spoken:

@@ -139,8 +139,8 @@ def heading_key(line: str) -> tuple[str, str, str] | None:
         # "旁白 / 台词", "VO / Dialogue": a heading naming two things of one kind
         keys = {_WORD_TO_KEY.get(part.strip().lower()) for part in re.split(r"\s*[/／&+]\s*", name) if part.strip()}
         key = keys.pop() if len(keys) == 1 else None
-    if key is None or name.lower() in NOT_HEADINGS:
-        return None
+    if key is None or name.lower() in NOT_HEADINGS or re.split(r"[,，(（]", name.lower())[0].strip() in NOT_HEADINGS:
+        return None  # "Title card, four seconds: …" is a picture, not a "Title:" line
     return key, name, value
 
 

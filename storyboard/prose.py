@@ -129,6 +129,18 @@ def _starts_with_camera(sentence: str, zh: bool) -> bool:
     return bool(head) and parse_camera(head, mode="cell").movement is not None and camera_coverage(head) >= 0.6
 
 
+_BACK_REF = re.compile(r"\b(?:her|his|their|its|him|them|it)\b", re.I)  # "Close on her hand…": the same subject
+_CAMERA_BACK_REF = re.compile(r"^(?:we|the camera)\s+(?:\w+\s+){1,4}(?:it|her|him|them|us)[.!]?$", re.I)
+
+
+def _unframed_fragment(beat: str, zh: bool) -> bool:
+    """A beat of one short sentence with no camera words ("She pulls open the spice drawer.", "The beat drops."):
+    the framing sentence after it shows that same moment rather than cutting to another."""
+    if zh or parse_direction(beat).found or _SENTENCE_EN.search(beat.strip()):
+        return False
+    return len(beat.split()) <= 7
+
+
 def _starts_with_size(sentence: str) -> bool:
     head = re.sub(r"^(?:in|on)\s+(?=(?:a|an)\s)", "", sentence.strip(), flags=re.I)[:24]  # "In a close-up, she…"
     if not head:
@@ -328,8 +340,14 @@ def read_prose(brief, meta: Meta | None = None, blocks: list[Block] | None = Non
                     if _place_only(sentence, zh):
                         continue
                 cue = _starts_with_cue(sentence, zh)
-                if new_block or cue or _starts_with_size(sentence) or _starts_with_camera(sentence, zh) or \
-                        _new_subject(sentence, zh):
+                framed = _starts_with_size(sentence) or _starts_with_camera(sentence, zh)
+                if framed and not new_block and not cue and (
+                        _unframed_fragment(beats[-1][0], zh) and _BACK_REF.search(" ".join(sentence.split()[:6])) or
+                        _CAMERA_BACK_REF.match(sentence)):
+                    # "She pulls open the drawer. Close on her hand…", "…its panes glowing. We drift slowly toward
+                    # it.": how that same beat is shown, not a cut
+                    framed = False
+                if new_block or cue or framed or _new_subject(sentence, zh):
                     beats.append((sentence, [], cue, section.page))
                     scenes.append(scene)
                     new_block = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from briefreel.storyboard.durations import find_seconds, zh_number
+from briefreel.storyboard.durations import find_seconds, is_age, zh_number
 from briefreel.storyboard.vocabulary import camera_coverage
 
 SCENE_LINE = re.compile(
@@ -41,7 +41,7 @@ def take_duration(text: str) -> tuple[str, float | None]:
     for m in _PAREN_DURATION.finditer(text):
         inner = m.group(1)
         found = find_seconds(inner)
-        if found:
+        if found and not is_age(inner, text[:m.start()]):
             seconds, (a, b) = found
             left = (inner[:a] + inner[b:]).strip(" ,，;；/")
             if left and camera_coverage(left) < 0.6:

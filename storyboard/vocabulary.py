@@ -139,6 +139,8 @@ MOVE_TERMS: list[tuple[str, Movement | None, str]] = [
     ("dolly in", _M.dolly_in, PROSE), ("dollies in", _M.dolly_in, PROSE), ("dolly forward", _M.dolly_in, PROSE),
     ("dollies forward", _M.dolly_in, PROSE), ("dolly-in", _M.dolly_in, PROSE), ("track in", _M.dolly_in, PROSE),
     ("tracks in", _M.dolly_in, PROSE), ("dolly toward", _M.dolly_in, PROSE), ("dolly towards", _M.dolly_in, PROSE),
+    ("drift toward", _M.dolly_in, CAM), ("drift towards", _M.dolly_in, CAM), ("drift slowly toward", _M.dolly_in, CAM),
+    ("drift slowly towards", _M.dolly_in, CAM), ("drifts toward", _M.dolly_in, CAM), ("drifts towards", _M.dolly_in, CAM),
     ("dolly out", _M.dolly_out, PROSE), ("dollies out", _M.dolly_out, PROSE), ("dolly back", _M.dolly_out, PROSE),
     ("dollies back", _M.dolly_out, PROSE), ("dolly-out", _M.dolly_out, PROSE), ("track out", _M.dolly_out, PROSE),
     ("track back", _M.dolly_out, PROSE), ("tracks back", _M.dolly_out, PROSE),
@@ -578,7 +580,7 @@ def parse_camera(text: str, lang: str = "en", mode: str = PROSE) -> Camera:
     return cam
 
 
-_OVER_SHOULDER = re.compile(r"^\s*(?:an?\s+)?over\s+(?:[A-Z][\w-]*['’]s|his|her|their|the\s+\w+['’]s)\s+shoulders?\b", re.I)
+_OVER_SHOULDER = re.compile(r"(?:^|[.:;]\s+)\s*(?:an?\s+)?over\s+(?:[A-Z][\w-]*['’]s|his|her|their|the\s+\w+['’]s)\s+shoulders?\b", re.I)
 
 
 def parse_direction(text: str, lang: str = "en") -> Camera:
@@ -598,8 +600,13 @@ def parse_direction(text: str, lang: str = "en") -> Camera:
         cam.angle = lead.angle or cam.angle
         if lead.movement:
             cam.movement, cam.speed = lead.movement, lead.speed or cam.speed
-    if cam.size is None and _OVER_SHOULDER.match(text):
+    if cam.size is None and _OVER_SHOULDER.search(text[:200]):
         cam.size = ShotSize.OTS  # "Over Sam's shoulder onto his phone: …"
+    head = re.split(r"[:：]", text, maxsplit=1)
+    if cam.size is None and len(head) == 2 and "," in head[0] and len(head[0]) <= 80:
+        last = head[0].rsplit(",", 1)[1].strip()  # "A whip pan lands on the dancers, wide: six figures…"
+        if 0 < len(last) <= 16 and camera_coverage(last) >= 0.99:
+            cam.size = parse_camera(last, lang, mode=CELL).size or cam.size
     for sep in (":", "："):
         i = text.find(sep)
         if 0 < i <= 32 and camera_coverage(text[:i]) >= 0.6:
