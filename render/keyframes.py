@@ -23,10 +23,11 @@ the prompt of every shot that names the entry (the planners do this), and every 
 gets the same keyframe seed (:func:`keyframe_seed`), so the same noise meets the same words. Shots that start from
 a keyframe keep that keyframe's look for their whole length.
 
-Paths: :func:`image_path` resolves a shot's ``image`` against the folder of its shots.json;
-:func:`absolute_images` and :func:`rebase_images` rewrite a board's paths when it is read from one folder and
-written or rendered in another. :func:`image_digest` is the content hash that goes into the cache keys, so that
-replacing a keyframe renders that shot again and nothing else.
+Paths follow the field's owner, ``storyboard/keyframes.py``: a relative ``image`` is relative to the folder
+``Storyboard.load``/``save`` record for the board, a ``data:`` URI is a picture not saved yet, and ``save`` into
+another folder takes relative pictures along. :func:`picture_digest` (that module's digest) goes into the cache
+keys, so replacing a keyframe renders that shot again and nothing else; :func:`shot_picture` reads it at a size.
+:func:`image_path`, :func:`absolute_images` and :func:`rebase_images` are for callers that move boards by hand.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from briefreel.storyboard.errors import InvalidShots
 from briefreel.storyboard.schema import Shot, Storyboard, clip_stem
 
 __all__ = ["KEYFRAME_DIR", "image_of", "image_path", "image_digest", "absolute_images", "rebase_images",
-           "load_image", "cover", "keyframe_seed", "drawn_still", "wan_still", "make_keyframes", "KeyframeReport", "resolve_shot_image", "keyframe_still", "KeyframeError", "register_cli"]
+           "load_image", "cover", "keyframe_seed", "drawn_still", "wan_still", "make_keyframes", "KeyframeReport", "picture_digest", "shot_picture", "KeyframeError", "register_cli"]
 
 KEYFRAME_DIR = "keyframes"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -61,12 +62,15 @@ def image_of(shot: Shot) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
-def image_path(shot: Shot, base_dir: str | os.PathLike | None = None) -> Path | None:
-    """The shot's picture as a path: absolute as given, else relative to ``base_dir`` (the folder of shots.json;
-    the current folder when None)."""
+def image_path(shot: Shot, base_dir=None) -> Path | None:
+    """The shot's picture as a path: absolute as given, else relative to ``base_dir`` (the folder of shots.json, or
+    a loaded :class:`Storyboard`, whose folder ``Storyboard.load``/``save`` record; the current folder when None).
+    None without a picture, and for a ``data:`` URI (a board not saved yet: ``storyboard/keyframes.py``)."""
     text = image_of(shot)
-    if text is None:
+    if text is None or text.startswith("data:"):
         return None
+    if isinstance(base_dir, Storyboard):
+        base_dir = getattr(base_dir, "_folder", None)
     path = Path(text).expanduser()
     if not path.is_absolute():
         path = Path(base_dir or ".") / path
@@ -121,21 +125,29 @@ def rebase_images(board: Storyboard, from_dir: str | os.PathLike, to_dir: str | 
     return _with_images(board, rebase)
 
 
-def resolve_shot_image(shot: Shot, base_dir: str | os.PathLike | None) -> tuple[Shot, str | None]:
-    """``(shot with an absolute image path, the picture's SHA-256)``; ``(shot, None)`` without a picture.
-    KeyframeError when the picture is not there (``render_board`` calls this while planning, for every renderer)."""
-    path = image_path(shot, base_dir)
-    if path is None:
-        return shot, None
-    if not path.is_file():
+def picture_digest(shot: Shot, board: Storyboard) -> str | None:
+    """The digest of the shot's picture (``storyboard.keyframes.digest``: the one every renderer keys on; a data URI
+    too), None without a picture; KeyframeError when ``image`` names a file that is not there."""
+    from briefreel.storyboard.keyframes import digest
+
+    if image_of(shot) is None:
+        return None
+    value = digest(shot, board)
+    if not value:
         raise KeyframeError(f"shot {shot.id}: no picture at {image_of(shot)} (image is relative to shots.json)")
-    return shot.model_copy(update={"image": str(path)}), image_digest(path)
+    return value
 
 
-def keyframe_still(shot: Shot, width: int, height: int):
-    """The shot's own picture covering ``width`` x ``height`` (the exports' panel), or None without one."""
-    path = image_path(shot)
-    return None if path is None else cover(load_image(path), width, height)
+def shot_picture(shot: Shot, board: Storyboard, width: int, height: int):
+    """The shot's own picture covering ``width`` x ``height``, or None without one."""
+    from briefreel.storyboard.keyframes import load_image as load_shot_image
+
+    if image_of(shot) is None:
+        return None
+    img = load_shot_image(shot, board)
+    if img is None:
+        raise KeyframeError(f"shot {shot.id}: {image_of(shot)} is not a picture that can be read")
+    return cover(img, width, height)
 
 
 # -- pictures -----------------------------------------------------------------------------------------------------
@@ -229,9 +241,14 @@ def make_keyframes(board: Storyboard, out_dir: str | os.PathLike, *, shots_dir: 
     ``renderer_options`` (``model``, ``seed``, ``steps``...; a text-to-video model, or TI2V-5B).
     ``on_shot(shot_id, status, seconds)`` reports each shot ("made" or "kept").
     """
+    from briefreel.storyboard.keyframes import image_bytes
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    board = rebase_images(board, shots_dir or out, out)
+    if shots_dir is not None:
+        board._folder = Path(shots_dir).resolve()
+    elif getattr(board, "_folder", None) is None:
+        board._folder = out.resolve()
     options = dict(renderer_options or {})
     base_seed = int(options.get("seed") or 0)
     settings = RenderSettings.for_board(board)
@@ -247,9 +264,8 @@ def make_keyframes(board: Storyboard, out_dir: str | os.PathLike, *, shots_dir: 
     report = KeyframeReport(made=[], kept=[], seconds={}, source="panel" if wan is None else wan.spec.source)
     shots = []
     for shot in board.shots:
-        current = image_path(shot, out)
-        mine = _own_keyframe(shot, out)
-        if current is not None and (not mine or not force) and current.is_file():
+        mine = _own_keyframe(shot, Path(board._folder))
+        if image_bytes(shot, board) is not None and (not mine or not force):
             report["kept"].append(shot.id)
             shots.append(shot)
             if on_shot:
@@ -271,7 +287,9 @@ def make_keyframes(board: Storyboard, out_dir: str | os.PathLike, *, shots_dir: 
         shots.append(shot.model_copy(update={"image": f"{KEYFRAME_DIR}/{target.name}"}))
         if on_shot:
             on_shot(shot.id, "made", seconds)
+    folder_of = board._folder
     board = board.model_copy(update={"shots": shots})
+    board._folder = folder_of  # Storyboard.save copies relative pictures from there (storyboard/keyframes.py)
     report["board"] = board
     report["shots_json"] = board.save(out / "shots.json")
     return report

@@ -139,19 +139,21 @@ def extend_generation(renderer, shot: Shot, board: Storyboard, settings: RenderS
     ``image_conditioned``, ``image_source`` ("shot" or "panel"), ``image`` (its path), ``image_sha256``, ``chain``
     and the chained segment plan. Unchanged for text-to-video models, and for a TI2V shot with no picture that
     fits one generation (so their cache keys stay what they were)."""
-    from briefreel.render.keyframes import image_digest, image_path
+    from briefreel.render.keyframes import image_path, picture_digest
     from briefreel.render.seeds import segment_seed
 
     spec = renderer.spec
     if not takes_image(spec):
         return gen
-    path = image_path(shot)
+    sha = picture_digest(shot, board)
     segments = chained_segment_plan(frames, settings.fps, spec)
-    if path is None and not needs_image(spec) and len(segments) == 1 and len(gen["segments"]) == 1:
+    if sha is None and not needs_image(spec) and len(segments) == 1 and len(gen["segments"]) == 1:
         return gen
     out = dict(gen)
-    if path is not None:
-        out.update(image_conditioned=True, image_source="shot", image=str(path), image_sha256=image_digest(path))
+    if sha is not None:
+        path = image_path(shot, board)
+        out.update(image_conditioned=True, image_source="shot", image=str(path) if path else "data-uri",
+                   image_sha256=sha)
     elif needs_image(spec):
         out.update(image_conditioned=True, image_source="panel", image=None,
                    image_sha256=_panel_key(shot, board, gen["width"], gen["height"]))
@@ -170,11 +172,11 @@ def cache_fields(gen: dict[str, Any]) -> dict[str, Any]:
 
 def conditioning_image(shot: Shot, board: Storyboard, gen: dict[str, Any]):
     """The RGB picture the first segment starts from, covering the generation size (None: from text)."""
-    from briefreel.render.keyframes import cover, drawn_still, load_image
+    from briefreel.render.keyframes import drawn_still, shot_picture
 
     width, height = gen["width"], gen["height"]
     if gen.get("image_source") == "shot":
-        return cover(load_image(gen["image"]), width, height)
+        return shot_picture(shot, board, width, height)
     if gen.get("image_source") == "panel":
         return drawn_still(shot, board, width, height)
     return None

@@ -181,7 +181,9 @@ def test_ti2v_shot_with_a_picture_is_image_conditioned_and_keyed_by_its_content(
     settings = RenderSettings.for_board(board)
     r = WanRenderer(tiny["ti2v"], seed=3)
     gen = extend_generation(r, shot, board, settings, 36, r.generation(shot, board, settings, 36))
-    assert gen["image_conditioned"] and gen["image_source"] == "shot" and gen["image_sha256"] == image_digest(pic)
+    from briefreel.storyboard.keyframes import digest
+
+    assert gen["image_conditioned"] and gen["image_source"] == "shot" and gen["image_sha256"] == digest(shot, board)
     image = conditioning_image(shot, board, gen)
     assert image.size == (gen["width"], gen["height"])
     chunks, timings = generate_conditioned(r, gen, image)
@@ -213,3 +215,17 @@ def test_tiny_i2v_pipeline_takes_a_picture(tiny):
     assert outs[0].shape == (5, 32, 64, 3)
     assert np.array_equal(outs[0], outs[1]) and not np.array_equal(outs[0], outs[2])  # the picture conditions it
     assert build_tiny_i2v().transformer.config.in_channels == 36
+
+
+def test_replacing_a_keyframe_renders_that_shot_alone(tmp_path):
+    from briefreel.render.pipeline import render_board
+
+    out = tmp_path / "out"
+    make_keyframes(board_of([1.0, 1.0, 1.0]), out)
+    first = render_board(Storyboard.load(out / "shots.json"), out, cache_dir=tmp_path / "cache", progress=False,
+                         workers=1)
+    assert first.rendered == ["S01", "S02", "S03"]
+    picture(out / "keyframes" / "S02.png", color=(0, 0, 200), size=(1280, 720))
+    again = render_board(Storyboard.load(out / "shots.json"), out, cache_dir=tmp_path / "cache", progress=False,
+                         workers=1)
+    assert again.rendered == ["S02"] and again.reused == ["S01", "S03"]
