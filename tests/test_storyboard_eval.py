@@ -26,21 +26,34 @@ def opened(fx: dict):
         _OPENED[fx["name"]] = open_brief(fx["pdf_path"], password=fx.get("password") or None)
     return _OPENED[fx["name"]]
 
-# All scored fixtures (49 briefs, 371 labelled shots: round 1's 34 and round 2's 15, the blind set moved in after it
-# was scored): the rules planner measured count 100, size 94.6, movement 99.7, angle 99.5, duration 97.8, dialogue
-# 98.9 %, overall 98.4 %; floors are those figures rounded down to a whole percent, count one brief lower.
-FLOOR = {"count": 0.97, "size": 0.94, "movement": 0.99, "angle": 0.99, "duration": 0.97, "dialogue": 0.98,
+# All scored fixtures (63 briefs, 469 labelled shots: round 1's 34, round 2's 15 and round 3's 14, each blind set
+# moved in after it was scored): the rules planner measured count 100, size 94.9, movement 99.8, angle 99.4,
+# duration 97.9, dialogue 99.1 %, overall 98.5 %; floors are those figures rounded down to a whole percent.
+FLOOR = {"count": 1.00, "size": 0.94, "movement": 0.99, "angle": 0.99, "duration": 0.97, "dialogue": 0.99,
          "overall": 0.98}
+# Rounds 1 and 2 (49 briefs, 371 shots) keep the floors set before round 3 moved in (measured then: count 100, size
+# 94.6, movement 99.7, angle 99.5, duration 97.8, dialogue 98.9 %, overall 98.4 %, count one brief lower).
+ROUND12_FLOOR = {"count": 0.97, "size": 0.94, "movement": 0.99, "angle": 0.99, "duration": 0.97, "dialogue": 0.98,
+                 "overall": 0.98}
 # Round 1's 34 briefs alone (260 shots) must not regress: their floors stay where they were set (100 / 95.0 / 100 /
 # 99.2 / 98.1 / 99.6 %, overall 98.7 %, measured again after round 2's fixes).
 ROUND1_FLOOR = {"count": 0.97, "size": 0.95, "movement": 0.99, "angle": 0.99, "duration": 0.98, "dialogue": 0.99,
+                "overall": 0.98}
+# Round 3's 14 briefs (98 shots) scored 60.7 % overall held out; after the generic fixes they read (tuned on them):
+# count 100, size 95.9, movement 100, angle 98.98, duration 97.96, dialogue 100 %, overall 98.8 % (the scorer now
+# removes a labelled line before stripping "Label:" prefixes, so "POV: you forgot sunscreen again." scores as a line).
+ROUND3_FLOOR = {"count": 1.00, "size": 0.95, "movement": 1.00, "angle": 0.98, "duration": 0.97, "dialogue": 1.00,
                 "overall": 0.98}
 # The weakest single brief measured 92.4 % overall (issue 11's goal: none below 80 %).
 BRIEF_FLOOR = 0.92
 
 
 def is_round1(name: str) -> bool:
-    return not name.startswith("r2_")
+    return not name.startswith(("r2_", "r3_"))
+
+
+def is_round3(name: str) -> bool:
+    return name.startswith("r3_")
 
 
 # Rules boards that storyboard.validate rejects (with the brief), as measured; should reach 0.
@@ -101,16 +114,36 @@ def test_rules_planner_accuracy_floor(rules_result):
         assert acc[field] >= FLOOR[field] - 1e-9, f"{field} fell below its floor: {report}"
 
 
-def test_round_one_fixtures_alone_do_not_regress(rules_result):
-    rows = [r for r in rules_result["rows"] if is_round1(r["name"])]
-    assert len(rows) == 34
+def _accuracy(rows: list[dict]) -> dict:
     total = sum(r["labelled"] for r in rows)
     acc = {"count": sum(r["count"] for r in rows) / len(rows)}
     acc.update({f: sum(r["hits"].get(f, 0) for r in rows) / total for f in FIELDS[1:]})
     acc["overall"] = sum(acc[f] for f in FIELDS) / len(FIELDS)
+    return acc
+
+
+def _check(acc: dict, floor: dict, what: str) -> None:
     report = ", ".join(f"{k} {100 * v:.1f}%" for k, v in acc.items())
     for field in (*FIELDS, "overall"):
-        assert acc[field] >= ROUND1_FLOOR[field] - 1e-9, f"round 1: {field} fell below its floor: {report}"
+        assert acc[field] >= floor[field] - 1e-9, f"{what}: {field} fell below its floor: {report}"
+
+
+def test_round_one_fixtures_alone_do_not_regress(rules_result):
+    rows = [r for r in rules_result["rows"] if is_round1(r["name"])]
+    assert len(rows) == 34
+    _check(_accuracy(rows), ROUND1_FLOOR, "round 1")
+
+
+def test_rounds_one_and_two_do_not_regress(rules_result):
+    rows = [r for r in rules_result["rows"] if not is_round3(r["name"])]
+    assert len(rows) == 49
+    _check(_accuracy(rows), ROUND12_FLOOR, "rounds 1 and 2")
+
+
+def test_round_three_holds(rules_result):
+    rows = [r for r in rules_result["rows"] if is_round3(r["name"])]
+    assert len(rows) == 14
+    _check(_accuracy(rows), ROUND3_FLOOR, "round 3")
 
 
 def test_no_brief_falls_below_the_per_brief_floor(rules_result):

@@ -134,7 +134,10 @@ def score_brief(fixture: dict, board) -> dict:
         others = [n for kk, n in all_lines if kk != k and n not in mine]
         missing = [n for n in mine if n not in spoken]
         stray = [n for n in others if n and n in spoken and not any(n in m for m in mine)]
-        extra = norm_line(_SPEAKER_LABEL.sub(" ", said))
+        rest = said
+        for line in sorted(e.get("lines", []), key=len, reverse=True):
+            rest = rest.replace(line, " ")  # a labelled line may hold a colon ("POV: you forgot sunscreen again.")
+        extra = norm_line(_SPEAKER_LABEL.sub(" ", rest))
         for n in sorted(mine, key=len, reverse=True):
             extra = extra.replace(n, "")
         if not missing and not stray and len(extra) <= 1:
