@@ -154,8 +154,9 @@ def _content_role(lines: list[str], inherited: str) -> str:
     body = [ln for ln in lines if ln.strip()]
     if not body:
         return inherited
-    if sum(spoken_alone(ln) for ln in body) >= 0.6 * len(body) and len(body) >= 2:
-        return "voiceover"
+    timed = sum(1 for ln in body if (m := line_marker(ln)) is not None and m.kind in _SHOT_MARKERS)
+    if sum(spoken_alone(ln) for ln in body) >= 0.6 * len(body) and len(body) >= 2 and timed < 2:
+        return "voiceover"  # (timecoded items with their "VISUAL:" / "VO:" lines are shots, not a VO script)
     if sum(ledger_line(ln) for ln in body) >= 0.5 * len(body):
         return "ledger"
     if all(front_matter_line(ln) for ln in body):

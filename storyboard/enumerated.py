@@ -37,7 +37,13 @@ def _stream(blocks: list[Block], roles: tuple[str, ...]) -> tuple[list[str], lis
     return lines, pages
 
 
+_NOT_BOARDED = re.compile(r"^\s*(?:appendix|annex|attachment)\b|\bdo not board\b|\bnot (?:to be|for) board|"
+                          r"^\s*(?:附录|附件)|仅供参考|不用分镜|无需分镜", re.I)
+
+
 def _ends_list(line: str) -> bool:
+    if _NOT_BOARDED.search(line):
+        return True  # "Appendix: original radio script (for reference, do not board)"
     found = heading_key(line)
     return found is not None and found[0] not in ("vo", "music", "") and not found[2]
 
