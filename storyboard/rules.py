@@ -87,7 +87,7 @@ GROUP_WORDS = ("family", "everyone", "the group", "the team", "whole family", "�
                "家人们")
 REACTION_WORDS = ("looks at", "looks down", "looks up", "looking up", "looking down", "glances", "stares", "reacts",
                   "看向", "望向", "盯着", "看了", "抬头", "低头看")
-HIGH_WORDS = ("from the roof", "from the rooftop", "from high above", "high above", "high wide", "looking down on", "down at the", "从楼顶",
+HIGH_WORDS = ("from the roof", "from the rooftop", "from high above", "high above", "high wide", "high and wide", "looking down on", "down at the", "从楼顶",
               "从高处", "居高临下")
 DETAIL_WORDS = ("lips", "drop", "droplet", "droplets", "texture", "label", "logo", "detail", "fingertip", "button",
                 "嘴唇", "水珠", "纹理", "细节", "标签", "按键", "指尖")
