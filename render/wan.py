@@ -43,6 +43,7 @@ from briefreel.render.wan_fast import (ATTENTION_ALIASES, ATTENTION_BACKENDS, CA
                                        MAG_CALIBRATION_SEED, PRESETS, StepCache, check_attention,
                                        disable_step_caches, expert_steps, experts, file_revision, load_lora,
                                        make_scheduler, parse_cache, parse_lora, place_text_encoder, split_lora)
+from briefreel.render.wan_i2v import cache_fields, extend_generation, render_conditioned_shot
 from briefreel.render.wan_model import (AREA_720P, DTYPES, FAMILIES, GIB, MEMORY_PLANS, ModelSpec, apply_memory_plan,
                                         choose_memory_plan, detect_family, folder_revision, load_pipeline,
                                         locate_model, measure_memory_plan, pick_size, read_model_spec, round_to,
@@ -228,7 +229,7 @@ class WanRenderer:
         segments = segment_plan(frames, settings.fps, self.spec)
         seed = shot_seed(shot, self.seed or 0)  # the same rule as render_board (render.seeds)
         seeds = [seed] + [segment_seed(seed, i) for i in range(1, len(segments))]
-        return {
+        gen = {
             "prompt": prompt, "negative_prompt": negative, "width": width, "height": height,
             "segments": segments, "seed": seed, "segment_seeds": seeds, "steps": self.steps,
             "guidance": self.guidance, "guidance_2": self.guidance_2, "fps": self.spec.fps,
@@ -243,6 +244,8 @@ class WanRenderer:
             "vae_tiling": (bool(self.vae_tiling) if self.vae_tiling is not None
                            else True if width * height >= AREA_720P else "auto"),
         }
+        # A model that takes a picture starts from the shot's keyframe and chains long shots (render/wan_i2v.py).
+        return extend_generation(self, shot, board, settings, frames, gen)
 
     def compute_dtype(self) -> str:
         """Transformer and text encoder dtype: bfloat16 on a GPU as released (float16 on cards without bfloat16,
@@ -259,13 +262,16 @@ class WanRenderer:
         gen = self.generation(shot, board, settings, frames)
         return {
             "renderer": self.name, "version": self.version, "model": self.spec.source,
-            "revision": self.spec.revision, "family": self.spec.family, "dtype": self.compute_dtype(), **gen,
+            "revision": self.spec.revision, "family": self.spec.family, "dtype": self.compute_dtype(),
+            **cache_fields(gen),
         }
 
     def render_shot(
         self, shot: Shot, board: Storyboard, settings: RenderSettings, frames: int, out_path: Path
     ) -> Clip:
         gen = self.generation(shot, board, settings, frames)
+        if gen.get("image_source") or gen.get("chain"):
+            return render_conditioned_shot(self, shot, board, settings, frames, out_path, gen)
         chunks, timings = self.generate(gen, label=f"shot {shot.id}")
         loaded = self._loaded
         t1 = time.perf_counter()

@@ -4,7 +4,8 @@ shot asks of it, and how its weights are placed on the card.
 * :func:`read_model_spec` reads a diffusers folder or hub id into a :class:`ModelSpec`, from the model's own files,
   never from its name:
 
-  - ``model_index.json``: the pipeline class (must be ``WanPipeline``), ``boundary_ratio``, ``expand_timesteps``,
+  - ``model_index.json``: the pipeline class (``WanPipeline``, or ``WanImageToVideoPipeline``: Wan2.2-I2V-A14B,
+    see ``render/wan_i2v.py``), ``boundary_ratio``, ``expand_timesteps``,
     whether ``transformer_2`` exists;
   - ``vae/config.json``: ``z_dim`` and the spatial/temporal scale factors (frames are ``4k+1`` for a 4x VAE);
   - ``transformer/config.json``: patch size (sizes are multiples of VAE scale x patch) and width (1.3B vs 14B);
@@ -35,6 +36,7 @@ from typing import Any
 
 from briefreel.render.base import stable_hash
 from briefreel.render.errors import RendererUnavailable
+from briefreel.render.wan_i2v import I2V_DEFAULTS, I2V_FAMILY, I2V_PIPELINE
 
 # Published defaults per family (Wan2.1 / Wan2.2 reference configs and the diffusers model cards). Sizes are
 # (width, height); the square one is the 16:9 size's pixel area at 1:1 (Wan has no official square size).
@@ -47,6 +49,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
                         "sizes": [[1280, 720], [720, 1280], [960, 960]]},
     "wan2.2-ti2v-5b": {"fps": 24, "max_frames": 121, "steps": 50, "guidance": 5.0,
                        "sizes": [[1280, 704], [704, 1280], [960, 960]]},
+    I2V_FAMILY: I2V_DEFAULTS,  # WanImageToVideoPipeline (render/wan_i2v.py)
 }
 
 MEMORY_PLANS = ("auto", "gpu", "model_offload", "group_offload", "sequential_offload")
@@ -158,6 +161,8 @@ def detect_family(index: dict, transformer: dict, vae: dict) -> str:
     """The model family from what the configs say (not from the folder's name)."""
     if index.get("expand_timesteps") and vae.get("z_dim") == 48:
         return "wan2.2-ti2v-5b"
+    if index.get("_class_name") == I2V_PIPELINE:
+        return I2V_FAMILY
     if _has_second_expert(index):
         return "wan2.2-t2v-a14b"
     width = transformer.get("num_attention_heads", 40) * transformer.get("attention_head_dim", 128)
@@ -168,10 +173,11 @@ def read_model_spec(model: str | os.PathLike | None, revision: str | None = None
     source, folder, rev, commit = locate_model(model, revision)
     index = _read_json(folder / "model_index.json")
     cls = index.get("_class_name", "")
-    if cls != "WanPipeline":
+    if cls not in ("WanPipeline", I2V_PIPELINE):
         raise RendererUnavailable(
-            f"{model} holds a {cls or 'unknown'} checkpoint; the wan renderer needs a text-to-video WanPipeline "
-            "(Wan2.1-T2V, Wan2.2-T2V-A14B or Wan2.2-TI2V-5B in the diffusers layout)")
+            f"{model} holds a {cls or 'unknown'} checkpoint; the wan renderer needs a WanPipeline or "
+            f"{I2V_PIPELINE} (Wan2.1-T2V, Wan2.2-T2V-A14B, Wan2.2-TI2V-5B or Wan2.2-I2V-A14B in the diffusers "
+            "layout)")
     transformer = _read_json(folder / "transformer" / "config.json") or \
         _read_json(folder / "transformer_2" / "config.json")
     vae = _read_json(folder / "vae" / "config.json")

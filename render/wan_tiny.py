@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-VARIANTS = ("t2v", "a14b", "ti2v")
+VARIANTS = ("t2v", "a14b", "ti2v", "i2v")  # i2v: render/wan_i2v.py make_tiny_i2v (WanImageToVideoPipeline)
 
 # What the renderer reads instead of a real model family's defaults (sizes are (width, height)).
 _TINY_DEFAULTS = {
@@ -65,7 +65,7 @@ def build_pipeline(variant: str = "t2v"):
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
-    if variant not in VARIANTS:
+    if variant not in VARIANTS or variant == "i2v":  # i2v is a WanImageToVideoPipeline: build_tiny_i2v
         raise ValueError(f"unknown tiny Wan variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     ti2v = variant == "ti2v"
     tokenizer = build_tokenizer()
@@ -110,6 +110,10 @@ def build_pipeline(variant: str = "t2v"):
 
 def make_tiny_wan(out_dir: str | Path, variant: str = "t2v") -> Path:
     """Write the tiny pipeline to ``out_dir`` (atomically: a half-written folder never appears)."""
+    if variant == "i2v":
+        from briefreel.render.wan_i2v import make_tiny_i2v
+
+        return make_tiny_i2v(out_dir)
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} exists and is not empty")
@@ -149,5 +153,6 @@ def register_cli(subparsers) -> None:
     p = subparsers.add_parser("make-tiny-wan", help="write a tiny random Wan pipeline (diffusers layout) for tests")
     p.add_argument("dir", metavar="DIR", help="output folder (must not exist or be empty)")
     p.add_argument("--variant", choices=VARIANTS, default="t2v",
-                   help="t2v: Wan2.1-style; a14b: two experts (Wan2.2-T2V-A14B); ti2v: Wan2.2-TI2V-5B-style")
+                   help="t2v: Wan2.1-style; a14b: two experts (Wan2.2-T2V-A14B); ti2v: Wan2.2-TI2V-5B-style; "
+                        "i2v: Wan2.2-I2V-A14B-style (WanImageToVideoPipeline)")
     p.set_defaults(func=cmd_make_tiny_wan)

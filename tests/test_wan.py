@@ -287,14 +287,21 @@ def test_cuda_asked_for_without_a_gpu(tiny):
     assert WanRenderer(tiny["t2v"]).compute_dtype() == "float32"
 
 
-def test_image_to_video_checkpoint_is_refused(tiny, tmp_path):
-    folder = tmp_path / "i2v"
+def test_other_wan_checkpoints_are_refused_and_i2v_is_detected(tiny, tmp_path):
+    folder = tmp_path / "vace"
     shutil.copytree(tiny["t2v"], folder)
     index = json.loads((folder / "model_index.json").read_text())
+    index["_class_name"] = "WanVACEPipeline"
+    (folder / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(RendererUnavailable, match="needs a WanPipeline or WanImageToVideoPipeline"):
+        WanRenderer(folder)
+    # Wan2.2-I2V-A14B (issue 15, render/wan_i2v.py): its own family and published defaults
     index["_class_name"] = "WanImageToVideoPipeline"
     (folder / "model_index.json").write_text(json.dumps(index))
-    with pytest.raises(RendererUnavailable, match="text-to-video WanPipeline"):
-        WanRenderer(folder)
+    (folder / "briefreel_wan.json").unlink()
+    spec = read_model_spec(folder)
+    assert (spec.family, spec.pipeline_class, spec.steps, spec.fps) == ("wan2.2-i2v-a14b", "WanImageToVideoPipeline",
+                                                                       40, 16)
 
 
 def _released_sizes() -> dict[str, dict[str, int]]:
