@@ -507,8 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands that live beside their feature; their modules import nothing heavy until the command runs.
     from briefreel.service.cli import register_cli as register_service
     from briefreel.render.wan_tiny import register_cli as register_tiny_wan
+    from briefreel.render.keyframes import register_cli as register_keyframes
 
     register_tiny_wan(sub)
+    register_keyframes(sub)
     register_service(sub)
     for p in sub.choices.values():  # --pass is not --password-file: no abbreviations anywhere
         p.allow_abbrev = False

@@ -62,6 +62,18 @@ def draw_panel(shot: Shot, board: Storyboard, width: int, height: int, *, clean:
     return img.convert("RGB")
 
 
+def is_scan(shot: Shot, board: Storyboard) -> bool:
+    """Is the shot's picture a drawn storyboard's scanned panel, as ``storyboard/drawn.py`` made it? Its
+    ``board.source["scans"]`` records each scan's digest; a keyframe or a user's picture put in its place (or any
+    picture on another board) is not one."""
+    scans = (board.source or {}).get("scans") or {}
+    if (board.source or {}).get("format") != "drawn" or shot.id not in scans:
+        return False
+    from briefreel.storyboard.keyframes import digest
+
+    return digest(shot, board) == scans[shot.id]
+
+
 def _stage(shot: Shot, board: Storyboard, w: int, h: int, *, cleaned: bool = False, **kwargs) -> Stage:
     """The shot's drawing, or, when the shot has its own picture (``Shot.image``: a drawn storyboard's panel, a
     keyframe), that picture under the camera move; ``cleaned`` (sheet, page): a drawn storyboard's scans with the
@@ -73,7 +85,7 @@ def _stage(shot: Shot, board: Storyboard, w: int, h: int, *, cleaned: bool = Fal
         if picture is not None:
             from briefreel.render.image_stage import ImageStage
 
-            if cleaned and (board.source or {}).get("format") == "drawn":  # scans only, not keyframes or photos
+            if cleaned and is_scan(shot, board):  # scans only, never a keyframe or a photo
                 from briefreel.render.exports.clean import clean_drawing
 
                 picture = clean_drawing(picture)
@@ -159,4 +171,6 @@ class PanelRenderer:
                 writer.write_bytes(data)
         return Clip(path=Path(out_path), frames=frames, fps=settings.fps, width=settings.width,
                     height=settings.height, seed=stage.seed, conformed=True,
-                    info={"movement": value(shot.movement), "drew": stage.layout.record()})
+                    info={"movement": value(shot.movement), "drew": stage.layout.record(),
+                          # it animated the shot's picture (a keyframe, a scan, a photo), not a drawing
+                          "image_conditioned": isinstance(stage, _image_stage.ImageStage)})

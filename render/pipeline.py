@@ -181,7 +181,7 @@ def _worker_init(started, stop_event=None, parent_pid: int | None = None, umask:
 
 
 def _render_in_worker(name: str, options: dict, shot_json: str, board_json: str, settings: tuple, frames: int,
-                      out_path: str, index: int = -1) -> tuple[dict, float]:
+                      out_path: str, index: int = -1, folder: str | None = None) -> tuple[dict, float]:
     if _started is not None:
         _started.put(index)
     t0 = time.perf_counter()
@@ -189,6 +189,8 @@ def _render_in_worker(name: str, options: dict, shot_json: str, board_json: str,
     if _stop_event is not None and hasattr(renderer, "should_stop"):
         renderer.should_stop = _stop_event.is_set  # checked between frames
     board = Storyboard.model_validate_json(board_json)
+    if folder is not None:  # JSON drops it: relative Shot.image paths resolve against it (storyboard/keyframes.py)
+        board._folder = Path(folder)
     shot = Shot.model_validate_json(shot_json)
     clip = renderer.render_shot(shot, board, RenderSettings(*settings), frames, Path(out_path))
     return clip.to_dict(), time.perf_counter() - t0
@@ -401,6 +403,8 @@ class BoardRender:
 
     def _render_in_workers(self, jobs: list[ShotJob], n_workers: int) -> None:
         board_json = self.board.model_dump_json()
+        folder = getattr(self.board, "_folder", None)
+        folder = None if folder is None else str(folder)
         size = (self.settings.width, self.settings.height, self.settings.fps)
         ctx = _mp_context()
         started = ctx.SimpleQueue()  # workers say which shot they begin; the parent reports it
@@ -417,7 +421,8 @@ class BoardRender:
                 while waiting and len(running) < n_workers and not self.stop():
                     j = waiting.pop()
                     running[pool.submit(_render_in_worker, self.name, self.options, j.shot.model_dump_json(),
-                                        board_json, size, j.frames, str(self._raw_path(j)), j.index)] = j
+                                        board_json, size, j.frames, str(self._raw_path(j)), j.index,
+                                        folder)] = j
 
             try:
                 submit_more()
@@ -631,6 +636,8 @@ def _record(report: RenderReport, rend: Renderer, settings: RenderSettings, jobs
         "settings": {"width": settings.width, "height": settings.height, "fps": settings.fps,
                      "aspect_ratio": board.aspect_ratio, "encoder": " ".join(encoder_args(settings.fps))},
         "shots": shots,
+        # shots whose clip started from the shot's picture (Wan I2V/TI2V, or the panel renderer animating it)
+        "image_conditioned": [s["id"] for s in shots if (s["info"] or {}).get("image_conditioned")],
         "rendered": report.rendered,
         "reused": report.reused,
         "timings": report.timings,

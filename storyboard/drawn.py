@@ -11,7 +11,10 @@ page reads. Here each panel becomes a shot:
   ``movement_note`` saying the move was guessed;
 * **duration** from "(3s)", "3 sec", "3秒" in the text, else shared from the brief's target length, else 3 s;
 * **dialogue** from ``VO:`` / ``旁白：`` / ``NAME:`` / quoted lines; the rest of the text is the description;
-* **image**: the panel as a ``data:image/png;base64`` URI until the board is saved (``storyboard/keyframes.py``).
+* **image**: the panel as a ``data:image/png;base64`` URI until the board is saved (``storyboard/keyframes.py``);
+  ``board.source["scans"]`` maps each such shot id to its picture's digest (``keyframes.digest``): the sheet and
+  page clean a picture (``render.exports.clean``) only while it is still that scan, never a keyframe or a photo
+  that replaced it.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def has_panels(brief) -> bool:
 def plan_drawn(brief) -> Storyboard:
     """The storyboard of a drawn board: one shot per panel, in reading order."""
     from briefreel.storyboard.durations import spread
-    from briefreel.storyboard.keyframes import data_uri
+    from briefreel.storyboard.keyframes import data_uri, digest
     from briefreel.storyboard.meta import detect_language, read_meta
     from briefreel.storyboard.prompts import build_prompt, negative_prompt
     from briefreel.storyboard.vocabulary import parse_camera
@@ -123,7 +126,10 @@ def plan_drawn(brief) -> Storyboard:
                        if meta.aspect_ratio in ("16:9", "9:16", "1:1") else "16:9",
                        style=meta.style, tone=meta.tone, negative_prompt=negative_prompt(lang), shots=shots,
                        source={"planner": "rules", "format": "drawn", "file": brief.filename,
-                               "pages": brief.page_count, "panels": len(shots), "guessed": guessed})
+                               "pages": brief.page_count, "panels": len(shots), "guessed": guessed,
+                               # which pictures are scans (the sheet cleans those only): shot id -> the scan's
+                               # digest, so a keyframe or photo put in its place later is not taken for one
+                               "scans": {s.id: digest(s) for s in shots if s.image}})
     for shot in board.shots:
         shot.prompt = build_prompt(shot, board)
     return board
