@@ -47,23 +47,26 @@ def image_typed_bomb() -> bytes:
     return _pdf_with_content(_deflated_spaces(256), ["/FlateDecode"], Type="XObject", Subtype="Image")
 
 
+# The CLI runs under a small wrapper that reports RUSAGE_CHILDREN: a child forked straight from this (large,
+# long-lived) pytest process would start with pytest's RSS already counted in its ru_maxrss, so the figure would
+# depend on which tests ran before.
+_PEAK_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "rc = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL).returncode\n"
+    "sys.stderr.write('\\nPEAK_RSS_KB=%d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(rc)\n"
+)
+
+
 def _run_cli(*args: str, env: dict | None = None, timeout: float = 120) -> tuple[int, int, str]:
-    """Run ``briefreel ARGS``; returns (exit code, peak RSS in bytes of it and its reaped children, stderr)."""
+    """Run ``briefreel ARGS``; returns (exit code, peak RSS in bytes of it and its children, stderr)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFREEL_")}
     full_env.update(env or {})
-    proc = subprocess.Popen([sys.executable, "-m", "briefreel.cli", *args], cwd=ROOT, env=full_env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout
-    while True:  # wait4: ru_maxrss is the largest of the process and its waited-for children (the parse child)
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("briefreel did not finish")
-        time.sleep(0.05)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss * 1024, proc.stderr.read().decode()
+    proc = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, sys.executable, "-m", "briefreel.cli", *args],
+                          cwd=ROOT, env=full_env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
+    err, _, peak = proc.stderr.rpartition("\nPEAK_RSS_KB=")
+    return proc.returncode, int(peak.strip()) * 1024, err
 
 
 def test_image_typed_content_stream_is_capped_and_memory_stays_bounded(image_typed_bomb, tmp_path):
