@@ -83,7 +83,10 @@ def test_provider_needs_no_credentials_and_every_tool_runs_without_them(tmp_path
         params = report["parameters"][name]
         assert params["render_service_url"] == ["string", "form", True], name
         assert params["render_service_api_key"] == ["secret-input", "form", False], name
-    assert not [p for p in report["parameters"]["brief_to_storyboard"] if p.startswith("render_service")]
+    # Brief to storyboard needs the service only for renderer=wan: there the pair is optional, never required
+    b2s = report["parameters"]["brief_to_storyboard"]
+    assert b2s["render_service_url"] == ["string", "form", False]
+    assert b2s["render_service_api_key"] == ["secret-input", "form", False]
 
     # Brief to storyboard runs to the end with credentials={}
     done = report["runs"]["brief_to_storyboard"]
